@@ -1,0 +1,152 @@
+//! Command-line arguments (clap derive; the `///` comments are the help text).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::options::{parse_bytes, parse_fraction};
+
+/// Does a Greenplum / WarehousePG 6 → 7 upgrade by backup and restore fit on
+/// the hardware, and if not, which plan does?
+#[derive(Debug, Parser)]
+#[command(name = "whpg-plan", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Estimate every upgrade plan from an inventory (or collect one first) and give a verdict.
+    Estimate(EstimateArgs),
+    /// Render the files a review needs (JSON, Markdown) from an inventory.
+    Report(ReportArgs),
+}
+
+/// `estimate` arguments.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Inventory file (YAML, or JSON by extension) written by `collect`.
+    pub inventory: PathBuf,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Plan options.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Report files to write as well.
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Inventory file (YAML, or JSON by extension).
+    pub inventory: PathBuf,
+    /// Plan options.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Report files to write.
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Standard-output formats of `estimate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Terminal summary: verdict, plans, tightest filesystems.
+    Table,
+    /// The full result as JSON (integer bytes).
+    Json,
+    /// The full result as YAML (integer bytes).
+    Yaml,
+    /// The change-ticket text.
+    Markdown,
+}
+
+/// Report files.
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// Write the full result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the change-ticket Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Backup codecs (gpbackup `--compression-type`; `none` = `--no-compression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodecArg {
+    /// gzip (levels 1–9).
+    Gzip,
+    /// zstd (levels 1–19).
+    Zstd,
+    /// No compression: plain CSV.
+    None,
+}
+
+/// Licensed direct-copy tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectCopyArg {
+    /// Greenplum's gpcopy.
+    Gpcopy,
+    /// EDB's whpg-copy (WarehousePG).
+    WhpgCopy,
+}
+
+/// gpinitsystem mirror placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MirrorModeArg {
+    /// All of a host's mirrors on the next host.
+    Group,
+    /// A host's mirrors spread over the following hosts.
+    Spread,
+}
+
+/// Options shared by `estimate` and `report` that shape the plans.
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    /// Backup compression codec.
+    #[arg(long, value_enum, default_value_t = CodecArg::Gzip)]
+    pub compression: CodecArg,
+    /// Compression level (gzip 1–9, zstd 1–19; default 1, gpbackup's default).
+    #[arg(long, value_name = "N")]
+    pub compression_level: Option<u32>,
+    /// gpbackup --backup-dir: one absolute path used on every host.
+    #[arg(long, value_name = "PATH")]
+    pub backup_dir: Option<String>,
+    /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub external_capacity: Option<u64>,
+    /// A licensed tool that copies straight from 6 into a running 7.
+    #[arg(long, value_enum)]
+    pub direct_copy_tool: Option<DirectCopyArg>,
+    /// A 7 gpinitsystem_config describing the new layout (default: the old layout).
+    #[arg(long, value_name = "FILE")]
+    pub target_config: Option<PathBuf>,
+    /// Host file of the 7 segment hosts (default: the config's MACHINE_LIST_FILE, else the 6 segment hosts).
+    #[arg(long, value_name = "FILE")]
+    pub target_hosts: Option<PathBuf>,
+    /// Mirror placement of the target layout.
+    #[arg(long, value_enum, default_value_t = MirrorModeArg::Group)]
+    pub mirror_mode: MirrorModeArg,
+    /// Highest allowed fill of used + available at any moment (0.90 or 90%).
+    #[arg(long, value_name = "FRACTION", default_value = "0.90", value_parser = parse_fraction)]
+    pub max_fill: f64,
+    /// Data growth before the upgrade date (0.1 or 10%).
+    #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction)]
+    pub growth: f64,
+    /// Catalog bytes per new instance.
+    #[arg(long, value_name = "BYTES", default_value = "20MB", value_parser = parse_bytes)]
+    pub catalog_overhead: u64,
+    /// WAL bytes per new instance.
+    #[arg(long, value_name = "BYTES", default_value = "1088MB", value_parser = parse_bytes)]
+    pub wal_overhead: u64,
+    /// Evaluate a matrix of codecs, levels and backup targets and list the combinations that fit.
+    #[arg(long)]
+    pub what_if: bool,
+}

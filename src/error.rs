@@ -1,0 +1,49 @@
+//! Typed errors of the library; `main` maps them to exit codes (design.md §2).
+
+use std::path::PathBuf;
+
+/// Bad input: a file that cannot be read or does not make sense. Exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be read at all.
+    #[error("{path}: {source}", path = path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML/JSON or does not match the schema.
+    #[error("{path}:{line}:{column}: {message}", path = path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file parsed but describes an impossible cluster.
+    #[error("{path}: invalid inventory:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), path = path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every problem found, each naming the host or instance.
+        problems: Vec<String>,
+    },
+    /// A gpinitsystem_config or other option file could not be used.
+    #[error("{path}:{line}: {message}", path = path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 when the problem is the whole file).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// An option value that makes no sense.
+    #[error("{0}")]
+    Usage(String),
+}

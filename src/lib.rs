@@ -1,0 +1,14 @@
+//! whpg-plan: capacity planning for Greenplum / WarehousePG 6 → 7 upgrades by
+//! backup and restore.
+//!
+//! Data flows one way: collect → [`inventory`] → [`model`] → [`report`].
+
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod inventory;
+pub mod model;
+pub mod report;
+pub mod shell;

@@ -1,0 +1,321 @@
+//! Per-filesystem accounting: what occupies each filesystem today, where the
+//! backup lands, and where the 7 cluster's bytes go.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::backup::BackupEstimate;
+use super::layout::{place_new_cluster, NewInstance};
+use super::options::{BackupTarget, PlanOptions};
+use crate::inventory::{mount_for_path, path_is_under, HostStatus, InstanceKind, Inventory};
+
+/// One measured filesystem, addressed by index in [`Footprint::fs`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FsSlot {
+    /// Host name.
+    pub host: String,
+    /// Mount point.
+    pub mount: String,
+    /// Size as reported by df.
+    pub total_bytes: u64,
+    /// Used today.
+    pub used_bytes: u64,
+    /// Available today.
+    pub available_bytes: u64,
+}
+
+impl FsSlot {
+    /// `used + available`.
+    pub fn capacity_bytes(&self) -> u64 {
+        self.used_bytes + self.available_bytes
+    }
+}
+
+/// Bytes on one filesystem by what they are. The same shape serves today's
+/// state, one phase, and the peak of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Components {
+    /// Used bytes that belong to nothing the plan touches (OS, other files).
+    pub other: u64,
+    /// The 6 cluster's primaries and coordinator.
+    pub old_primary: u64,
+    /// The 6 cluster's mirrors and standby.
+    pub old_mirror: u64,
+    /// Growth of the 6 cluster's data before the upgrade date.
+    pub growth: u64,
+    /// Backup files.
+    pub backup: u64,
+    /// The 7 cluster's primaries and coordinator (restored data).
+    pub new_primary: u64,
+    /// The 7 cluster's mirrors and standby.
+    pub new_mirror: u64,
+    /// The 7 instances' fixed overheads (catalog + WAL).
+    pub overhead: u64,
+}
+
+impl Components {
+    /// Sum of every part.
+    pub fn total(&self) -> u64 {
+        self.other
+            + self.old_primary
+            + self.old_mirror
+            + self.growth
+            + self.backup
+            + self.new_primary
+            + self.new_mirror
+            + self.overhead
+    }
+}
+
+/// Per-filesystem bytes of the new cluster, split so a mirrorless phase can
+/// leave the mirror part out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NewUse {
+    /// Restored data of primaries and coordinator.
+    pub primary: u64,
+    /// Restored data of mirrors and standby.
+    pub mirror: u64,
+    /// Overheads of primaries and coordinator.
+    pub primary_overhead: u64,
+    /// Overheads of mirrors and standby.
+    pub mirror_overhead: u64,
+}
+
+/// Everything about the cluster's filesystems that does not depend on the plan.
+#[derive(Debug, Clone)]
+pub struct Footprint {
+    /// Every filesystem of every measured host.
+    pub fs: Vec<FsSlot>,
+    /// Today's bytes per filesystem (other, old primary/mirror, growth).
+    pub today: Vec<Components>,
+    /// The 7 cluster's bytes per filesystem.
+    pub new: Vec<NewUse>,
+    /// The placed 7 instances.
+    pub new_instances: Vec<NewInstance>,
+    /// host → [(mount, index)].
+    lookup: HashMap<String, Vec<(String, usize)>>,
+    /// Content → (host, filesystem index) of its acting primary.
+    primary_fs: HashMap<i32, (String, usize)>,
+    /// The coordinator's host and datadir filesystem.
+    pub coordinator_fs: Option<(String, usize)>,
+    /// (host, directory) pairs that gpdeletesystem removes or gpinitsystem creates:
+    /// every old and new data directory and tablespace location.
+    pub cluster_dirs: Vec<(String, String)>,
+    /// Mount points present on every host that holds a primary.
+    pub common_mounts: Vec<String>,
+    /// Hosts that hold a primary (or the single instance).
+    pub backup_hosts: Vec<String>,
+}
+
+impl Footprint {
+    /// Builds the accounting for a complete inventory.
+    pub fn build(inv: &Inventory, opts: &PlanOptions) -> Result<Self, String> {
+        let mut fs = Vec::new();
+        let mut lookup: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+        for h in inv.hosts.iter().filter(|h| h.status == HostStatus::Ok) {
+            let entry = lookup.entry(h.name.clone()).or_default();
+            for f in &h.filesystems {
+                entry.push((f.mount.clone(), fs.len()));
+                fs.push(FsSlot {
+                    host: h.name.clone(),
+                    mount: f.mount.clone(),
+                    total_bytes: f.total_bytes,
+                    used_bytes: f.used_bytes,
+                    available_bytes: f.available_bytes,
+                });
+            }
+        }
+        let mut fp = Footprint {
+            today: vec![Components::default(); fs.len()],
+            new: vec![NewUse::default(); fs.len()],
+            fs,
+            new_instances: Vec::new(),
+            lookup,
+            primary_fs: HashMap::new(),
+            coordinator_fs: None,
+            cluster_dirs: Vec::new(),
+            common_mounts: Vec::new(),
+            backup_hosts: Vec::new(),
+        };
+
+        let grow = opts.growth;
+        for i in &inv.instances {
+            let mount = match &i.mount {
+                Some(m) => m.clone(),
+                None => fp.mount_of(&i.host, &i.datadir)?,
+            };
+            let idx = fp.index(&i.host, &mount)?;
+            let b = i
+                .bytes
+                .ok_or_else(|| format!("instance {} was not measured", i.label()))?;
+            let own = b.data + b.wal + b.logs + b.backups + b.other;
+            let is_primary = matches!(i.kind(), InstanceKind::Primary | InstanceKind::Coordinator);
+            let add = |c: &mut Components, bytes: u64, data: u64| {
+                if is_primary {
+                    c.old_primary += bytes;
+                } else {
+                    c.old_mirror += bytes;
+                }
+                c.growth += (data as f64 * grow).round() as u64;
+            };
+            add(&mut fp.today[idx], own, b.data);
+            fp.cluster_dirs.push((i.host.clone(), i.datadir.clone()));
+            for t in &i.tablespaces {
+                let dir = format!("{}/{}", t.location.trim_end_matches('/'), i.dbid);
+                let m = match &t.mount {
+                    Some(m) => m.clone(),
+                    None => fp.mount_of(&i.host, &dir)?,
+                };
+                let ti = fp.index(&i.host, &m)?;
+                let tb = t.bytes.ok_or_else(|| {
+                    format!("tablespace {} of instance {} was not measured", t.oid, i.label())
+                })?;
+                add(&mut fp.today[ti], tb, tb);
+                fp.cluster_dirs.push((i.host.clone(), t.location.clone()));
+            }
+            match i.kind() {
+                InstanceKind::Primary => {
+                    fp.primary_fs.insert(i.content, (i.host.clone(), idx));
+                }
+                InstanceKind::Coordinator => fp.coordinator_fs = Some((i.host.clone(), idx)),
+                _ => {}
+            }
+        }
+        for (c, slot) in fp.today.iter_mut().zip(&fp.fs) {
+            c.other = slot.used_bytes.saturating_sub(c.old_primary + c.old_mirror);
+        }
+
+        fp.new_instances = place_new_cluster(inv, opts)?;
+        let overhead = opts.instance_overhead_bytes();
+        for n in &fp.new_instances {
+            let idx = fp.index(&n.host, &n.mount)?;
+            let primary_side = matches!(n.kind, InstanceKind::Primary | InstanceKind::Coordinator);
+            let u = &mut fp.new[idx];
+            if primary_side {
+                u.primary += n.data_bytes;
+                u.primary_overhead += overhead;
+            } else {
+                u.mirror += n.data_bytes;
+                u.mirror_overhead += overhead;
+            }
+            for (m, b) in &n.tablespace_bytes {
+                let ti = fp.index(&n.host, m)?;
+                if primary_side {
+                    fp.new[ti].primary += b;
+                } else {
+                    fp.new[ti].mirror += b;
+                }
+            }
+            fp.cluster_dirs.push((n.host.clone(), n.datadir.clone()));
+        }
+
+        // Hosts that write backup data, and the mounts all of them have.
+        let mut hosts: Vec<String> = fp.primary_fs.values().map(|(h, _)| h.clone()).collect();
+        if hosts.is_empty() {
+            if let Some((h, _)) = &fp.coordinator_fs {
+                hosts.push(h.clone());
+            }
+        }
+        hosts.sort();
+        hosts.dedup();
+        if let Some(first) = hosts.first() {
+            let mut common: Vec<String> = fp.lookup[first].iter().map(|(m, _)| m.clone()).collect();
+            common.retain(|m| hosts.iter().all(|h| fp.lookup[h].iter().any(|(x, _)| x == m)));
+            common.sort();
+            fp.common_mounts = common;
+        }
+        fp.backup_hosts = hosts;
+        Ok(fp)
+    }
+
+    /// Index of the filesystem `mount` of `host`.
+    pub fn index(&self, host: &str, mount: &str) -> Result<usize, String> {
+        self.lookup
+            .get(host)
+            .and_then(|v| v.iter().find(|(m, _)| m == mount).map(|(_, i)| *i))
+            .ok_or_else(|| format!("host {host}: filesystem {mount} is not in the inventory"))
+    }
+
+    /// The mount point of `host` that holds `path`.
+    pub fn mount_of(&self, host: &str, path: &str) -> Result<String, String> {
+        let mounts = self
+            .lookup
+            .get(host)
+            .ok_or_else(|| format!("host {host} has no measured filesystem"))?;
+        mount_for_path(path, mounts.iter().map(|(m, _)| m.as_str()))
+            .map(str::to_string)
+            .ok_or_else(|| format!("host {host}: no measured filesystem holds {path}"))
+    }
+
+    /// The first cluster directory that `path` lies in on any host, if any:
+    /// a backup there would be deleted by gpdeletesystem or collide with gpinitsystem.
+    pub fn cluster_dir_containing(&self, path: &str) -> Option<&(String, String)> {
+        self.cluster_dirs
+            .iter()
+            .find(|(_, d)| path_is_under(path, d) || path_is_under(d, path))
+    }
+
+    /// Bytes of backup landing on each filesystem for a target.
+    pub fn place_backup(&self, target: &BackupTarget, backup: &BackupEstimate) -> Result<Vec<u64>, String> {
+        let mut out = vec![0u64; self.fs.len()];
+        let coordinator = self.coordinator_fs.as_ref();
+        match target {
+            BackupTarget::Default => {
+                for c in &backup.per_content {
+                    if let Some((_, idx)) = self.primary_fs.get(&c.content) {
+                        out[*idx] += c.compressed_bytes;
+                    }
+                }
+                if let Some((_, idx)) = coordinator {
+                    out[*idx] += backup.metadata_bytes;
+                    if backup.per_content.is_empty() {
+                        out[*idx] += backup.compressed_bytes;
+                    }
+                }
+            }
+            BackupTarget::Dir(dir) => {
+                for c in &backup.per_content {
+                    if let Some((host, _)) = self.primary_fs.get(&c.content) {
+                        let m = self.mount_of(host, dir)?;
+                        out[self.index(host, &m)?] += c.compressed_bytes;
+                    }
+                }
+                if let Some((host, _)) = coordinator {
+                    let m = self.mount_of(host, dir)?;
+                    let idx = self.index(host, &m)?;
+                    out[idx] += backup.metadata_bytes;
+                    if backup.per_content.is_empty() {
+                        out[idx] += backup.compressed_bytes;
+                    }
+                }
+            }
+            BackupTarget::External => {
+                // Plugins stream data off the hosts; only metadata lands locally first.
+                if let Some((_, idx)) = coordinator {
+                    out[*idx] += backup.metadata_bytes;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each host, how many of its primaries' data filesystems a
+    /// `--backup-dir` funnels onto one: (host, number of data filesystems).
+    pub fn hosts_with_several_data_filesystems(&self) -> Vec<(String, usize)> {
+        let mut per_host: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (host, idx) in self.primary_fs.values() {
+            let v = per_host.entry(host).or_default();
+            if !v.contains(idx) {
+                v.push(*idx);
+            }
+        }
+        let mut out: Vec<(String, usize)> = per_host
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(h, v)| (h.to_string(), v.len()))
+            .collect();
+        out.sort();
+        out
+    }
+}

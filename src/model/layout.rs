@@ -1,0 +1,408 @@
+//! Where the 7 cluster's instances go: the old layout by default, or the one a
+//! 7 `gpinitsystem_config` describes (group or spread mirroring).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::options::{MirrorMode, PlanOptions};
+use crate::inventory::{mount_for_path, InstanceKind, Inventory};
+
+/// The parts of a 7 `gpinitsystem_config` that decide placement.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetConfig {
+    /// Where the config came from, for messages.
+    pub path: String,
+    /// `SEG_PREFIX` (default `gpseg`).
+    pub seg_prefix: String,
+    /// `DATA_DIRECTORY`: one entry per primary per host.
+    pub data_directories: Vec<String>,
+    /// `MIRROR_DATA_DIRECTORY`: one entry per mirror per host; empty = no mirrors.
+    pub mirror_data_directories: Vec<String>,
+    /// `COORDINATOR_HOSTNAME` (or GP6's `MASTER_HOSTNAME`).
+    pub coordinator_hostname: Option<String>,
+    /// `COORDINATOR_DIRECTORY` (or `MASTER_DIRECTORY`).
+    pub coordinator_directory: Option<String>,
+    /// `MACHINE_LIST_FILE`, as written.
+    pub machine_list_file: Option<String>,
+    /// The segment hosts, in order (from the machine list, or the inventory's).
+    pub hosts: Vec<String>,
+}
+
+/// Parses the shell-syntax `gpinitsystem_config`: `NAME=value` lines and
+/// `declare -a NAME=(a b c)` arrays (which may span lines). Errors give the
+/// 1-based line.
+pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig, (usize, String)> {
+    let mut vars: HashMap<String, (usize, Vec<String>)> = HashMap::new();
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((n, raw)) = lines.next() {
+        let line_no = n + 1;
+        let line = strip_comment(raw).trim().to_string();
+        if line.is_empty() {
+            continue;
+        }
+        let assignment = line.strip_prefix("declare -a ").map(str::trim).unwrap_or(&line);
+        let Some((name, value)) = assignment.split_once('=') else {
+            return Err((line_no, format!("expected NAME=value, found '{}'", raw.trim())));
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err((line_no, format!("'{name}' is not a variable name")));
+        }
+        let value = value.trim();
+        if let Some(rest) = value.strip_prefix('(') {
+            let mut body = rest.to_string();
+            while !body.contains(')') {
+                match lines.next() {
+                    Some((_, more)) => {
+                        body.push(' ');
+                        body.push_str(strip_comment(more));
+                    }
+                    None => return Err((line_no, format!("array {name} is not closed with ')'"))),
+                }
+            }
+            let inside = &body[..body.find(')').unwrap()];
+            let items = inside.split_whitespace().map(unquote).collect();
+            vars.insert(name.to_string(), (line_no, items));
+        } else {
+            vars.insert(name.to_string(), (line_no, vec![unquote(value)]));
+        }
+    }
+    let scalar = |k: &str| vars.get(k).and_then(|(_, v)| v.first().cloned());
+    let data_directories = vars.get("DATA_DIRECTORY").map(|(_, v)| v.clone()).unwrap_or_default();
+    if data_directories.is_empty() {
+        return Err((0, "DATA_DIRECTORY is missing or empty".into()));
+    }
+    let mirror_data_directories = vars
+        .get("MIRROR_DATA_DIRECTORY")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    if !mirror_data_directories.is_empty() && mirror_data_directories.len() != data_directories.len() {
+        let line = vars["MIRROR_DATA_DIRECTORY"].0;
+        return Err((
+            line,
+            format!(
+                "MIRROR_DATA_DIRECTORY has {} entries but DATA_DIRECTORY has {}",
+                mirror_data_directories.len(),
+                data_directories.len()
+            ),
+        ));
+    }
+    for (k, (line, v)) in &vars {
+        if k.ends_with("DIRECTORY") && v.iter().any(|d| !d.starts_with('/')) {
+            return Err((*line, format!("{k} entries must be absolute paths")));
+        }
+    }
+    Ok(TargetConfig {
+        path: path.to_string(),
+        seg_prefix: scalar("SEG_PREFIX").unwrap_or_else(|| "gpseg".into()),
+        data_directories,
+        mirror_data_directories,
+        coordinator_hostname: scalar("COORDINATOR_HOSTNAME").or_else(|| scalar("MASTER_HOSTNAME")),
+        coordinator_directory: scalar("COORDINATOR_DIRECTORY").or_else(|| scalar("MASTER_DIRECTORY")),
+        machine_list_file: scalar("MACHINE_LIST_FILE"),
+        hosts: Vec::new(),
+    })
+}
+
+fn strip_comment(s: &str) -> &str {
+    match s.find('#') {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+fn unquote(s: &str) -> String {
+    s.trim().trim_matches('"').trim_matches('\'').to_string()
+}
+
+/// Parses a host file (gpinitsystem -h, gpssh -f): one host per line, `#` comments.
+pub fn parse_host_file(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| strip_comment(l).trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// One instance of the 7 cluster, placed on a host and filesystem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewInstance {
+    /// Coordinator, standby, primary or mirror.
+    pub kind: InstanceKind,
+    /// Content id.
+    pub content: i32,
+    /// Host.
+    pub host: String,
+    /// Data directory.
+    pub datadir: String,
+    /// Filesystem (mount point) of the data directory.
+    pub mount: String,
+    /// Restored data bytes in the data directory.
+    pub data_bytes: u64,
+    /// Restored tablespace bytes: (mount, bytes).
+    pub tablespace_bytes: Vec<(String, u64)>,
+}
+
+/// Restored bytes of one content: in the data directory, and per tablespace location.
+#[derive(Debug, Clone, Default)]
+struct ContentData {
+    base: f64,
+    tablespaces: Vec<(String, f64)>,
+}
+
+/// Places every instance of the 7 cluster. Each new instance holds its
+/// content's data as measured today (× growth): indexes are rebuilt by the
+/// restore, so they count; bloat a restore would shed is not credited.
+pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewInstance>, String> {
+    let grow = 1.0 + opts.growth;
+    let host_mounts = |host: &str| -> Result<Vec<&str>, String> {
+        inv.host(host)
+            .map(|h| h.filesystems.iter().map(|f| f.mount.as_str()).collect())
+            .ok_or_else(|| format!("target host {host} is not in the inventory: measure it too"))
+    };
+    let resolve = |host: &str, path: &str| -> Result<String, String> {
+        let mounts = host_mounts(host)?;
+        mount_for_path(path, mounts.iter().copied())
+            .map(str::to_string)
+            .ok_or_else(|| format!("host {host}: no measured filesystem holds {path}"))
+    };
+
+    let mut out = Vec::new();
+    let Some(target) = &opts.target else {
+        // Same hosts, same contents, new directories on the same filesystems.
+        for i in &inv.instances {
+            let mount = match &i.mount {
+                Some(m) => m.clone(),
+                None => resolve(&i.host, &i.datadir)?,
+            };
+            let mut tablespace_bytes = Vec::new();
+            for t in &i.tablespaces {
+                let m = match &t.mount {
+                    Some(m) => m.clone(),
+                    None => resolve(&i.host, &t.location)?,
+                };
+                tablespace_bytes.push((m, (t.bytes.unwrap_or(0) as f64 * grow).round() as u64));
+            }
+            out.push(NewInstance {
+                kind: i.kind(),
+                content: i.content,
+                host: i.host.clone(),
+                datadir: sibling_dir(&i.datadir),
+                mount,
+                data_bytes: (i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow).round() as u64,
+                tablespace_bytes,
+            });
+        }
+        return Ok(out);
+    };
+
+    let hosts = &target.hosts;
+    if hosts.is_empty() {
+        return Err(format!("{}: the target layout names no segment host", target.path));
+    }
+    let per_host = target.data_directories.len();
+    let mirrored = !target.mirror_data_directories.is_empty();
+    if mirrored && hosts.len() < 2 {
+        return Err(format!("{}: mirrors need at least 2 segment hosts", target.path));
+    }
+    if mirrored && opts.mirror_mode == MirrorMode::Spread && hosts.len() <= per_host {
+        return Err(format!(
+            "{}: spread mirroring needs more hosts ({}) than primaries per host ({per_host})",
+            target.path,
+            hosts.len()
+        ));
+    }
+    let new_contents = hosts.len() * per_host;
+
+    // Old data per content (primaries), with tablespaces by location.
+    let old: Vec<(i32, ContentData)> = {
+        let mut v: Vec<_> = inv
+            .instances
+            .iter()
+            .filter(|i| i.kind() == InstanceKind::Primary)
+            .map(|i| {
+                let cd = ContentData {
+                    base: i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow,
+                    tablespaces: i
+                        .tablespaces
+                        .iter()
+                        .map(|t| (t.location.clone(), t.bytes.unwrap_or(0) as f64 * grow))
+                        .collect(),
+                };
+                (i.content, cd)
+            })
+            .collect();
+        v.sort_by_key(|(c, _)| *c);
+        v
+    };
+    let data_for = |content: usize| -> ContentData {
+        if old.len() == new_contents {
+            return old[content].1.clone();
+        }
+        // A different segment count: gprestore --resize-cluster spreads rows evenly.
+        let n = new_contents as f64;
+        let mut by_loc: Vec<(String, f64)> = Vec::new();
+        let mut base = 0.0;
+        for (_, cd) in &old {
+            base += cd.base;
+            for (loc, b) in &cd.tablespaces {
+                match by_loc.iter_mut().find(|(l, _)| l == loc) {
+                    Some(e) => e.1 += b,
+                    None => by_loc.push((loc.clone(), *b)),
+                }
+            }
+        }
+        ContentData {
+            base: base / n,
+            tablespaces: by_loc.into_iter().map(|(l, b)| (l, b / n)).collect(),
+        }
+    };
+
+    let mut place = |kind, content: i32, host: &str, dir: &str, cd: &ContentData| -> Result<(), String> {
+        let datadir = format!("{}/{}{}", dir.trim_end_matches('/'), target.seg_prefix, content);
+        let mount = resolve(host, &datadir)?;
+        let mut tablespace_bytes = Vec::new();
+        for (loc, b) in &cd.tablespaces {
+            tablespace_bytes.push((resolve(host, loc)?, b.round() as u64));
+        }
+        out.push(NewInstance {
+            kind,
+            content,
+            host: host.to_string(),
+            datadir,
+            mount,
+            data_bytes: cd.base.round() as u64,
+            tablespace_bytes,
+        });
+        Ok(())
+    };
+
+    for (h, host) in hosts.iter().enumerate() {
+        for (i, dir) in target.data_directories.iter().enumerate() {
+            let content = h * per_host + i;
+            let cd = data_for(content);
+            place(InstanceKind::Primary, content as i32, host, dir, &cd)?;
+            if mirrored {
+                let mh = match opts.mirror_mode {
+                    MirrorMode::Group => (h + 1) % hosts.len(),
+                    MirrorMode::Spread => (h + 1 + i) % hosts.len(),
+                };
+                place(
+                    InstanceKind::Mirror,
+                    content as i32,
+                    &hosts[mh],
+                    &target.mirror_data_directories[i],
+                    &cd,
+                )?;
+            }
+        }
+    }
+
+    // Coordinator (and the old standby's host for a new standby).
+    for i in inv.instances.iter().filter(|i| i.content < 0) {
+        let cd = ContentData {
+            base: i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow,
+            tablespaces: Vec::new(),
+        };
+        let (host, dir) = match (i.kind(), &target.coordinator_hostname, &target.coordinator_directory) {
+            (InstanceKind::Coordinator, Some(h), Some(d)) => (h.clone(), d.clone()),
+            (InstanceKind::Coordinator, None, Some(d)) => (i.host.clone(), d.clone()),
+            _ => (i.host.clone(), parent_dir(&sibling_dir(&i.datadir)).to_string()),
+        };
+        let datadir = format!("{}/{}-1", dir.trim_end_matches('/'), target.seg_prefix);
+        let mount = resolve(&host, &datadir)?;
+        out.push(NewInstance {
+            kind: i.kind(),
+            content: -1,
+            host,
+            datadir,
+            mount,
+            data_bytes: cd.base.round() as u64,
+            tablespace_bytes: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// `/data1/primary/gpseg0` → `/data1/primary_gp7/gpseg0`: a new directory beside the old one.
+fn sibling_dir(datadir: &str) -> String {
+    let d = datadir.trim_end_matches('/');
+    match d.rfind('/') {
+        Some(0) | None => format!("{d}_gp7"),
+        Some(i) => format!("{}_gp7{}", &d[..i], &d[i..]),
+    }
+}
+
+fn parent_dir(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+# a 7 layout
+ARRAY_NAME="WarehousePG 7"
+SEG_PREFIX=gpseg
+PORT_BASE=6000
+declare -a DATA_DIRECTORY=(/data1/primary /data2/primary)
+COORDINATOR_HOSTNAME=cdw
+COORDINATOR_DIRECTORY=/data/coordinator
+declare -a MIRROR_DATA_DIRECTORY=(/data1/mirror
+   /data2/mirror)   # continued
+MACHINE_LIST_FILE=/home/gpadmin/hostfile
+"#;
+
+    #[test]
+    fn parses_arrays_scalars_and_continuations() {
+        let c = parse_gpinitsystem_config(CONFIG, "cfg").unwrap();
+        assert_eq!(c.data_directories, vec!["/data1/primary", "/data2/primary"]);
+        assert_eq!(c.mirror_data_directories, vec!["/data1/mirror", "/data2/mirror"]);
+        assert_eq!(c.coordinator_hostname.as_deref(), Some("cdw"));
+        assert_eq!(c.coordinator_directory.as_deref(), Some("/data/coordinator"));
+        assert_eq!(c.machine_list_file.as_deref(), Some("/home/gpadmin/hostfile"));
+        assert_eq!(c.seg_prefix, "gpseg");
+    }
+
+    #[test]
+    fn gp6_names_are_accepted() {
+        let c = parse_gpinitsystem_config(
+            "declare -a DATA_DIRECTORY=(/d1)\nMASTER_HOSTNAME=mdw\nMASTER_DIRECTORY=/data/master\n",
+            "cfg",
+        )
+        .unwrap();
+        assert_eq!(c.coordinator_hostname.as_deref(), Some("mdw"));
+        assert!(c.mirror_data_directories.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse_gpinitsystem_config("SEG_PREFIX=gpseg\nthis is wrong\n", "cfg").unwrap_err();
+        assert_eq!(e.0, 2);
+        let e = parse_gpinitsystem_config(
+            "declare -a DATA_DIRECTORY=(/a /b)\ndeclare -a MIRROR_DATA_DIRECTORY=(/m)\n",
+            "cfg",
+        )
+        .unwrap_err();
+        assert_eq!(e.0, 2);
+        let e = parse_gpinitsystem_config("declare -a DATA_DIRECTORY=(relative)\n", "cfg").unwrap_err();
+        assert_eq!(e.0, 1);
+        assert!(parse_gpinitsystem_config("PORT_BASE=6000\n", "cfg").is_err());
+    }
+
+    #[test]
+    fn host_file_skips_comments_and_blanks() {
+        assert_eq!(parse_host_file("sdw1\n# x\n\n sdw2 \n"), vec!["sdw1", "sdw2"]);
+    }
+
+    #[test]
+    fn sibling_directory_names() {
+        assert_eq!(sibling_dir("/data1/primary/gpseg0"), "/data1/primary_gp7/gpseg0");
+        assert_eq!(sibling_dir("/gpseg0"), "/gpseg0_gp7");
+    }
+}

@@ -1,0 +1,506 @@
+//! The capacity model (design.md §4): pure functions from an inventory and
+//! plan options to a verdict. No I/O happens here.
+
+pub mod backup;
+pub mod footprint;
+pub mod layout;
+pub mod options;
+pub mod plans;
+pub mod steps;
+pub mod whatif;
+
+use serde::Serialize;
+
+pub use backup::{estimate_backup, BackupEstimate};
+pub use footprint::{Components, Footprint};
+pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
+pub use plans::{FsResult, PlanId, PlanResult};
+pub use whatif::WhatIfRow;
+
+use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
+use steps::StepContext;
+
+/// The answer, as the exit code reports it (design.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// A plan that keeps the 6 cluster as a rollback fits.
+    Fits,
+    /// Only a plan that deletes the 6 cluster first fits.
+    FitsDestructive,
+    /// No available plan fits.
+    DoesNotFit,
+    /// Something could not be measured: no verdict.
+    Incomplete,
+}
+
+impl Verdict {
+    /// The process exit code for this verdict.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Fits => 0,
+            Verdict::FitsDestructive => 3,
+            Verdict::DoesNotFit => 4,
+            Verdict::Incomplete => 5,
+        }
+    }
+
+    /// The verdict as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Fits => "fits",
+            Verdict::FitsDestructive => "fits-destructive",
+            Verdict::DoesNotFit => "does-not-fit",
+            Verdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// The cluster in a few numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterSummary {
+    /// Product.
+    pub product: Product,
+    /// Version string.
+    pub version: String,
+    /// Coordinator host.
+    pub coordinator: String,
+    /// When measured.
+    pub collected_at: String,
+    /// Hosts listed.
+    pub hosts: usize,
+    /// Hosts that could not be measured.
+    pub failed_hosts: usize,
+    /// Hosts that hold a primary.
+    pub segment_hosts: usize,
+    /// Segment primaries.
+    pub primaries: usize,
+    /// Segment mirrors.
+    pub mirrors: usize,
+    /// Filesystems measured.
+    pub filesystems: usize,
+    /// Data bytes (base, global, tablespaces) of all segment primaries.
+    pub primary_data_bytes: u64,
+    /// Everything the 6 instances occupy, all roles.
+    pub cluster_bytes: u64,
+    /// User databases.
+    pub databases: Vec<String>,
+}
+
+/// What the model assumed; printed so a reviewer can challenge it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assumptions {
+    /// Codec and level.
+    pub compression: String,
+    /// Highest allowed fill.
+    pub max_fill: f64,
+    /// Fill above which a warning is given after the upgrade.
+    pub warn_fill: f64,
+    /// Growth before the upgrade date.
+    pub growth: f64,
+    /// Catalog bytes per new instance.
+    pub catalog_overhead_bytes: u64,
+    /// WAL bytes per new instance.
+    pub wal_overhead_bytes: u64,
+    /// The 7 layout.
+    pub layout: String,
+    /// The user's `--backup-dir`.
+    pub backup_dir: Option<String>,
+    /// Declared external capacity.
+    pub external_capacity_bytes: Option<u64>,
+    /// Declared direct-copy tool.
+    pub direct_copy_tool: Option<DirectCopyTool>,
+    /// How the 7 cluster's size is derived.
+    pub restore_sizing: String,
+}
+
+/// The guides' rule of thumb beside the model's figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleOfThumb {
+    /// Data bytes of all primaries (the "original data set").
+    pub primary_bytes: u64,
+    /// 5 × primary bytes.
+    pub five_x_bytes: u64,
+    /// The model's total for the side-by-side path at its peak: old
+    /// primaries and mirrors + growth + backup + new primaries and mirrors + overheads.
+    pub model_required_bytes: u64,
+    /// `model_required / five_x`.
+    pub model_over_rule: f64,
+    /// The plan the model figure is for.
+    pub model_plan: PlanId,
+}
+
+/// One candidate `--backup-dir` from the search over common mount points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackupDirCandidate {
+    /// The mount point common to all segment hosts.
+    pub mount: String,
+    /// The directory that would be passed to `--backup-dir`.
+    pub backup_dir: String,
+    /// Whether delete-and-reinit fits with it.
+    pub delete_and_reinit_fits: bool,
+    /// Its worst `peak / limit`.
+    pub delete_and_reinit_worst: f64,
+    /// Whether the mirrorless variant fits with it.
+    pub mirrorless_fits: bool,
+    /// Its worst `peak / limit`.
+    pub mirrorless_worst: f64,
+    /// Why it cannot be used, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+}
+
+/// The full result: everything every report renders.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The plan to use, if any fits.
+    pub recommended_plan: Option<PlanId>,
+    /// The cluster in numbers.
+    pub cluster: ClusterSummary,
+    /// What was assumed.
+    pub assumptions: Assumptions,
+    /// The backup estimate.
+    pub backup: BackupEstimate,
+    /// The guides' 5× figure beside the model.
+    pub rule_of_thumb: Option<RuleOfThumb>,
+    /// Every plan, in display order.
+    pub plans: Vec<PlanResult>,
+    /// The search for a `--backup-dir` that makes delete-and-reinit fit.
+    pub backup_dir_search: Vec<BackupDirCandidate>,
+    /// Why no verdict could be given (empty when complete).
+    pub incomplete: Vec<String>,
+    /// Inventory-level warnings.
+    pub warnings: Vec<String>,
+    /// The `--what-if` matrix, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_if: Option<Vec<WhatIfRow>>,
+}
+
+impl Estimate {
+    /// The plan with id `id`.
+    pub fn plan(&self, id: PlanId) -> Option<&PlanResult> {
+        self.plans.iter().find(|p| p.id == id)
+    }
+
+    /// The recommended plan's result.
+    pub fn recommended(&self) -> Option<&PlanResult> {
+        self.recommended_plan.and_then(|id| self.plan(id))
+    }
+}
+
+/// Reasons the inventory cannot support a verdict (empty when it can).
+pub fn incompleteness(inv: &Inventory) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in inv.hosts.iter().filter(|h| h.status == HostStatus::Failed) {
+        out.push(format!(
+            "host {}: not measured: {}",
+            h.name,
+            h.error.as_deref().unwrap_or("unknown error")
+        ));
+    }
+    for i in &inv.instances {
+        let host_failed = inv.host(&i.host).map(|h| h.status == HostStatus::Failed).unwrap_or(true);
+        if host_failed {
+            continue;
+        }
+        if i.bytes.is_none() {
+            out.push(format!(
+                "instance {}: not measured{}",
+                i.label(),
+                i.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+            ));
+        }
+        for t in i.tablespaces.iter().filter(|t| t.bytes.is_none()) {
+            out.push(format!("instance {}: tablespace {} at {} not measured", i.label(), t.oid, t.location));
+        }
+    }
+    out
+}
+
+fn summarize(inv: &Inventory) -> ClusterSummary {
+    let primaries: Vec<_> = inv.instances.iter().filter(|i| i.kind() == InstanceKind::Primary).collect();
+    let mut seg_hosts: Vec<&str> = primaries.iter().map(|i| i.host.as_str()).collect();
+    seg_hosts.sort();
+    seg_hosts.dedup();
+    ClusterSummary {
+        product: inv.source.product,
+        version: inv.source.version.clone(),
+        coordinator: inv.source.coordinator.clone(),
+        collected_at: inv.source.collected_at.clone(),
+        hosts: inv.hosts.len(),
+        failed_hosts: inv.hosts.iter().filter(|h| h.status == HostStatus::Failed).count(),
+        segment_hosts: seg_hosts.len(),
+        primaries: primaries.len(),
+        mirrors: inv.instances.iter().filter(|i| i.kind() == InstanceKind::Mirror).count(),
+        filesystems: inv.hosts.iter().map(|h| h.filesystems.len()).sum(),
+        primary_data_bytes: primaries.iter().filter_map(|i| i.data_bytes()).sum(),
+        cluster_bytes: inv.instances.iter().filter_map(|i| i.total_bytes()).sum(),
+        databases: inv
+            .composition
+            .as_ref()
+            .map(|c| c.databases.iter().map(|d| d.name.clone()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn assumptions(opts: &PlanOptions) -> Assumptions {
+    Assumptions {
+        compression: opts.compression.label(),
+        max_fill: opts.max_fill,
+        warn_fill: opts.warn_fill,
+        growth: opts.growth,
+        catalog_overhead_bytes: opts.catalog_overhead_bytes,
+        wal_overhead_bytes: opts.wal_overhead_bytes,
+        layout: match &opts.target {
+            None => "same hosts, same segments, new data directories on the same filesystems as the 6 ones".into(),
+            Some(t) => format!(
+                "{} ({} host(s) × {} primaries, {}, {} mirroring)",
+                t.path,
+                t.hosts.len(),
+                t.data_directories.len(),
+                if t.mirror_data_directories.is_empty() { "no mirrors" } else { "mirrored" },
+                match opts.mirror_mode {
+                    MirrorMode::Group => "group",
+                    MirrorMode::Spread => "spread",
+                }
+            ),
+        },
+        backup_dir: opts.backup_dir.clone(),
+        external_capacity_bytes: opts.external_capacity,
+        direct_copy_tool: opts.direct_copy_tool,
+        restore_sizing: "each 7 instance holds its content's data (base, global, tablespaces) as measured × growth: indexes are rebuilt by the restore so they count; bloat the restore sheds is not credited (conservative); plus catalog and WAL overheads per instance".into(),
+    }
+}
+
+/// Candidate `--backup-dir` paths: `<mount>/whpg_backup` on every mount common
+/// to all segment hosts.
+pub fn backup_dir_candidates(fp: &Footprint) -> Vec<(String, String)> {
+    fp.common_mounts
+        .iter()
+        .map(|m| {
+            let dir = format!("{}/whpg_backup", m.trim_end_matches('/'));
+            (m.clone(), dir)
+        })
+        .collect()
+}
+
+/// Runs the whole model: every plan, the backup-dir search, the
+/// recommendation, the verdict, and (when `what_if`) the option matrix.
+///
+/// Returns `Err` only for an option that cannot be applied to this inventory
+/// (e.g. a target layout naming an unmeasured host).
+pub fn estimate(inv: &Inventory, opts: &PlanOptions, inventory_warnings: &[String], what_if: bool) -> Result<Estimate, String> {
+    let cluster = summarize(inv);
+    let backup = estimate_backup(inv, opts);
+    let incomplete = incompleteness(inv);
+    let mut warnings: Vec<String> = inventory_warnings.to_vec();
+    if incomplete.is_empty() {
+        // (only meaningful on complete inventories)
+    } else {
+        return Ok(Estimate {
+            verdict: Verdict::Incomplete,
+            recommended_plan: None,
+            cluster,
+            assumptions: assumptions(opts),
+            backup,
+            rule_of_thumb: None,
+            plans: Vec::new(),
+            backup_dir_search: Vec::new(),
+            incomplete,
+            warnings,
+            what_if: None,
+        });
+    }
+
+    let fp = Footprint::build(inv, opts)?;
+    let steps_ctx = StepContext::from_inventory(inv, opts);
+    if let (Some(tool), product) = (opts.direct_copy_tool, inv.source.product) {
+        let expected = match product {
+            Product::Greenplum => Some(DirectCopyTool::Gpcopy),
+            Product::Warehousepg => Some(DirectCopyTool::WhpgCopy),
+            Product::Postgresql => None,
+        };
+        if expected.is_some_and(|e| e != tool) {
+            warnings.push(format!(
+                "{} is declared, but {} is the direct-copy tool licensed for {}",
+                tool.command(),
+                expected.unwrap().command(),
+                product.display_name()
+            ));
+        }
+    }
+    if inv.is_single_instance() {
+        warnings.push("single-instance PostgreSQL inventory: the plans and commands are Greenplum's; use the figures, not the commands".into());
+    }
+
+    // The backup-dir search (delete-and-reinit needs a directory outside the cluster).
+    let mut search = Vec::new();
+    let mut best_delete: Option<PlanResult> = None;
+    let mut best_mirrorless: Option<PlanResult> = None;
+    let better = |cand: &PlanResult, cur: &Option<PlanResult>| match cur {
+        None => true,
+        Some(c) => (cand.fits, -cand.worst_peak_over_limit) > (c.fits, -c.worst_peak_over_limit),
+    };
+    for (mount, dir) in backup_dir_candidates(&fp) {
+        let mut cand = BackupDirCandidate {
+            mount: mount.clone(),
+            backup_dir: dir.clone(),
+            delete_and_reinit_fits: false,
+            delete_and_reinit_worst: 0.0,
+            mirrorless_fits: false,
+            mirrorless_worst: 0.0,
+            rejected: None,
+        };
+        if let Some((h, d)) = fp.cluster_dir_containing(&dir) {
+            cand.rejected = Some(format!("inside cluster directory {h}:{d}"));
+            search.push(cand);
+            continue;
+        }
+        let target = BackupTarget::Dir(dir.clone());
+        let d = plans::evaluate(&fp, opts, &backup, PlanId::DeleteAndReinit, &target, &steps_ctx);
+        let m = plans::evaluate(&fp, opts, &backup, PlanId::DeleteAndReinitMirrorless, &target, &steps_ctx);
+        match (d, m) {
+            (Ok(d), Ok(m)) => {
+                cand.delete_and_reinit_fits = d.fits;
+                cand.delete_and_reinit_worst = d.worst_peak_over_limit;
+                cand.mirrorless_fits = m.fits;
+                cand.mirrorless_worst = m.worst_peak_over_limit;
+                if better(&d, &best_delete) {
+                    best_delete = Some(d);
+                }
+                if better(&m, &best_mirrorless) {
+                    best_mirrorless = Some(m);
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => cand.rejected = Some(e),
+        }
+        search.push(cand);
+    }
+
+    let host_target = opts.host_backup_target();
+    let mut plans_out = Vec::new();
+    for id in PlanId::ALL {
+        let unavailable = |reason: String| -> Result<PlanResult, String> {
+            let mut p = plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?;
+            p.available = false;
+            p.unavailable_reason = Some(reason);
+            Ok(p)
+        };
+        let result = match id {
+            PlanId::SideBySide => plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?,
+            PlanId::ExternalBackup => {
+                let p = plans::evaluate(&fp, opts, &backup, id, &BackupTarget::External, &steps_ctx)?;
+                if opts.external_capacity.is_none() {
+                    let mut p = p;
+                    p.available = false;
+                    p.unavailable_reason = Some("needs --external-capacity (a plugin, Data Domain or NFS target)".into());
+                    p
+                } else {
+                    p
+                }
+            }
+            PlanId::DirectCopy => {
+                if opts.direct_copy_tool.is_none() {
+                    unavailable("needs --direct-copy-tool gpcopy|whpg-copy (separately licensed)".into())?
+                } else {
+                    plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?
+                }
+            }
+            PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => match &opts.backup_dir {
+                None if opts.external_capacity.is_some() => {
+                    plans::evaluate(&fp, opts, &backup, id, &BackupTarget::External, &steps_ctx)?
+                }
+                Some(dir) => match fp.cluster_dir_containing(dir) {
+                    Some((h, d)) => unavailable(format!(
+                        "--backup-dir {dir} is inside cluster directory {h}:{d}, which gpdeletesystem deletes"
+                    ))?,
+                    None => plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?,
+                },
+                None => {
+                    let best = if id == PlanId::DeleteAndReinit { &best_delete } else { &best_mirrorless };
+                    match best {
+                        Some(p) => {
+                            let mut p = p.clone();
+                            p.warnings.insert(
+                                0,
+                                format!(
+                                    "no --backup-dir was given: {} was chosen by searching the mount points common to all segment hosts; pass --backup-dir to decide",
+                                    p.backup_dir.as_deref().unwrap_or("?")
+                                ),
+                            );
+                            p
+                        }
+                        None => unavailable(
+                            "needs --backup-dir outside every data and tablespace directory (the default location inside the data directories is deleted by gpdeletesystem), and no mount common to all segment hosts offers one".into(),
+                        )?,
+                    }
+                }
+            },
+        };
+        plans_out.push(result);
+    }
+
+    let recommended = recommend(&plans_out);
+    let verdict = match recommended.and_then(|id| plans_out.iter().find(|p| p.id == id)) {
+        Some(p) if p.keeps_rollback => Verdict::Fits,
+        Some(_) => Verdict::FitsDestructive,
+        None => Verdict::DoesNotFit,
+    };
+
+    let rule_of_thumb = {
+        let side = plans_out.iter().find(|p| p.id == PlanId::SideBySide);
+        let restore_i = 2; // "restore" in side-by-side's phases
+        let model: u64 = side
+            .map(|p| {
+                p.filesystems
+                    .iter()
+                    .map(|f| f.phase_bytes[restore_i].saturating_sub(f.at_peak.other))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let primary = cluster.primary_data_bytes;
+        Some(RuleOfThumb {
+            primary_bytes: primary,
+            five_x_bytes: primary.saturating_mul(5),
+            model_required_bytes: model,
+            model_over_rule: plans::ratio(model, primary.saturating_mul(5)),
+            model_plan: PlanId::SideBySide,
+        })
+    };
+
+    let what_if_rows = if what_if {
+        Some(whatif::what_if(inv, opts, &fp, &steps_ctx))
+    } else {
+        None
+    };
+
+    Ok(Estimate {
+        verdict,
+        recommended_plan: recommended,
+        cluster,
+        assumptions: assumptions(opts),
+        backup,
+        rule_of_thumb,
+        plans: plans_out,
+        backup_dir_search: search,
+        incomplete,
+        warnings,
+        what_if: what_if_rows,
+    })
+}
+
+/// The recommendation rule: among available plans that fit, prefer one that
+/// keeps a rollback, then the lowest worst-filesystem peak.
+pub fn recommend(plans: &[PlanResult]) -> Option<PlanId> {
+    plans
+        .iter()
+        .filter(|p| p.available && p.fits)
+        .min_by(|a, b| {
+            b.keeps_rollback
+                .cmp(&a.keeps_rollback)
+                .then(a.worst_peak_over_limit.total_cmp(&b.worst_peak_over_limit))
+        })
+        .map(|p| p.id)
+}

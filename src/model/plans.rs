@@ -1,0 +1,389 @@
+//! The five upgrade plans, their phases, and their evaluation per filesystem.
+
+use serde::Serialize;
+
+use super::backup::BackupEstimate;
+use super::footprint::{Components, Footprint};
+use super::options::{BackupTarget, PlanOptions};
+use super::steps::{plan_steps, Step, StepContext};
+
+/// A plan's stable id (JSON and tests use these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanId {
+    /// Backup on the hosts, 7 beside 6, restore, verify, delete backup and 6.
+    SideBySide,
+    /// Backup to an external target, 7 beside 6, restore.
+    ExternalBackup,
+    /// 7 beside 6, copy straight across with gpcopy / whpg-copy.
+    DirectCopy,
+    /// Backup to a `--backup-dir` outside the cluster, delete 6, init 7, restore.
+    DeleteAndReinit,
+    /// As delete-and-reinit, restoring without mirrors, then gpaddmirrors.
+    DeleteAndReinitMirrorless,
+}
+
+impl PlanId {
+    /// Every plan, in display order.
+    pub const ALL: [PlanId; 5] = [
+        PlanId::SideBySide,
+        PlanId::ExternalBackup,
+        PlanId::DirectCopy,
+        PlanId::DeleteAndReinit,
+        PlanId::DeleteAndReinitMirrorless,
+    ];
+
+    /// The id as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanId::SideBySide => "side-by-side",
+            PlanId::ExternalBackup => "external-backup",
+            PlanId::DirectCopy => "direct-copy",
+            PlanId::DeleteAndReinit => "delete-and-reinit",
+            PlanId::DeleteAndReinitMirrorless => "delete-and-reinit-mirrorless",
+        }
+    }
+
+    /// Whether the 6 cluster survives until 7 is verified (a rollback exists).
+    pub fn keeps_rollback(self) -> bool {
+        matches!(self, PlanId::SideBySide | PlanId::ExternalBackup | PlanId::DirectCopy)
+    }
+
+    /// Whether the plan stages a backup on the hosts' own filesystems.
+    pub fn stages_backup_on_hosts(self) -> bool {
+        matches!(
+            self,
+            PlanId::SideBySide | PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless
+        )
+    }
+}
+
+impl std::fmt::Display for PlanId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which parts of the footprint exist during one phase.
+#[derive(Debug, Clone, Copy)]
+struct PhaseState {
+    name: &'static str,
+    old: bool,
+    backup: bool,
+    new_primary: bool,
+    new_mirror: bool,
+    primary_overhead: bool,
+    mirror_overhead: bool,
+}
+
+const fn ph(name: &'static str, old: bool, backup: bool, np: bool, nm: bool, op: bool, om: bool) -> PhaseState {
+    PhaseState {
+        name,
+        old,
+        backup,
+        new_primary: np,
+        new_mirror: nm,
+        primary_overhead: op,
+        mirror_overhead: om,
+    }
+}
+
+/// The phases of a plan, in order, with what exists during each.
+fn phases(id: PlanId) -> &'static [PhaseState] {
+    const T: bool = true;
+    const F: bool = false;
+    const SIDE: &[PhaseState] = &[
+        ph("backup", T, T, F, F, F, F),
+        ph("init 7", T, T, F, F, T, T),
+        ph("restore", T, T, T, T, T, T),
+        ph("verify", T, T, T, T, T, T),
+        ph("delete backup & 6", F, F, T, T, T, T),
+    ];
+    const EXTERNAL: &[PhaseState] = &[
+        ph("backup to external target", T, T, F, F, F, F),
+        ph("init 7", T, T, F, F, T, T),
+        ph("restore", T, T, T, T, T, T),
+        ph("verify", T, T, T, T, T, T),
+        ph("delete 6", F, F, T, T, T, T),
+    ];
+    const DIRECT: &[PhaseState] = &[
+        ph("init 7", T, F, F, F, T, T),
+        ph("copy 6 to 7", T, F, T, T, T, T),
+        ph("verify", T, F, T, T, T, T),
+        ph("delete 6", F, F, T, T, T, T),
+    ];
+    const DELETE: &[PhaseState] = &[
+        ph("backup", T, T, F, F, F, F),
+        ph("gpdeletesystem", F, T, F, F, F, F),
+        ph("init 7", F, T, F, F, T, T),
+        ph("restore", F, T, T, T, T, T),
+        ph("delete backup", F, F, T, T, T, T),
+    ];
+    const MIRRORLESS: &[PhaseState] = &[
+        ph("backup", T, T, F, F, F, F),
+        ph("gpdeletesystem", F, T, F, F, F, F),
+        ph("init 7 without mirrors", F, T, F, F, T, F),
+        ph("restore", F, T, T, F, T, F),
+        ph("delete backup", F, F, T, F, T, F),
+        ph("gpaddmirrors", F, F, T, T, T, T),
+    ];
+    match id {
+        PlanId::SideBySide => SIDE,
+        PlanId::ExternalBackup => EXTERNAL,
+        PlanId::DirectCopy => DIRECT,
+        PlanId::DeleteAndReinit => DELETE,
+        PlanId::DeleteAndReinitMirrorless => MIRRORLESS,
+    }
+}
+
+/// One filesystem's result under one plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FsResult {
+    /// Host.
+    pub host: String,
+    /// Mount point.
+    pub mount: String,
+    /// Size (df total).
+    pub total_bytes: u64,
+    /// `used + available` today.
+    pub capacity_bytes: u64,
+    /// Used today.
+    pub used_bytes: u64,
+    /// `max_fill × capacity`.
+    pub limit_bytes: u64,
+    /// Highest occupancy over the plan's phases.
+    pub peak_bytes: u64,
+    /// The first phase at which the peak is reached.
+    pub peak_phase: String,
+    /// `peak − limit` when positive, else 0.
+    pub shortfall_bytes: u64,
+    /// `peak / limit`: above 1 does not fit.
+    pub peak_over_limit: f64,
+    /// Occupancy when the plan is done.
+    pub final_bytes: u64,
+    /// `final / capacity`.
+    pub final_fill: f64,
+    /// What fills the filesystem at its peak.
+    pub at_peak: Components,
+    /// Occupancy in each phase, in the plan's phase order.
+    pub phase_bytes: Vec<u64>,
+}
+
+/// One plan's evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanResult {
+    /// Stable id.
+    pub id: PlanId,
+    /// Whether the user has declared what the plan needs.
+    pub available: bool,
+    /// Why not, when not available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable_reason: Option<String>,
+    /// No filesystem (and no external target) is short.
+    pub fits: bool,
+    /// The 6 cluster is kept until 7 is verified.
+    pub keeps_rollback: bool,
+    /// Where the backup goes in this plan.
+    pub backup_target: String,
+    /// The `--backup-dir` this plan uses, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_dir: Option<String>,
+    /// The phases, in order.
+    pub phases: Vec<String>,
+    /// The highest `peak / limit` over the filesystems.
+    pub worst_peak_over_limit: f64,
+    /// Sum of shortfalls over filesystems.
+    pub total_shortfall_bytes: u64,
+    /// Bytes the external target must hold (external-backup only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_required_bytes: Option<u64>,
+    /// Every filesystem the plan touches, tightest first.
+    pub filesystems: Vec<FsResult>,
+    /// The ordered steps with exact commands.
+    pub steps: Vec<Step>,
+    /// What a reviewer must know.
+    pub warnings: Vec<String>,
+}
+
+impl PlanResult {
+    /// The tightest filesystem, if the plan touches any.
+    pub fn tightest(&self) -> Option<&FsResult> {
+        self.filesystems.first()
+    }
+}
+
+/// Evaluates one plan with a given backup target. Availability is decided by
+/// the caller; this only does the arithmetic, steps and warnings.
+pub fn evaluate(
+    fp: &Footprint,
+    opts: &PlanOptions,
+    backup: &BackupEstimate,
+    id: PlanId,
+    target: &BackupTarget,
+    steps_ctx: &StepContext,
+) -> Result<PlanResult, String> {
+    let placed = match id {
+        PlanId::DirectCopy => vec![0; fp.fs.len()],
+        PlanId::ExternalBackup => fp.place_backup(&BackupTarget::External, backup)?,
+        _ => fp.place_backup(target, backup)?,
+    };
+    let phases = phases(id);
+    let mut filesystems = Vec::new();
+    for (idx, slot) in fp.fs.iter().enumerate() {
+        let today = fp.today[idx];
+        let new = fp.new[idx];
+        let backup_here = placed[idx];
+        let touched = today.old_primary + today.old_mirror + today.growth + backup_here
+            + new.primary
+            + new.mirror
+            + new.primary_overhead
+            + new.mirror_overhead
+            > 0;
+        if !touched {
+            continue;
+        }
+        let state_of = |p: &PhaseState| Components {
+            other: today.other,
+            old_primary: if p.old { today.old_primary } else { 0 },
+            old_mirror: if p.old { today.old_mirror } else { 0 },
+            growth: if p.old { today.growth } else { 0 },
+            backup: if p.backup { backup_here } else { 0 },
+            new_primary: if p.new_primary { new.primary } else { 0 },
+            new_mirror: if p.new_mirror { new.mirror } else { 0 },
+            overhead: if p.primary_overhead { new.primary_overhead } else { 0 }
+                + if p.mirror_overhead { new.mirror_overhead } else { 0 },
+        };
+        let states: Vec<Components> = phases.iter().map(state_of).collect();
+        let phase_bytes: Vec<u64> = states.iter().map(Components::total).collect();
+        let (peak_i, peak) = phase_bytes
+            .iter()
+            .enumerate()
+            .fold((0, 0u64), |best, (i, &b)| if b > best.1 { (i, b) } else { best });
+        let capacity = slot.capacity_bytes();
+        let limit = (opts.max_fill * capacity as f64).floor() as u64;
+        let final_bytes = *phase_bytes.last().unwrap_or(&0);
+        filesystems.push(FsResult {
+            host: slot.host.clone(),
+            mount: slot.mount.clone(),
+            total_bytes: slot.total_bytes,
+            capacity_bytes: capacity,
+            used_bytes: slot.used_bytes,
+            limit_bytes: limit,
+            peak_bytes: peak,
+            peak_phase: phases[peak_i].name.to_string(),
+            shortfall_bytes: peak.saturating_sub(limit),
+            peak_over_limit: ratio(peak, limit),
+            final_bytes,
+            final_fill: ratio(final_bytes, capacity),
+            at_peak: states[peak_i],
+            phase_bytes,
+        });
+    }
+    filesystems.sort_by(|a, b| {
+        b.peak_over_limit
+            .total_cmp(&a.peak_over_limit)
+            .then_with(|| a.host.cmp(&b.host))
+            .then_with(|| a.mount.cmp(&b.mount))
+    });
+    let total_shortfall_bytes = filesystems.iter().map(|f| f.shortfall_bytes).sum();
+    let worst = filesystems.first().map(|f| f.peak_over_limit).unwrap_or(0.0);
+
+    let mut warnings = Vec::new();
+    let mut external_required_bytes = None;
+    let mut fits = total_shortfall_bytes == 0;
+    let external = id == PlanId::ExternalBackup || *target == BackupTarget::External;
+    if external && id != PlanId::DirectCopy {
+        let need = backup.compressed_bytes;
+        external_required_bytes = Some(need);
+        if let Some(cap) = opts.external_capacity {
+            if need > cap {
+                fits = false;
+                warnings.push(format!(
+                    "the external target holds {} but the backup needs {}: short by {}",
+                    crate::report::human(cap),
+                    crate::report::human(need),
+                    crate::report::human(need - cap)
+                ));
+            }
+        }
+    }
+    let above: Vec<&FsResult> = filesystems.iter().filter(|f| f.final_fill > opts.warn_fill).collect();
+    if let Some(top) = above.iter().max_by(|a, b| a.final_fill.total_cmp(&b.final_fill)) {
+        warnings.push(format!(
+            "{} filesystem(s) above {:.0}% after the upgrade (capacity guidance: run at 70% or lower); fullest {}:{} at {:.0}%",
+            above.len(),
+            opts.warn_fill * 100.0,
+            top.host,
+            top.mount,
+            top.final_fill * 100.0
+        ));
+    }
+    if let (BackupTarget::Dir(dir), true) = (target, id.stages_backup_on_hosts()) {
+        let several = fp.hosts_with_several_data_filesystems();
+        if let Some((h, n)) = several.first() {
+            warnings.push(format!(
+                "--backup-dir {dir} is one path on every host: each host's whole backup lands on one filesystem although its primaries use {n} (e.g. {h}; {} host(s) affected)",
+                several.len()
+            ));
+        }
+    }
+    if id == PlanId::SideBySide {
+        warnings.push(
+            "6 and 7 run on the same hosts: give the 7 cluster its own PORT_BASE, MIRROR_PORT_BASE and COORDINATOR_PORT and its own data directories".into(),
+        );
+        if *target == BackupTarget::Default {
+            warnings.push(
+                "the backup lands inside the 6 data directories (<datadir>/backups): it is deleted with the 6 cluster, so verify 7 before gpdeletesystem".into(),
+            );
+        }
+    }
+    if matches!(id, PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless) {
+        warnings.push(
+            "no rollback: after gpdeletesystem the backup is the only copy of the data; do a --metadata-only trial restore on a 7 test system first".into(),
+        );
+    }
+    if id == PlanId::DeleteAndReinitMirrorless {
+        warnings.push(
+            "the 7 cluster runs without mirrors until gpaddmirrors completes: a segment host failure in that window loses data".into(),
+        );
+    }
+    if id == PlanId::DirectCopy {
+        warnings.push("both clusters run at once during the copy: plan memory and ports for both".into());
+    }
+
+    let backup_dir = match target {
+        BackupTarget::Dir(d) if id.stages_backup_on_hosts() => Some(d.clone()),
+        _ => None,
+    };
+    let backup_target = match id {
+        PlanId::DirectCopy => "none (copied directly)".to_string(),
+        PlanId::ExternalBackup => "external".to_string(),
+        _ => target.label(),
+    };
+    let external_steps = external && id != PlanId::DirectCopy;
+    Ok(PlanResult {
+        id,
+        available: true,
+        unavailable_reason: None,
+        fits,
+        keeps_rollback: id.keeps_rollback(),
+        backup_target,
+        backup_dir: backup_dir.clone(),
+        phases: phases.iter().map(|p| p.name.to_string()).collect(),
+        worst_peak_over_limit: worst,
+        total_shortfall_bytes,
+        external_required_bytes,
+        filesystems,
+        steps: plan_steps(id, steps_ctx, opts, backup_dir.as_deref(), external_steps),
+        warnings,
+    })
+}
+
+/// `a / b`, with 0/0 = 0 and x/0 = infinity.
+pub fn ratio(a: u64, b: u64) -> f64 {
+    match (a, b) {
+        (0, 0) => 0.0,
+        (_, 0) => f64::INFINITY,
+        _ => a as f64 / b as f64,
+    }
+}

@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, CodecArg, Command, DirectCopyArg, MirrorModeArg, OutputArgs, OutputFormat, PlanArgs};
+use crate::cli::{
+    Cli, CodecArg, Command, DirectCopyArg, MirrorModeArg, OutputArgs, OutputFormat, PlanArgs,
+};
 use crate::error::InputError;
 use crate::inventory::{self, InstanceKind, Inventory};
 use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
@@ -50,12 +52,16 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(&out.render(&est))
+                .and_then(|_| stdout.flush())
                 .map_err(|e| AppError::Runtime(format!("writing to standard output: {e}")))?;
             Ok(est.verdict.exit_code())
         }
         Command::Report(a) => {
             if a.outputs.json.is_none() && a.outputs.markdown.is_none() {
-                return Err(InputError::Usage("report: name at least one output (--json, --markdown)".into()).into());
+                return Err(InputError::Usage(
+                    "report: name at least one output (--json, --markdown)".into(),
+                )
+                .into());
             }
             check_outputs(&a.outputs)?;
             let (inv, warnings) = load_inventory(&a.inventory)?;
@@ -80,12 +86,18 @@ pub fn load_inventory(path: &Path) -> Result<(Inventory, Vec<String>), InputErro
     }
 }
 
-fn run_model(inv: &Inventory, opts: &PlanOptions, warnings: Vec<String>, what_if: bool) -> Result<Estimate, AppError> {
+fn run_model(
+    inv: &Inventory,
+    opts: &PlanOptions,
+    warnings: Vec<String>,
+    what_if: bool,
+) -> Result<Estimate, AppError> {
     let mut warnings = warnings;
-    if let Some(t) = &opts.target {
-        if t.machine_list_file.is_none() && t.hosts.is_empty() {
-            warnings.push("the target layout names no host list".into());
-        }
+    if let Some(t) = &opts.target
+        && t.machine_list_file.is_none()
+        && t.hosts.is_empty()
+    {
+        warnings.push("the target layout names no host list".into());
     }
     model::estimate(inv, opts, &warnings, what_if).map_err(|e| InputError::Usage(e).into())
 }
@@ -99,21 +111,38 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
     };
     let compression = Compression::new(codec, a.compression_level).map_err(InputError::Usage)?;
     if !(a.max_fill > 0.0 && a.max_fill <= 1.0) {
-        return Err(InputError::Usage(format!("--max-fill {} must be above 0 and at most 1", a.max_fill)));
+        return Err(InputError::Usage(format!(
+            "--max-fill {} must be above 0 and at most 1",
+            a.max_fill
+        )));
     }
-    if let Some(d) = &a.backup_dir {
-        if !d.starts_with('/') {
-            return Err(InputError::Usage(format!("--backup-dir {d} must be an absolute path (gpbackup requires one)")));
-        }
+    if let Some(d) = &a.backup_dir
+        && !d.starts_with('/')
+    {
+        return Err(InputError::Usage(format!(
+            "--backup-dir {d} must be an absolute path (gpbackup requires one)"
+        )));
     }
     let target = match &a.target_config {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| InputError::Read { path: path.clone(), source: e })?;
-            let mut cfg = parse_gpinitsystem_config(&text, &path.display().to_string()).map_err(|(line, message)| {
-                InputError::Config { path: path.clone(), line, message }
+            let text = std::fs::read_to_string(path).map_err(|e| InputError::Read {
+                path: path.clone(),
+                source: e,
             })?;
-            cfg.hosts = target_hosts(a.target_hosts.as_deref(), path, cfg.machine_list_file.as_deref(), inv)?;
+            let mut cfg = parse_gpinitsystem_config(&text, &path.display().to_string()).map_err(
+                |(line, message)| InputError::Config {
+                    path: path.clone(),
+                    line,
+                    message,
+                },
+            )?;
+            cfg.hosts = target_hosts(
+                a.target_hosts.as_deref(),
+                path,
+                cfg.machine_list_file.as_deref(),
+                inv,
+            )?;
             Some(cfg)
         }
     };
@@ -140,12 +169,24 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
 
 /// The 7 segment hosts: `--target-hosts`, else the config's MACHINE_LIST_FILE
 /// (as written, or beside the config), else the 6 cluster's segment hosts.
-fn target_hosts(explicit: Option<&Path>, config: &Path, machine_list: Option<&str>, inv: &Inventory) -> Result<Vec<String>, InputError> {
+fn target_hosts(
+    explicit: Option<&Path>,
+    config: &Path,
+    machine_list: Option<&str>,
+    inv: &Inventory,
+) -> Result<Vec<String>, InputError> {
     let read = |p: &Path| -> Result<Vec<String>, InputError> {
-        let text = std::fs::read_to_string(p).map_err(|e| InputError::Read { path: p.to_path_buf(), source: e })?;
+        let text = std::fs::read_to_string(p).map_err(|e| InputError::Read {
+            path: p.to_path_buf(),
+            source: e,
+        })?;
         let hosts = parse_host_file(&text);
         if hosts.is_empty() {
-            return Err(InputError::Config { path: p.to_path_buf(), line: 0, message: "the host file lists no host".into() });
+            return Err(InputError::Config {
+                path: p.to_path_buf(),
+                line: 0,
+                message: "the host file lists no host".into(),
+            });
         }
         Ok(hosts)
     };
@@ -154,15 +195,25 @@ fn target_hosts(explicit: Option<&Path>, config: &Path, machine_list: Option<&st
     }
     if let Some(m) = machine_list {
         let as_written = PathBuf::from(m);
-        let beside = config.parent().unwrap_or(Path::new(".")).join(as_written.file_name().unwrap_or_default());
-        for p in [config.parent().unwrap_or(Path::new(".")).join(&as_written), beside] {
+        let beside = config
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(as_written.file_name().unwrap_or_default());
+        for p in [
+            config.parent().unwrap_or(Path::new(".")).join(&as_written),
+            beside,
+        ] {
             if p.is_file() {
                 return read(&p);
             }
         }
     }
     // Fall back to the 6 segment hosts in content order.
-    let mut prim: Vec<_> = inv.instances.iter().filter(|i| i.kind() == InstanceKind::Primary).collect();
+    let mut prim: Vec<_> = inv
+        .instances
+        .iter()
+        .filter(|i| i.kind() == InstanceKind::Primary)
+        .collect();
     prim.sort_by_key(|i| i.content);
     let mut hosts: Vec<String> = Vec::new();
     for p in prim {
@@ -181,10 +232,20 @@ fn check_outputs(o: &OutputArgs) -> Result<(), InputError> {
             _ => PathBuf::from("."),
         };
         if !dir.is_dir() {
-            return Err(InputError::Usage(format!("{}: directory {} does not exist", p.display(), dir.display())));
+            return Err(InputError::Usage(format!(
+                "{}: directory {} does not exist",
+                p.display(),
+                dir.display()
+            )));
         }
         let probe = dir.join(format!(".whpg-plan-probe-{}", std::process::id()));
-        std::fs::write(&probe, b"").map_err(|e| InputError::Usage(format!("{}: cannot write in {}: {e}", p.display(), dir.display())))?;
+        std::fs::write(&probe, b"").map_err(|e| {
+            InputError::Usage(format!(
+                "{}: cannot write in {}: {e}",
+                p.display(),
+                dir.display()
+            ))
+        })?;
         let _ = std::fs::remove_file(&probe);
     }
     Ok(())
@@ -192,7 +253,8 @@ fn check_outputs(o: &OutputArgs) -> Result<(), InputError> {
 
 fn write_outputs(o: &OutputArgs, est: &Estimate) -> Result<(), AppError> {
     let write = |p: &Path, bytes: Vec<u8>| {
-        inventory::write_atomic(p, &bytes).map_err(|e| AppError::Runtime(format!("{}: {e}", p.display())))
+        inventory::write_atomic(p, &bytes)
+            .map_err(|e| AppError::Runtime(format!("{}: {e}", p.display())))
     };
     if let Some(p) = &o.json {
         write(p, JsonExporter.render(est))?;

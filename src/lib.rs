@@ -12,3 +12,4 @@ pub mod inventory;
 pub mod model;
 pub mod report;
 pub mod shell;
+pub mod synth;

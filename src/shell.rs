@@ -6,8 +6,7 @@
 /// anything else is wrapped in single quotes with embedded quotes escaped.
 pub fn quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c));
     if plain {
         s.to_string()

@@ -81,7 +81,10 @@ pub fn to_string(inventory: &Inventory, format: InventoryFormat) -> String {
 
 /// Writes the inventory to `path` atomically, in the format its extension names.
 pub fn save(inventory: &Inventory, path: &Path) -> std::io::Result<()> {
-    write_atomic(path, to_string(inventory, InventoryFormat::for_path(path)).as_bytes())
+    write_atomic(
+        path,
+        to_string(inventory, InventoryFormat::for_path(path)).as_bytes(),
+    )
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over

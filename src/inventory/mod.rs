@@ -8,8 +8,8 @@
 mod load;
 mod validate;
 
-pub use load::{load, load_str, save, to_string, write_atomic, InventoryFormat};
-pub use validate::{validate, Problem, Validated};
+pub use load::{InventoryFormat, load, load_str, save, to_string, write_atomic};
+pub use validate::{Problem, Validated, validate};
 
 use serde::{Deserialize, Serialize};
 
@@ -299,7 +299,8 @@ pub enum StorageKind {
 
 impl StorageKind {
     /// Every kind, in display order.
-    pub const ALL: [StorageKind; 3] = [StorageKind::Heap, StorageKind::AoRow, StorageKind::AoColumn];
+    pub const ALL: [StorageKind; 3] =
+        [StorageKind::Heap, StorageKind::AoRow, StorageKind::AoColumn];
 
     /// The name used in inventories and reports.
     pub fn as_str(self) -> &'static str {
@@ -393,8 +394,7 @@ pub fn path_is_under(path: &str, mount: &str) -> bool {
         return path.starts_with('/');
     }
     let mount = mount.trim_end_matches('/');
-    path == mount
-        || (path.starts_with(mount) && path.as_bytes().get(mount.len()) == Some(&b'/'))
+    path == mount || (path.starts_with(mount) && path.as_bytes().get(mount.len()) == Some(&b'/'))
 }
 
 /// The mount point among `mounts` that holds `path`: the longest one it lies under.
@@ -428,8 +428,14 @@ mod tests {
             mount_for_path("/data1/fast/gpseg0", mounts.iter().copied()),
             Some("/data1/fast")
         );
-        assert_eq!(mount_for_path("/data1/gpseg0", mounts.iter().copied()), Some("/data1"));
-        assert_eq!(mount_for_path("/home/gpadmin", mounts.iter().copied()), Some("/"));
+        assert_eq!(
+            mount_for_path("/data1/gpseg0", mounts.iter().copied()),
+            Some("/data1")
+        );
+        assert_eq!(
+            mount_for_path("/home/gpadmin", mounts.iter().copied()),
+            Some("/")
+        );
         assert_eq!(mount_for_path("/x", ["/data1"].iter().copied()), None);
     }
 

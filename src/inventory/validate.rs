@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{HostStatus, Inventory, Role, FORMAT};
+use super::{FORMAT, HostStatus, Inventory, Role};
 
 /// How far `used + available` may exceed `total` before it is an error: df
 /// output rounded to 1 KiB blocks can be off by a block per figure.
@@ -48,7 +48,10 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
         let mounts = host_mounts.entry(&h.name).or_default();
         for fs in &h.filesystems {
             if !mounts.insert(&fs.mount) {
-                err(format!("host {}: filesystem {} listed twice", h.name, fs.mount));
+                err(format!(
+                    "host {}: filesystem {} listed twice",
+                    h.name, fs.mount
+                ));
             }
             let sum = fs.used_bytes as u128 + fs.available_bytes as u128;
             if sum > fs.total_bytes as u128 + ROUNDING_TOLERANCE_BYTES as u128 {
@@ -58,7 +61,10 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
                 ));
             }
             if !fs.mount.starts_with('/') {
-                err(format!("host {} filesystem {}: mount point is not an absolute path", h.name, fs.mount));
+                err(format!(
+                    "host {} filesystem {}: mount point is not an absolute path",
+                    h.name, fs.mount
+                ));
             }
         }
     }
@@ -97,13 +103,13 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
             _ => {}
         }
         for t in &i.tablespaces {
-            if let Some(m) = &t.mount {
-                if !mounts.contains(m.as_str()) {
-                    err(format!(
-                        "{who}: tablespace {} mount {m} is not a filesystem listed for host {}",
-                        t.oid, i.host
-                    ));
-                }
+            if let Some(m) = &t.mount
+                && !mounts.contains(m.as_str())
+            {
+                err(format!(
+                    "{who}: tablespace {} mount {m} is not a filesystem listed for host {}",
+                    t.oid, i.host
+                ));
             }
         }
     }
@@ -121,14 +127,18 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
         err("instances: the inventory lists no instance".to_string());
     }
 
-    for m in inv.instances.iter().filter(|i| i.role == Role::Mirror && i.content >= 0) {
-        if let Some(hosts) = primaries.get(&m.content) {
-            if hosts.contains(&m.host.as_str()) {
-                warnings.push(format!(
+    for m in inv
+        .instances
+        .iter()
+        .filter(|i| i.role == Role::Mirror && i.content >= 0)
+    {
+        if let Some(hosts) = primaries.get(&m.content)
+            && hosts.contains(&m.host.as_str())
+        {
+            warnings.push(format!(
                     "content {}: mirror (dbid {}) is on the same host as its primary ({}): losing that host loses the content",
                     m.content, m.dbid, m.host
                 ));
-            }
         }
     }
 

@@ -146,7 +146,12 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                 let mut csv = 0f64;
                 let mut kind_sources = Vec::new();
                 let mut present = false;
-                for s in comp.databases.iter().flat_map(|d| &d.storage).filter(|s| s.kind == kind) {
+                for s in comp
+                    .databases
+                    .iter()
+                    .flat_map(|d| &d.storage)
+                    .filter(|s| s.kind == kind)
+                {
                     present = true;
                     k.on_disk_bytes += s.on_disk_bytes;
                     k.index_bytes += s.index_bytes;
@@ -156,7 +161,10 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                     };
                     let (bytes, src) = match (s.csv_bytes, s.csv_estimated_from) {
                         (Some(b), src) => (b as f64, src.unwrap_or(EstimateSource::Stats)),
-                        (None, _) => (default_csv(kind, s.on_disk_bytes, s.uncompressed_bytes), EstimateSource::Default),
+                        (None, _) => (
+                            default_csv(kind, s.on_disk_bytes, s.uncompressed_bytes),
+                            EstimateSource::Default,
+                        ),
                     };
                     csv += bytes;
                     kind_sources.push(src);
@@ -300,7 +308,10 @@ mod tests {
         assert!((g5 - 0.32).abs() < 1e-12);
         let z19 = default_compression_ratio(Compression::new(Codec::Zstd, Some(19)).unwrap());
         assert!((z19 - 0.20).abs() < 1e-12);
-        assert_eq!(default_compression_ratio(Compression::new(Codec::None, None).unwrap()), 1.0);
+        assert_eq!(
+            default_compression_ratio(Compression::new(Codec::None, None).unwrap()),
+            1.0
+        );
     }
 
     #[test]

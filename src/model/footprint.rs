@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::backup::BackupEstimate;
-use super::layout::{place_new_cluster, NewInstance};
+use super::layout::{NewInstance, place_new_cluster};
 use super::options::{BackupTarget, PlanOptions};
-use crate::inventory::{mount_for_path, path_is_under, HostStatus, InstanceKind, Inventory};
+use crate::inventory::{HostStatus, InstanceKind, Inventory, mount_for_path, path_is_under};
 
 /// One measured filesystem, addressed by index in [`Footprint::fs`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -169,7 +169,11 @@ impl Footprint {
                 };
                 let ti = fp.index(&i.host, &m)?;
                 let tb = t.bytes.ok_or_else(|| {
-                    format!("tablespace {} of instance {} was not measured", t.oid, i.label())
+                    format!(
+                        "tablespace {} of instance {} was not measured",
+                        t.oid,
+                        i.label()
+                    )
                 })?;
                 add(&mut fp.today[ti], tb, tb);
                 fp.cluster_dirs.push((i.host.clone(), t.location.clone()));
@@ -212,16 +216,20 @@ impl Footprint {
 
         // Hosts that write backup data, and the mounts all of them have.
         let mut hosts: Vec<String> = fp.primary_fs.values().map(|(h, _)| h.clone()).collect();
-        if hosts.is_empty() {
-            if let Some((h, _)) = &fp.coordinator_fs {
-                hosts.push(h.clone());
-            }
+        if hosts.is_empty()
+            && let Some((h, _)) = &fp.coordinator_fs
+        {
+            hosts.push(h.clone());
         }
         hosts.sort();
         hosts.dedup();
         if let Some(first) = hosts.first() {
             let mut common: Vec<String> = fp.lookup[first].iter().map(|(m, _)| m.clone()).collect();
-            common.retain(|m| hosts.iter().all(|h| fp.lookup[h].iter().any(|(x, _)| x == m)));
+            common.retain(|m| {
+                hosts
+                    .iter()
+                    .all(|h| fp.lookup[h].iter().any(|(x, _)| x == m))
+            });
             common.sort();
             fp.common_mounts = common;
         }
@@ -257,7 +265,11 @@ impl Footprint {
     }
 
     /// Bytes of backup landing on each filesystem for a target.
-    pub fn place_backup(&self, target: &BackupTarget, backup: &BackupEstimate) -> Result<Vec<u64>, String> {
+    pub fn place_backup(
+        &self,
+        target: &BackupTarget,
+        backup: &BackupEstimate,
+    ) -> Result<Vec<u64>, String> {
         let mut out = vec![0u64; self.fs.len()];
         let coordinator = self.coordinator_fs.as_ref();
         match target {

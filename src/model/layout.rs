@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::options::{MirrorMode, PlanOptions};
-use crate::inventory::{mount_for_path, InstanceKind, Inventory};
+use crate::inventory::{InstanceKind, Inventory, mount_for_path};
 
 /// The parts of a 7 `gpinitsystem_config` that decide placement.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -41,9 +41,15 @@ pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig,
         if line.is_empty() {
             continue;
         }
-        let assignment = line.strip_prefix("declare -a ").map(str::trim).unwrap_or(&line);
+        let assignment = line
+            .strip_prefix("declare -a ")
+            .map(str::trim)
+            .unwrap_or(&line);
         let Some((name, value)) = assignment.split_once('=') else {
-            return Err((line_no, format!("expected NAME=value, found '{}'", raw.trim())));
+            return Err((
+                line_no,
+                format!("expected NAME=value, found '{}'", raw.trim()),
+            ));
         };
         let name = name.trim();
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -69,7 +75,10 @@ pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig,
         }
     }
     let scalar = |k: &str| vars.get(k).and_then(|(_, v)| v.first().cloned());
-    let data_directories = vars.get("DATA_DIRECTORY").map(|(_, v)| v.clone()).unwrap_or_default();
+    let data_directories = vars
+        .get("DATA_DIRECTORY")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     if data_directories.is_empty() {
         return Err((0, "DATA_DIRECTORY is missing or empty".into()));
     }
@@ -77,7 +86,9 @@ pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig,
         .get("MIRROR_DATA_DIRECTORY")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    if !mirror_data_directories.is_empty() && mirror_data_directories.len() != data_directories.len() {
+    if !mirror_data_directories.is_empty()
+        && mirror_data_directories.len() != data_directories.len()
+    {
         let line = vars["MIRROR_DATA_DIRECTORY"].0;
         return Err((
             line,
@@ -99,7 +110,8 @@ pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig,
         data_directories,
         mirror_data_directories,
         coordinator_hostname: scalar("COORDINATOR_HOSTNAME").or_else(|| scalar("MASTER_HOSTNAME")),
-        coordinator_directory: scalar("COORDINATOR_DIRECTORY").or_else(|| scalar("MASTER_DIRECTORY")),
+        coordinator_directory: scalar("COORDINATOR_DIRECTORY")
+            .or_else(|| scalar("MASTER_DIRECTORY")),
         machine_list_file: scalar("MACHINE_LIST_FILE"),
         hosts: Vec::new(),
     })
@@ -199,12 +211,18 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
 
     let hosts = &target.hosts;
     if hosts.is_empty() {
-        return Err(format!("{}: the target layout names no segment host", target.path));
+        return Err(format!(
+            "{}: the target layout names no segment host",
+            target.path
+        ));
     }
     let per_host = target.data_directories.len();
     let mirrored = !target.mirror_data_directories.is_empty();
     if mirrored && hosts.len() < 2 {
-        return Err(format!("{}: mirrors need at least 2 segment hosts", target.path));
+        return Err(format!(
+            "{}: mirrors need at least 2 segment hosts",
+            target.path
+        ));
     }
     if mirrored && opts.mirror_mode == MirrorMode::Spread && hosts.len() <= per_host {
         return Err(format!(
@@ -259,24 +277,30 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
         }
     };
 
-    let mut place = |kind, content: i32, host: &str, dir: &str, cd: &ContentData| -> Result<(), String> {
-        let datadir = format!("{}/{}{}", dir.trim_end_matches('/'), target.seg_prefix, content);
-        let mount = resolve(host, &datadir)?;
-        let mut tablespace_bytes = Vec::new();
-        for (loc, b) in &cd.tablespaces {
-            tablespace_bytes.push((resolve(host, loc)?, b.round() as u64));
-        }
-        out.push(NewInstance {
-            kind,
-            content,
-            host: host.to_string(),
-            datadir,
-            mount,
-            data_bytes: cd.base.round() as u64,
-            tablespace_bytes,
-        });
-        Ok(())
-    };
+    let mut place =
+        |kind, content: i32, host: &str, dir: &str, cd: &ContentData| -> Result<(), String> {
+            let datadir = format!(
+                "{}/{}{}",
+                dir.trim_end_matches('/'),
+                target.seg_prefix,
+                content
+            );
+            let mount = resolve(host, &datadir)?;
+            let mut tablespace_bytes = Vec::new();
+            for (loc, b) in &cd.tablespaces {
+                tablespace_bytes.push((resolve(host, loc)?, b.round() as u64));
+            }
+            out.push(NewInstance {
+                kind,
+                content,
+                host: host.to_string(),
+                datadir,
+                mount,
+                data_bytes: cd.base.round() as u64,
+                tablespace_bytes,
+            });
+            Ok(())
+        };
 
     for (h, host) in hosts.iter().enumerate() {
         for (i, dir) in target.data_directories.iter().enumerate() {
@@ -305,10 +329,17 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
             base: i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow,
             tablespaces: Vec::new(),
         };
-        let (host, dir) = match (i.kind(), &target.coordinator_hostname, &target.coordinator_directory) {
+        let (host, dir) = match (
+            i.kind(),
+            &target.coordinator_hostname,
+            &target.coordinator_directory,
+        ) {
             (InstanceKind::Coordinator, Some(h), Some(d)) => (h.clone(), d.clone()),
             (InstanceKind::Coordinator, None, Some(d)) => (i.host.clone(), d.clone()),
-            _ => (i.host.clone(), parent_dir(&sibling_dir(&i.datadir)).to_string()),
+            _ => (
+                i.host.clone(),
+                parent_dir(&sibling_dir(&i.datadir)).to_string(),
+            ),
         };
         let datadir = format!("{}/{}-1", dir.trim_end_matches('/'), target.seg_prefix);
         let mount = resolve(&host, &datadir)?;
@@ -362,10 +393,19 @@ MACHINE_LIST_FILE=/home/gpadmin/hostfile
     fn parses_arrays_scalars_and_continuations() {
         let c = parse_gpinitsystem_config(CONFIG, "cfg").unwrap();
         assert_eq!(c.data_directories, vec!["/data1/primary", "/data2/primary"]);
-        assert_eq!(c.mirror_data_directories, vec!["/data1/mirror", "/data2/mirror"]);
+        assert_eq!(
+            c.mirror_data_directories,
+            vec!["/data1/mirror", "/data2/mirror"]
+        );
         assert_eq!(c.coordinator_hostname.as_deref(), Some("cdw"));
-        assert_eq!(c.coordinator_directory.as_deref(), Some("/data/coordinator"));
-        assert_eq!(c.machine_list_file.as_deref(), Some("/home/gpadmin/hostfile"));
+        assert_eq!(
+            c.coordinator_directory.as_deref(),
+            Some("/data/coordinator")
+        );
+        assert_eq!(
+            c.machine_list_file.as_deref(),
+            Some("/home/gpadmin/hostfile")
+        );
         assert_eq!(c.seg_prefix, "gpseg");
     }
 
@@ -390,19 +430,26 @@ MACHINE_LIST_FILE=/home/gpadmin/hostfile
         )
         .unwrap_err();
         assert_eq!(e.0, 2);
-        let e = parse_gpinitsystem_config("declare -a DATA_DIRECTORY=(relative)\n", "cfg").unwrap_err();
+        let e =
+            parse_gpinitsystem_config("declare -a DATA_DIRECTORY=(relative)\n", "cfg").unwrap_err();
         assert_eq!(e.0, 1);
         assert!(parse_gpinitsystem_config("PORT_BASE=6000\n", "cfg").is_err());
     }
 
     #[test]
     fn host_file_skips_comments_and_blanks() {
-        assert_eq!(parse_host_file("sdw1\n# x\n\n sdw2 \n"), vec!["sdw1", "sdw2"]);
+        assert_eq!(
+            parse_host_file("sdw1\n# x\n\n sdw2 \n"),
+            vec!["sdw1", "sdw2"]
+        );
     }
 
     #[test]
     fn sibling_directory_names() {
-        assert_eq!(sibling_dir("/data1/primary/gpseg0"), "/data1/primary_gp7/gpseg0");
+        assert_eq!(
+            sibling_dir("/data1/primary/gpseg0"),
+            "/data1/primary_gp7/gpseg0"
+        );
         assert_eq!(sibling_dir("/gpseg0"), "/gpseg0_gp7");
     }
 }

@@ -11,7 +11,7 @@ pub mod whatif;
 
 use serde::Serialize;
 
-pub use backup::{estimate_backup, BackupEstimate};
+pub use backup::{BackupEstimate, estimate_backup};
 pub use footprint::{Components, Footprint};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
 pub use plans::{FsResult, PlanId, PlanResult};
@@ -201,7 +201,10 @@ pub fn incompleteness(inv: &Inventory) -> Vec<String> {
         ));
     }
     for i in &inv.instances {
-        let host_failed = inv.host(&i.host).map(|h| h.status == HostStatus::Failed).unwrap_or(true);
+        let host_failed = inv
+            .host(&i.host)
+            .map(|h| h.status == HostStatus::Failed)
+            .unwrap_or(true);
         if host_failed {
             continue;
         }
@@ -209,18 +212,30 @@ pub fn incompleteness(inv: &Inventory) -> Vec<String> {
             out.push(format!(
                 "instance {}: not measured{}",
                 i.label(),
-                i.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+                i.error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
             ));
         }
         for t in i.tablespaces.iter().filter(|t| t.bytes.is_none()) {
-            out.push(format!("instance {}: tablespace {} at {} not measured", i.label(), t.oid, t.location));
+            out.push(format!(
+                "instance {}: tablespace {} at {} not measured",
+                i.label(),
+                t.oid,
+                t.location
+            ));
         }
     }
     out
 }
 
 fn summarize(inv: &Inventory) -> ClusterSummary {
-    let primaries: Vec<_> = inv.instances.iter().filter(|i| i.kind() == InstanceKind::Primary).collect();
+    let primaries: Vec<_> = inv
+        .instances
+        .iter()
+        .filter(|i| i.kind() == InstanceKind::Primary)
+        .collect();
     let mut seg_hosts: Vec<&str> = primaries.iter().map(|i| i.host.as_str()).collect();
     seg_hosts.sort();
     seg_hosts.dedup();
@@ -230,10 +245,18 @@ fn summarize(inv: &Inventory) -> ClusterSummary {
         coordinator: inv.source.coordinator.clone(),
         collected_at: inv.source.collected_at.clone(),
         hosts: inv.hosts.len(),
-        failed_hosts: inv.hosts.iter().filter(|h| h.status == HostStatus::Failed).count(),
+        failed_hosts: inv
+            .hosts
+            .iter()
+            .filter(|h| h.status == HostStatus::Failed)
+            .count(),
         segment_hosts: seg_hosts.len(),
         primaries: primaries.len(),
-        mirrors: inv.instances.iter().filter(|i| i.kind() == InstanceKind::Mirror).count(),
+        mirrors: inv
+            .instances
+            .iter()
+            .filter(|i| i.kind() == InstanceKind::Mirror)
+            .count(),
         filesystems: inv.hosts.iter().map(|h| h.filesystems.len()).sum(),
         primary_data_bytes: primaries.iter().filter_map(|i| i.data_bytes()).sum(),
         cluster_bytes: inv.instances.iter().filter_map(|i| i.total_bytes()).sum(),
@@ -291,14 +314,18 @@ pub fn backup_dir_candidates(fp: &Footprint) -> Vec<(String, String)> {
 ///
 /// Returns `Err` only for an option that cannot be applied to this inventory
 /// (e.g. a target layout naming an unmeasured host).
-pub fn estimate(inv: &Inventory, opts: &PlanOptions, inventory_warnings: &[String], what_if: bool) -> Result<Estimate, String> {
+pub fn estimate(
+    inv: &Inventory,
+    opts: &PlanOptions,
+    inventory_warnings: &[String],
+    what_if: bool,
+) -> Result<Estimate, String> {
     let cluster = summarize(inv);
     let backup = estimate_backup(inv, opts);
     let incomplete = incompleteness(inv);
     let mut warnings: Vec<String> = inventory_warnings.to_vec();
-    if incomplete.is_empty() {
-        // (only meaningful on complete inventories)
-    } else {
+    if !incomplete.is_empty() {
+        // No plan arithmetic on a partial measurement: that would understate the need.
         return Ok(Estimate {
             verdict: Verdict::Incomplete,
             recommended_plan: None,
@@ -359,8 +386,22 @@ pub fn estimate(inv: &Inventory, opts: &PlanOptions, inventory_warnings: &[Strin
             continue;
         }
         let target = BackupTarget::Dir(dir.clone());
-        let d = plans::evaluate(&fp, opts, &backup, PlanId::DeleteAndReinit, &target, &steps_ctx);
-        let m = plans::evaluate(&fp, opts, &backup, PlanId::DeleteAndReinitMirrorless, &target, &steps_ctx);
+        let d = plans::evaluate(
+            &fp,
+            opts,
+            &backup,
+            PlanId::DeleteAndReinit,
+            &target,
+            &steps_ctx,
+        );
+        let m = plans::evaluate(
+            &fp,
+            opts,
+            &backup,
+            PlanId::DeleteAndReinitMirrorless,
+            &target,
+            &steps_ctx,
+        );
         match (d, m) {
             (Ok(d), Ok(m)) => {
                 cand.delete_and_reinit_fits = d.fits;
@@ -383,44 +424,72 @@ pub fn estimate(inv: &Inventory, opts: &PlanOptions, inventory_warnings: &[Strin
     let mut plans_out = Vec::new();
     for id in PlanId::ALL {
         let unavailable = |reason: String| -> Result<PlanResult, String> {
-            let mut p = plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?;
+            let mut p =
+                plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?;
             p.available = false;
             p.unavailable_reason = Some(reason);
             Ok(p)
         };
-        let result = match id {
-            PlanId::SideBySide => plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?,
-            PlanId::ExternalBackup => {
-                let p = plans::evaluate(&fp, opts, &backup, id, &BackupTarget::External, &steps_ctx)?;
-                if opts.external_capacity.is_none() {
-                    let mut p = p;
-                    p.available = false;
-                    p.unavailable_reason = Some("needs --external-capacity (a plugin, Data Domain or NFS target)".into());
-                    p
-                } else {
-                    p
+        let result: Result<PlanResult, String> = (|| {
+            Ok(match id {
+                PlanId::SideBySide => {
+                    plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?
                 }
-            }
-            PlanId::DirectCopy => {
-                if opts.direct_copy_tool.is_none() {
-                    unavailable("needs --direct-copy-tool gpcopy|whpg-copy (separately licensed)".into())?
-                } else {
-                    plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?
+                PlanId::ExternalBackup => {
+                    let p = plans::evaluate(
+                        &fp,
+                        opts,
+                        &backup,
+                        id,
+                        &BackupTarget::External,
+                        &steps_ctx,
+                    )?;
+                    if opts.external_capacity.is_none() {
+                        let mut p = p;
+                        p.available = false;
+                        p.unavailable_reason = Some(
+                            "needs --external-capacity (a plugin, Data Domain or NFS target)"
+                                .into(),
+                        );
+                        p
+                    } else {
+                        p
+                    }
                 }
-            }
-            PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => match &opts.backup_dir {
-                None if opts.external_capacity.is_some() => {
-                    plans::evaluate(&fp, opts, &backup, id, &BackupTarget::External, &steps_ctx)?
+                PlanId::DirectCopy => {
+                    if opts.direct_copy_tool.is_none() {
+                        unavailable(
+                            "needs --direct-copy-tool gpcopy|whpg-copy (separately licensed)"
+                                .into(),
+                        )?
+                    } else {
+                        plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?
+                    }
                 }
-                Some(dir) => match fp.cluster_dir_containing(dir) {
-                    Some((h, d)) => unavailable(format!(
-                        "--backup-dir {dir} is inside cluster directory {h}:{d}, which gpdeletesystem deletes"
-                    ))?,
-                    None => plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?,
-                },
-                None => {
-                    let best = if id == PlanId::DeleteAndReinit { &best_delete } else { &best_mirrorless };
-                    match best {
+                PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => match &opts
+                    .backup_dir
+                {
+                    None if opts.external_capacity.is_some() => plans::evaluate(
+                        &fp,
+                        opts,
+                        &backup,
+                        id,
+                        &BackupTarget::External,
+                        &steps_ctx,
+                    )?,
+                    Some(dir) => match fp.cluster_dir_containing(dir) {
+                        Some((h, d)) => unavailable(format!(
+                            "--backup-dir {dir} is inside cluster directory {h}:{d}, which gpdeletesystem deletes"
+                        ))?,
+                        None => plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?,
+                    },
+                    None => {
+                        let best = if id == PlanId::DeleteAndReinit {
+                            &best_delete
+                        } else {
+                            &best_mirrorless
+                        };
+                        match best {
                         Some(p) => {
                             let mut p = p.clone();
                             p.warnings.insert(
@@ -436,9 +505,11 @@ pub fn estimate(inv: &Inventory, opts: &PlanOptions, inventory_warnings: &[Strin
                             "needs --backup-dir outside every data and tablespace directory (the default location inside the data directories is deleted by gpdeletesystem), and no mount common to all segment hosts offers one".into(),
                         )?,
                     }
-                }
-            },
-        };
+                    }
+                },
+            })
+        })();
+        let result = result.unwrap_or_else(|e| PlanResult::not_evaluable(id, e));
         plans_out.push(result);
     }
 
@@ -504,3 +575,6 @@ pub fn recommend(plans: &[PlanResult]) -> Option<PlanId> {
         })
         .map(|p| p.id)
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,7 +27,10 @@ pub struct Compression {
 
 impl Compression {
     /// gpbackup's default: gzip level 1.
-    pub const DEFAULT: Compression = Compression { codec: Codec::Gzip, level: 1 };
+    pub const DEFAULT: Compression = Compression {
+        codec: Codec::Gzip,
+        level: 1,
+    };
 
     /// Builds a compression setting, checking the level range gpbackup accepts.
     pub fn new(codec: Codec, level: Option<u32>) -> Result<Self, String> {
@@ -62,7 +65,11 @@ impl Compression {
     pub fn gpbackup_flags(&self) -> String {
         match self.codec {
             Codec::None => "--no-compression".into(),
-            c => format!("--compression-type {} --compression-level {}", codec_name(c), self.level),
+            c => format!(
+                "--compression-type {} --compression-level {}",
+                codec_name(c),
+                self.level
+            ),
         }
     }
 }
@@ -263,9 +270,15 @@ mod tests {
 
     #[test]
     fn compression_levels_are_checked() {
-        assert_eq!(Compression::new(Codec::Gzip, None).unwrap(), Compression::DEFAULT);
+        assert_eq!(
+            Compression::new(Codec::Gzip, None).unwrap(),
+            Compression::DEFAULT
+        );
         assert!(Compression::new(Codec::Gzip, Some(10)).is_err());
-        assert_eq!(Compression::new(Codec::Zstd, Some(19)).unwrap().label(), "zstd-19");
+        assert_eq!(
+            Compression::new(Codec::Zstd, Some(19)).unwrap().label(),
+            "zstd-19"
+        );
         assert_eq!(Compression::new(Codec::None, Some(5)).unwrap().level, 0);
     }
 }

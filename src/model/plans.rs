@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::backup::BackupEstimate;
 use super::footprint::{Components, Footprint};
 use super::options::{BackupTarget, PlanOptions};
-use super::steps::{plan_steps, Step, StepContext};
+use super::steps::{Step, StepContext, plan_steps};
 
 /// A plan's stable id (JSON and tests use these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -46,7 +46,10 @@ impl PlanId {
 
     /// Whether the 6 cluster survives until 7 is verified (a rollback exists).
     pub fn keeps_rollback(self) -> bool {
-        matches!(self, PlanId::SideBySide | PlanId::ExternalBackup | PlanId::DirectCopy)
+        matches!(
+            self,
+            PlanId::SideBySide | PlanId::ExternalBackup | PlanId::DirectCopy
+        )
     }
 
     /// Whether the plan stages a backup on the hosts' own filesystems.
@@ -76,7 +79,15 @@ struct PhaseState {
     mirror_overhead: bool,
 }
 
-const fn ph(name: &'static str, old: bool, backup: bool, np: bool, nm: bool, op: bool, om: bool) -> PhaseState {
+const fn ph(
+    name: &'static str,
+    old: bool,
+    backup: bool,
+    np: bool,
+    nm: bool,
+    op: bool,
+    om: bool,
+) -> PhaseState {
     PhaseState {
         name,
         old,
@@ -206,6 +217,27 @@ pub struct PlanResult {
 }
 
 impl PlanResult {
+    /// A plan that could not be evaluated at all (e.g. a `--backup-dir` no
+    /// measured filesystem holds): shown, never recommended.
+    pub fn not_evaluable(id: PlanId, reason: String) -> Self {
+        PlanResult {
+            id,
+            available: false,
+            unavailable_reason: Some(reason),
+            fits: false,
+            keeps_rollback: id.keeps_rollback(),
+            backup_target: String::new(),
+            backup_dir: None,
+            phases: phases(id).iter().map(|p| p.name.to_string()).collect(),
+            worst_peak_over_limit: f64::INFINITY,
+            total_shortfall_bytes: 0,
+            external_required_bytes: None,
+            filesystems: Vec::new(),
+            steps: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// The tightest filesystem, if the plan touches any.
     pub fn tightest(&self) -> Option<&FsResult> {
         self.filesystems.first()
@@ -233,7 +265,10 @@ pub fn evaluate(
         let today = fp.today[idx];
         let new = fp.new[idx];
         let backup_here = placed[idx];
-        let touched = today.old_primary + today.old_mirror + today.growth + backup_here
+        let touched = today.old_primary
+            + today.old_mirror
+            + today.growth
+            + backup_here
             + new.primary
             + new.mirror
             + new.primary_overhead
@@ -250,15 +285,23 @@ pub fn evaluate(
             backup: if p.backup { backup_here } else { 0 },
             new_primary: if p.new_primary { new.primary } else { 0 },
             new_mirror: if p.new_mirror { new.mirror } else { 0 },
-            overhead: if p.primary_overhead { new.primary_overhead } else { 0 }
-                + if p.mirror_overhead { new.mirror_overhead } else { 0 },
+            overhead: if p.primary_overhead {
+                new.primary_overhead
+            } else {
+                0
+            } + if p.mirror_overhead {
+                new.mirror_overhead
+            } else {
+                0
+            },
         };
         let states: Vec<Components> = phases.iter().map(state_of).collect();
         let phase_bytes: Vec<u64> = states.iter().map(Components::total).collect();
-        let (peak_i, peak) = phase_bytes
-            .iter()
-            .enumerate()
-            .fold((0, 0u64), |best, (i, &b)| if b > best.1 { (i, b) } else { best });
+        let (peak_i, peak) =
+            phase_bytes.iter().enumerate().fold(
+                (0, 0u64),
+                |best, (i, &b)| if b > best.1 { (i, b) } else { best },
+            );
         let capacity = slot.capacity_bytes();
         let limit = (opts.max_fill * capacity as f64).floor() as u64;
         let final_bytes = *phase_bytes.last().unwrap_or(&0);
@@ -286,7 +329,10 @@ pub fn evaluate(
             .then_with(|| a.mount.cmp(&b.mount))
     });
     let total_shortfall_bytes = filesystems.iter().map(|f| f.shortfall_bytes).sum();
-    let worst = filesystems.first().map(|f| f.peak_over_limit).unwrap_or(0.0);
+    let worst = filesystems
+        .first()
+        .map(|f| f.peak_over_limit)
+        .unwrap_or(0.0);
 
     let mut warnings = Vec::new();
     let mut external_required_bytes = None;
@@ -295,20 +341,26 @@ pub fn evaluate(
     if external && id != PlanId::DirectCopy {
         let need = backup.compressed_bytes;
         external_required_bytes = Some(need);
-        if let Some(cap) = opts.external_capacity {
-            if need > cap {
-                fits = false;
-                warnings.push(format!(
-                    "the external target holds {} but the backup needs {}: short by {}",
-                    crate::report::human(cap),
-                    crate::report::human(need),
-                    crate::report::human(need - cap)
-                ));
-            }
+        if let Some(cap) = opts.external_capacity
+            && need > cap
+        {
+            fits = false;
+            warnings.push(format!(
+                "the external target holds {} but the backup needs {}: short by {}",
+                crate::report::human(cap),
+                crate::report::human(need),
+                crate::report::human(need - cap)
+            ));
         }
     }
-    let above: Vec<&FsResult> = filesystems.iter().filter(|f| f.final_fill > opts.warn_fill).collect();
-    if let Some(top) = above.iter().max_by(|a, b| a.final_fill.total_cmp(&b.final_fill)) {
+    let above: Vec<&FsResult> = filesystems
+        .iter()
+        .filter(|f| f.final_fill > opts.warn_fill)
+        .collect();
+    if let Some(top) = above
+        .iter()
+        .max_by(|a, b| a.final_fill.total_cmp(&b.final_fill))
+    {
         warnings.push(format!(
             "{} filesystem(s) above {:.0}% after the upgrade (capacity guidance: run at 70% or lower); fullest {}:{} at {:.0}%",
             above.len(),
@@ -337,7 +389,10 @@ pub fn evaluate(
             );
         }
     }
-    if matches!(id, PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless) {
+    if matches!(
+        id,
+        PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless
+    ) {
         warnings.push(
             "no rollback: after gpdeletesystem the backup is the only copy of the data; do a --metadata-only trial restore on a 7 test system first".into(),
         );
@@ -348,7 +403,9 @@ pub fn evaluate(
         );
     }
     if id == PlanId::DirectCopy {
-        warnings.push("both clusters run at once during the copy: plan memory and ports for both".into());
+        warnings.push(
+            "both clusters run at once during the copy: plan memory and ports for both".into(),
+        );
     }
 
     let backup_dir = match target {

@@ -51,9 +51,13 @@ impl StepContext {
         let coord = inv.coordinator();
         StepContext {
             databases,
-            coordinator_host: coord.map(|c| c.host.clone()).unwrap_or_else(|| inv.source.coordinator.clone()),
+            coordinator_host: coord
+                .map(|c| c.host.clone())
+                .unwrap_or_else(|| inv.source.coordinator.clone()),
             coordinator_port: coord.map(|c| c.port).unwrap_or(5432),
-            coordinator_datadir: coord.map(|c| c.datadir.clone()).unwrap_or_else(|| "<coordinator datadir>".into()),
+            coordinator_datadir: coord
+                .map(|c| c.datadir.clone())
+                .unwrap_or_else(|| "<coordinator datadir>".into()),
             product: inv.source.product,
             target_config: opts
                 .target
@@ -75,14 +79,24 @@ fn step(phase: &str, commands: Vec<String>, note: Option<&str>) -> Step {
 /// The steps of plan `id`.
 ///
 /// `external` sends the backup to a plugin target instead of a directory.
-pub fn plan_steps(id: PlanId, ctx: &StepContext, opts: &PlanOptions, backup_dir: Option<&str>, external: bool) -> Vec<Step> {
+pub fn plan_steps(
+    id: PlanId,
+    ctx: &StepContext,
+    opts: &PlanOptions,
+    backup_dir: Option<&str>,
+    external: bool,
+) -> Vec<Step> {
     let dir_flag = if external {
         " --plugin-config <plugin_config.yaml>".to_string()
     } else {
-        backup_dir.map(|d| format!(" --backup-dir {}", quote(d))).unwrap_or_default()
+        backup_dir
+            .map(|d| format!(" --backup-dir {}", quote(d)))
+            .unwrap_or_default()
     };
     let comp = opts.compression.gpbackup_flags();
-    let per_db = |f: &dyn Fn(&str) -> String| -> Vec<String> { ctx.databases.iter().map(|d| f(d)).collect() };
+    let per_db = |f: &dyn Fn(&str) -> String| -> Vec<String> {
+        ctx.databases.iter().map(|d| f(d)).collect()
+    };
     let ts = |db: &str| format!("<TIMESTAMP of {db}>");
     let config = quote(&ctx.target_config);
     let init = format!("gpinitsystem -c {config} -h hostfile_gpinitsystem");
@@ -91,22 +105,35 @@ pub fn plan_steps(id: PlanId, ctx: &StepContext, opts: &PlanOptions, backup_dir:
     let mut steps = vec![step(
         "pre-check",
         per_db(&|db| format!("gpbackup --dbname {} --metadata-only", quote(db))),
-        Some("restore this metadata-only backup on a 7 test system with `gprestore --timestamp <TS> --create-db --metadata-only` and read the gprestore log for errors before the change window"),
+        Some(
+            "restore this metadata-only backup on a 7 test system with `gprestore --timestamp <TS> --create-db --metadata-only` and read the gprestore log for errors before the change window",
+        ),
     )];
 
-    let backup_cmds = |extra: &str| per_db(&|db| format!("gpbackup --dbname {} {comp}{extra}", quote(db)));
+    let backup_cmds =
+        |extra: &str| per_db(&|db| format!("gpbackup --dbname {} {comp}{extra}", quote(db)));
     let restore_cmds = |extra: &str| {
-        per_db(&|db| format!("gprestore --timestamp {} --create-db{extra}", quote(&ts(db))))
+        per_db(&|db| {
+            format!(
+                "gprestore --timestamp {} --create-db{extra}",
+                quote(&ts(db))
+            )
+        })
     };
     let verify = step(
         "verify",
         vec!["gpstate -s".into(), "analyzedb -a -d <database>".into()],
-        Some("compare row counts per table between 6 and 7 and read every gprestore log before anything is deleted"),
+        Some(
+            "compare row counts per table between 6 and 7 and read every gprestore log before anything is deleted",
+        ),
     );
     let rm_backup = backup_dir.map(|d| {
         format!(
             "gpssh -f hostfile_all -e {}",
-            quote(&format!("rm -rf {}/*/backups/<YYYYMMDD>/<TIMESTAMP>", d.trim_end_matches('/')))
+            quote(&format!(
+                "rm -rf {}/*/backups/<YYYYMMDD>/<TIMESTAMP>",
+                d.trim_end_matches('/')
+            ))
         )
     });
 
@@ -118,7 +145,11 @@ pub fn plan_steps(id: PlanId, ctx: &StepContext, opts: &PlanOptions, backup_dir:
                 vec![init],
                 Some("the 7 config needs ports and data directories distinct from the running 6 cluster"),
             ));
-            steps.push(step("restore", restore_cmds(&dir_flag), Some("run with the 7 cluster's environment sourced")));
+            steps.push(step(
+                "restore",
+                restore_cmds(&dir_flag),
+                Some("run with the 7 cluster's environment sourced"),
+            ));
             steps.push(verify);
             let mut cmds = vec![delete6];
             cmds.extend(rm_backup);
@@ -134,17 +165,33 @@ pub fn plan_steps(id: PlanId, ctx: &StepContext, opts: &PlanOptions, backup_dir:
                 backup_cmds(" --plugin-config <plugin_config.yaml>"),
                 Some("the plugin (S3, DD Boost) streams data off the hosts; metadata is written on the coordinator first"),
             ));
-            steps.push(step("init 7", vec![init], Some("ports and data directories distinct from the running 6 cluster")));
-            steps.push(step("restore", restore_cmds(" --plugin-config <plugin_config.yaml>"), None));
+            steps.push(step(
+                "init 7",
+                vec![init],
+                Some("ports and data directories distinct from the running 6 cluster"),
+            ));
+            steps.push(step(
+                "restore",
+                restore_cmds(" --plugin-config <plugin_config.yaml>"),
+                None,
+            ));
             steps.push(verify);
-            steps.push(step("delete 6", vec![delete6], Some("only after 7 is verified; this ends the rollback")));
+            steps.push(step(
+                "delete 6",
+                vec![delete6],
+                Some("only after 7 is verified; this ends the rollback"),
+            ));
         }
         PlanId::DirectCopy => {
             let tool = opts.direct_copy_tool.unwrap_or(match ctx.product {
                 Product::Warehousepg => DirectCopyTool::WhpgCopy,
                 _ => DirectCopyTool::Gpcopy,
             });
-            steps.push(step("init 7", vec![init], Some("ports and data directories distinct from the running 6 cluster")));
+            steps.push(step(
+                "init 7",
+                vec![init],
+                Some("ports and data directories distinct from the running 6 cluster"),
+            ));
             let copy = match tool {
                 DirectCopyTool::Gpcopy => format!(
                     "gpcopy --source-host {} --source-port {} --dest-host <7 coordinator host> --dest-port <7 coordinator port> --full --validate count",
@@ -156,9 +203,17 @@ pub fn plan_steps(id: PlanId, ctx: &StepContext, opts: &PlanOptions, backup_dir:
                     ctx.coordinator_host, ctx.coordinator_port
                 ),
             };
-            steps.push(step("copy 6 to 7", vec![copy], Some("no staged backup: data moves table by table over the network")));
+            steps.push(step(
+                "copy 6 to 7",
+                vec![copy],
+                Some("no staged backup: data moves table by table over the network"),
+            ));
             steps.push(verify);
-            steps.push(step("delete 6", vec![delete6], Some("only after 7 is verified; this ends the rollback")));
+            steps.push(step(
+                "delete 6",
+                vec![delete6],
+                Some("only after 7 is verified; this ends the rollback"),
+            ));
         }
         PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => {
             let mirrorless = id == PlanId::DeleteAndReinitMirrorless;
@@ -179,7 +234,10 @@ pub fn plan_steps(id: PlanId, ctx: &StepContext, opts: &PlanOptions, backup_dir:
             if mirrorless {
                 steps.push(step(
                     "init 7 without mirrors",
-                    vec![format!("gpinitsystem -c {} -h hostfile_gpinitsystem", quote(&format!("{}.mirrorless", ctx.target_config)))],
+                    vec![format!(
+                        "gpinitsystem -c {} -h hostfile_gpinitsystem",
+                        quote(&format!("{}.mirrorless", ctx.target_config))
+                    )],
                     Some("the same config with MIRROR_DATA_DIRECTORY and MIRROR_PORT_BASE removed"),
                 ));
             } else {

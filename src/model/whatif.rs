@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::backup::estimate_backup;
 use super::footprint::Footprint;
 use super::options::{BackupTarget, Codec, Compression, PlanOptions};
-use super::plans::{evaluate, PlanId};
+use super::plans::{PlanId, evaluate};
 use super::steps::StepContext;
 use super::{backup_dir_candidates, recommend};
 use crate::inventory::Inventory;
@@ -46,13 +46,20 @@ pub struct WhatIfRow {
 
 /// Evaluates the matrix; rows that fit come first, rollback-keeping before
 /// destructive, then fewest changes, then lowest peak.
-pub fn what_if(inv: &Inventory, opts: &PlanOptions, fp: &Footprint, steps_ctx: &StepContext) -> Vec<WhatIfRow> {
+pub fn what_if(
+    inv: &Inventory,
+    opts: &PlanOptions,
+    fp: &Footprint,
+    steps_ctx: &StepContext,
+) -> Vec<WhatIfRow> {
     let mut targets = vec![BackupTarget::Default];
     if let Some(d) = &opts.backup_dir {
         targets.push(BackupTarget::Dir(d.clone()));
     }
     for (_, dir) in backup_dir_candidates(fp) {
-        if fp.cluster_dir_containing(&dir).is_none() && opts.backup_dir.as_deref() != Some(dir.as_str()) {
+        if fp.cluster_dir_containing(&dir).is_none()
+            && opts.backup_dir.as_deref() != Some(dir.as_str())
+        {
             targets.push(BackupTarget::Dir(dir));
         }
     }
@@ -61,7 +68,10 @@ pub fn what_if(inv: &Inventory, opts: &PlanOptions, fp: &Footprint, steps_ctx: &
     }
     let mut compressions: Vec<Compression> = WHAT_IF_COMPRESSIONS
         .iter()
-        .map(|(c, l)| Compression { codec: *c, level: *l })
+        .map(|(c, l)| Compression {
+            codec: *c,
+            level: *l,
+        })
         .collect();
     if !compressions.contains(&opts.compression) {
         compressions.insert(0, opts.compression);
@@ -106,7 +116,8 @@ pub fn what_if(inv: &Inventory, opts: &PlanOptions, fp: &Footprint, steps_ctx: &
                     .map(|r| r.worst_peak_over_limit)
                     .fold(f64::INFINITY, f64::min),
             };
-            let changes = u32::from(*compression != opts.compression) + u32::from(*target != current_target);
+            let changes =
+                u32::from(*compression != opts.compression) + u32::from(*target != current_target);
             WhatIfRow {
                 compression: compression.label(),
                 backup_target: target.label(),

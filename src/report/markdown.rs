@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{human, pct, verdict_sentence, Exporter};
+use super::{Exporter, human, pct, verdict_sentence};
 use crate::model::{Estimate, PlanResult};
 
 /// Markdown for a change-approval ticket.
@@ -20,13 +20,22 @@ impl Exporter for MarkdownExporter {
             c.version,
             c.coordinator
         );
-        let _ = writeln!(s, "**Verdict: `{}`.** {}\n", e.verdict.as_str(), verdict_sentence(e));
+        let _ = writeln!(
+            s,
+            "**Verdict: `{}`.** {}\n",
+            e.verdict.as_str(),
+            verdict_sentence(e)
+        );
         if let Some(p) = e.recommended() {
             let _ = writeln!(
                 s,
                 "Recommended plan: **{}** ({}).\n",
                 p.id,
-                if p.keeps_rollback { "keeps the 6 cluster as a rollback until 7 is verified" } else { "no rollback: the 6 cluster is deleted before the restore" }
+                if p.keeps_rollback {
+                    "keeps the 6 cluster as a rollback until 7 is verified"
+                } else {
+                    "no rollback: the 6 cluster is deleted before the restore"
+                }
             );
         }
 
@@ -39,7 +48,11 @@ impl Exporter for MarkdownExporter {
             c.hosts, c.segment_hosts, c.primaries, c.mirrors, c.filesystems
         );
         let _ = writeln!(s, "| Primary data | {} |", human(c.primary_data_bytes));
-        let _ = writeln!(s, "| All 6 instances on disk | {} |", human(c.cluster_bytes));
+        let _ = writeln!(
+            s,
+            "| All 6 instances on disk | {} |",
+            human(c.cluster_bytes)
+        );
         let b = &e.backup;
         let _ = writeln!(
             s,
@@ -56,7 +69,11 @@ impl Exporter for MarkdownExporter {
             b.compression_ratio_from
         );
         if let Some(r) = &e.rule_of_thumb {
-            let _ = writeln!(s, "| Guides' rule: 5 × primary data | {} |", human(r.five_x_bytes));
+            let _ = writeln!(
+                s,
+                "| Guides' rule: 5 × primary data | {} |",
+                human(r.five_x_bytes)
+            );
             let _ = writeln!(
                 s,
                 "| Model, {} at its peak | {} ({:.2} × the rule) |",
@@ -66,9 +83,13 @@ impl Exporter for MarkdownExporter {
             );
         }
         let a = &e.assumptions;
-        let _ = writeln!(s, "| Max fill at any moment | {} of used + available |", pct(a.max_fill));
+        let _ = writeln!(
+            s,
+            "| Max fill at any moment | {} of used + available |",
+            pct(a.max_fill)
+        );
         let _ = writeln!(s, "| Growth before the upgrade | {} |", pct(a.growth));
-        let _ = writeln!(s, "| 7 layout | {} |", a.layout);
+        let _ = writeln!(s, "| 7 layout | {} |", cell(&a.layout));
         let _ = writeln!(s);
 
         if !e.incomplete.is_empty() {
@@ -81,7 +102,10 @@ impl Exporter for MarkdownExporter {
 
         if !e.plans.is_empty() {
             let _ = writeln!(s, "## Plans\n");
-            let _ = writeln!(s, "| Plan | Available | Fits | Rollback | Tightest filesystem | Peak / limit | Shortfall |");
+            let _ = writeln!(
+                s,
+                "| Plan | Available | Fits | Rollback | Tightest filesystem | Peak / limit | Shortfall |"
+            );
             let _ = writeln!(s, "|---|---|---|---|---|---|---|");
             for p in &e.plans {
                 let t = p.tightest();
@@ -89,11 +113,23 @@ impl Exporter for MarkdownExporter {
                     s,
                     "| {}{} | {} | {} | {} | {} | {} | {} |",
                     p.id,
-                    if Some(p.id) == e.recommended_plan { " (recommended)" } else { "" },
-                    if p.available { "yes".to_string() } else { format!("no: {}", p.unavailable_reason.as_deref().unwrap_or("")) },
+                    if Some(p.id) == e.recommended_plan {
+                        " (recommended)"
+                    } else {
+                        ""
+                    },
+                    if p.available {
+                        "yes".to_string()
+                    } else {
+                        format!(
+                            "no: {}",
+                            cell(p.unavailable_reason.as_deref().unwrap_or(""))
+                        )
+                    },
                     if p.fits { "yes" } else { "no" },
                     if p.keeps_rollback { "yes" } else { "no" },
-                    t.map(|f| format!("{}:{}", f.host, f.mount)).unwrap_or_default(),
+                    t.map(|f| format!("{}:{}", f.host, f.mount))
+                        .unwrap_or_default(),
                     pct(p.worst_peak_over_limit),
                     human(p.total_shortfall_bytes)
                 );
@@ -109,7 +145,10 @@ impl Exporter for MarkdownExporter {
         });
         if let Some(p) = focus {
             let _ = writeln!(s, "## Tightest filesystems under {}\n", p.id);
-            let _ = writeln!(s, "| Host:mount | Size | Used now | Peak | Phase of peak | Limit | Shortfall | After |");
+            let _ = writeln!(
+                s,
+                "| Host:mount | Size | Used now | Peak | Phase of peak | Limit | Shortfall | After |"
+            );
             let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
             for f in p.filesystems.iter().take(10) {
                 let _ = writeln!(
@@ -146,13 +185,19 @@ impl Exporter for MarkdownExporter {
                     s,
                     "- The 6 cluster stays intact until the last step; until then, rollback is to stop 7 and keep using 6."
                 );
-                let _ = writeln!(s, "- The rollback ends when `gpdeletesystem` runs on the 6 cluster: only after 7 is verified.");
+                let _ = writeln!(
+                    s,
+                    "- The rollback ends when `gpdeletesystem` runs on the 6 cluster: only after 7 is verified."
+                );
             } else {
                 let _ = writeln!(
                     s,
                     "- There is no rollback to the 6 cluster: `gpdeletesystem` deletes it before 7 is restored. From then on the backup is the only copy of the data."
                 );
-                let _ = writeln!(s, "- A failed restore means restoring again from the backup; keep it until 7 is verified.");
+                let _ = writeln!(
+                    s,
+                    "- A failed restore means restoring again from the backup; keep it until 7 is verified."
+                );
             }
             for w in e.warnings.iter().chain(&p.warnings) {
                 let _ = writeln!(s, "- {w}");
@@ -161,11 +206,26 @@ impl Exporter for MarkdownExporter {
         }
 
         let _ = writeln!(s, "## Pre-checks (from the upgrade guides)\n");
-        let _ = writeln!(s, "- [ ] Back up with `--metadata-only`, restore that on a 7 test system, and read the gprestore log.");
-        let _ = writeln!(s, "- [ ] Extensions in use (MADlib, PostGIS, …) are installed on 7 at compatible versions.");
-        let _ = writeln!(s, "- [ ] C-language functions' shared objects are rebuilt for 7.");
-        let _ = writeln!(s, "- [ ] Distribution keys whose types hash differently on 7 are reviewed (rows may move between segments).");
-        let _ = writeln!(s, "- [ ] Free space is measured again on the day (`whpg-plan estimate --coordinator …`).");
+        let _ = writeln!(
+            s,
+            "- [ ] Back up with `--metadata-only`, restore that on a 7 test system, and read the gprestore log."
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] Extensions in use (MADlib, PostGIS, …) are installed on 7 at compatible versions."
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] C-language functions' shared objects are rebuilt for 7."
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] Distribution keys whose types hash differently on 7 are reviewed (rows may move between segments)."
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] Free space is measured again on the day (`whpg-plan estimate --coordinator …`)."
+        );
         if !e.backup.notes.is_empty() {
             let _ = writeln!(s, "\n## How the backup size was estimated\n");
             for n in &e.backup.notes {
@@ -174,4 +234,9 @@ impl Exporter for MarkdownExporter {
         }
         s.into_bytes()
     }
+}
+
+/// Text safe inside a Markdown table cell: `|` would end the cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
 }

@@ -31,14 +31,16 @@ pub struct YamlExporter;
 
 impl Exporter for YamlExporter {
     fn render(&self, estimate: &Estimate) -> Vec<u8> {
-        serde_yaml::to_string(estimate).expect("estimate serializes").into_bytes()
+        serde_yaml::to_string(estimate)
+            .expect("estimate serializes")
+            .into_bytes()
     }
 }
 
 /// Bytes for people: decimal units with one decimal (`1.5 TB`), as disks
 /// and the vendors' sizing pages state them.
 pub fn human(bytes: u64) -> String {
-    use humansize::{format_size, FormatSizeOptions, DECIMAL};
+    use humansize::{DECIMAL, FormatSizeOptions, format_size};
     format_size(bytes, FormatSizeOptions::from(DECIMAL).decimal_places(1))
 }
 

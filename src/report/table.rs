@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{human, pct, verdict_sentence, Exporter};
+use super::{Exporter, human, pct, verdict_sentence};
 use crate::model::Estimate;
 
 /// How many filesystems the terminal summary lists.
@@ -77,12 +77,16 @@ impl Exporter for TableExporter {
             let _ = writeln!(s);
             let _ = writeln!(
                 s,
-                "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  {}",
-                "PLAN", "AVAILABLE", "FITS", "ROLLBACK", "PEAK", "TIGHTEST FILESYSTEM", "SHORT", "PEAK PHASE"
+                "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  PEAK PHASE",
+                "PLAN", "AVAILABLE", "FITS", "ROLLBACK", "PEAK", "TIGHTEST FILESYSTEM", "SHORT"
             );
             for p in &e.plans {
                 let t = p.tightest();
-                let mark = if Some(p.id) == e.recommended_plan { "*" } else { " " };
+                let mark = if Some(p.id) == e.recommended_plan {
+                    "*"
+                } else {
+                    " "
+                };
                 let _ = writeln!(
                     s,
                     "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  {}",
@@ -91,12 +95,20 @@ impl Exporter for TableExporter {
                     if p.fits { "yes" } else { "no" },
                     if p.keeps_rollback { "yes" } else { "no" },
                     pct(p.worst_peak_over_limit),
-                    t.map(|f| format!("{}:{}", f.host, f.mount)).unwrap_or_default(),
-                    if p.total_shortfall_bytes > 0 { human(p.total_shortfall_bytes) } else { "-".into() },
+                    t.map(|f| format!("{}:{}", f.host, f.mount))
+                        .unwrap_or_default(),
+                    if p.total_shortfall_bytes > 0 {
+                        human(p.total_shortfall_bytes)
+                    } else {
+                        "-".into()
+                    },
                     t.map(|f| f.peak_phase.as_str()).unwrap_or("")
                 );
             }
-            let _ = writeln!(s, "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)");
+            let _ = writeln!(
+                s,
+                "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)"
+            );
             for p in e.plans.iter().filter(|p| !p.available) {
                 let _ = writeln!(
                     s,
@@ -108,14 +120,19 @@ impl Exporter for TableExporter {
 
             let shown = e
                 .recommended()
-                .or_else(|| e.plans.iter().filter(|p| p.available).min_by_key(|p| p.total_shortfall_bytes))
+                .or_else(|| {
+                    e.plans
+                        .iter()
+                        .filter(|p| p.available)
+                        .min_by_key(|p| p.total_shortfall_bytes)
+                })
                 .or(e.plans.first());
             if let Some(p) = shown {
                 let _ = writeln!(s, "\nTightest filesystems under {}:", p.id);
                 let _ = writeln!(
                     s,
-                    "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}  {}",
-                    "HOST:MOUNT", "SIZE", "USED NOW", "PEAK", "LIMIT", "SHORT", "AFTER", "PEAK PHASE"
+                    "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}  PEAK PHASE",
+                    "HOST:MOUNT", "SIZE", "USED NOW", "PEAK", "LIMIT", "SHORT", "AFTER"
                 );
                 for f in p.filesystems.iter().take(TIGHTEST_SHOWN) {
                     let _ = writeln!(
@@ -126,7 +143,11 @@ impl Exporter for TableExporter {
                         human(f.used_bytes),
                         human(f.peak_bytes),
                         human(f.limit_bytes),
-                        if f.shortfall_bytes > 0 { human(f.shortfall_bytes) } else { "-".into() },
+                        if f.shortfall_bytes > 0 {
+                            human(f.shortfall_bytes)
+                        } else {
+                            "-".into()
+                        },
                         pct(f.final_fill),
                         f.peak_phase
                     );
@@ -162,7 +183,11 @@ impl Exporter for TableExporter {
                 fitting.len(),
                 rows.len()
             );
-            let _ = writeln!(s, "{:<9} {:<36} {:<29} {:>6} {:>8}", "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES");
+            let _ = writeln!(
+                s,
+                "{:<9} {:<36} {:<29} {:>6} {:>8}",
+                "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES"
+            );
             for r in fitting.iter().take(12) {
                 let _ = writeln!(
                     s,

@@ -5,8 +5,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{
-    Cli, CodecArg, Command, DirectCopyArg, MirrorModeArg, OutputArgs, OutputFormat, PlanArgs,
+    Cli, CodecArg, CollectArgs, Command, DirectCopyArg, MirrorModeArg, OutputArgs, OutputFormat,
+    PgArgs, PlanArgs, SshArgs, TransportArg,
 };
+use crate::collect::catalog::PgConnection;
+use crate::collect::transport::{
+    LocalTransport, OpenSshTransport, Ssh2Transport, SshSettings, Target, Transport,
+};
+use crate::collect::{self, CollectOptions};
 use crate::error::InputError;
 use crate::inventory::{self, InstanceKind, Inventory};
 use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
@@ -37,9 +43,32 @@ impl AppError {
 /// Runs one command; returns the exit code of its verdict.
 pub fn run(cli: Cli) -> Result<i32, AppError> {
     match cli.command {
+        Command::Collect(a) => run_collect(a),
         Command::Estimate(a) => {
             check_outputs(&a.outputs)?;
-            let (inv, warnings) = load_inventory(&a.inventory)?;
+            let (inv, warnings) = match (&a.inventory, &a.coordinator) {
+                (Some(path), _) => load_inventory(path)?,
+                (None, Some(host)) => {
+                    let mut extra = Vec::new();
+                    extra.extend(a.plan.backup_dir.clone());
+                    let opts = collect_options(host, false, &a.pg, &a.ssh, extra);
+                    if a.ssh.dry_run {
+                        print_dry_run(&opts);
+                        return Ok(0);
+                    }
+                    let inv = run_collection(&opts, &a.ssh, false)?;
+                    let warnings = inventory::validate(&inv)
+                        .map_err(|p| {
+                            AppError::Runtime(format!(
+                                "the collected inventory is inconsistent: {}",
+                                p.iter().map(|x| x.0.clone()).collect::<Vec<_>>().join("; ")
+                            ))
+                        })?
+                        .warnings;
+                    (inv, warnings)
+                }
+                (None, None) => unreachable!("clap requires an inventory or --coordinator"),
+            };
             let opts = plan_options(&a.plan, &inv)?;
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
             let out: Box<dyn Exporter> = match a.format {
@@ -72,6 +101,161 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
             Ok(est.verdict.exit_code())
         }
     }
+}
+
+fn collect_options(
+    host: &str,
+    local: bool,
+    pg: &PgArgs,
+    ssh: &SshArgs,
+    extra_paths: Vec<String>,
+) -> CollectOptions {
+    let name = if local {
+        local_hostname()
+    } else {
+        host.to_string()
+    };
+    CollectOptions {
+        coordinator: Target {
+            name: name.clone(),
+            address: if local {
+                "localhost".into()
+            } else {
+                host.to_string()
+            },
+        },
+        pg: PgConnection {
+            host: pg.pg_host.clone(),
+            port: pg.pg_port,
+            user: pg.pg_user.clone(),
+            database: pg.database.clone(),
+        },
+        jobs: ssh.jobs.max(1),
+        extra_paths,
+        progress: true,
+        only_hosts: local.then(|| vec![name]),
+    }
+}
+
+fn local_hostname() -> String {
+    sysinfo::System::host_name().unwrap_or_else(|_| "localhost".into())
+}
+
+fn print_dry_run(opts: &CollectOptions) {
+    println!("# whpg-plan --dry-run: the commands collection runs; nothing is connected to.");
+    for (host, cmd) in collect::dry_run_commands(opts) {
+        println!("\n## on {host}\n{cmd}");
+    }
+}
+
+fn ssh_settings(a: &SshArgs) -> SshSettings {
+    SshSettings {
+        user: a.ssh_user.clone(),
+        identities: a.identity.clone(),
+        connect_timeout: std::time::Duration::from_secs(a.connect_timeout.max(1)),
+        command_timeout: std::time::Duration::from_secs(a.command_timeout.max(1)),
+        known_hosts: a.known_hosts.clone(),
+        accept_new_host_keys: a.accept_new_host_keys,
+        port: a.ssh_port,
+        ..SshSettings::default()
+    }
+}
+
+/// Collects with the transport the arguments choose.
+fn run_collection(
+    opts: &CollectOptions,
+    ssh: &SshArgs,
+    local: bool,
+) -> Result<Inventory, AppError> {
+    let transport: Box<dyn Transport> = if local {
+        Box::new(LocalTransport {
+            command_timeout: std::time::Duration::from_secs(ssh.command_timeout.max(1)),
+        })
+    } else {
+        match ssh.transport {
+            TransportArg::Ssh2 => {
+                Box::new(Ssh2Transport::new(ssh_settings(ssh)).map_err(InputError::Usage)?)
+            }
+            TransportArg::Openssh => Box::new(OpenSshTransport::new(ssh_settings(ssh))),
+        }
+    };
+    let mut inv =
+        collect::collect(opts, transport.as_ref()).map_err(|e| AppError::Runtime(e.to_string()))?;
+    if local {
+        add_local_disks(&mut inv, &opts.coordinator.name);
+    }
+    Ok(inv)
+}
+
+/// `--local`: every local disk sysinfo sees (tmpfs included) joins the host's
+/// filesystems, so the backup-dir search can consider them. Their used bytes
+/// are `total − available` (sysinfo does not separate root-reserved blocks).
+fn add_local_disks(inv: &mut Inventory, host: &str) {
+    let Ok(disks) = sysinfo::Disks::new_with_refreshed_list() else {
+        return;
+    };
+    let Some(h) = inv.hosts.iter_mut().find(|h| h.name == host) else {
+        return;
+    };
+    if h.status != inventory::HostStatus::Ok {
+        return;
+    }
+    for d in disks.iter() {
+        let mount = d.mount_point().to_string_lossy().into_owned();
+        let fs_type = d.file_system().to_string_lossy().into_owned();
+        let pseudo = [
+            "proc", "sysfs", "devtmpfs", "overlay", "squashfs", "cgroup", "cgroup2",
+        ];
+        if d.total_space() == 0
+            || pseudo.contains(&fs_type.as_str())
+            || h.filesystems.iter().any(|f| f.mount == mount)
+        {
+            continue;
+        }
+        h.filesystems.push(inventory::Filesystem {
+            mount,
+            device: Some(d.name().to_string_lossy().into_owned()),
+            fs_type: Some(fs_type),
+            total_bytes: d.total_space(),
+            used_bytes: d.total_space() - d.available_space(),
+            available_bytes: d.available_space(),
+        });
+    }
+}
+
+fn run_collect(a: CollectArgs) -> Result<i32, AppError> {
+    if let Some(out) = &a.output {
+        check_output_path(out)?;
+    }
+    let opts = collect_options(
+        a.coordinator.as_deref().unwrap_or("localhost"),
+        a.local,
+        &a.pg,
+        &a.ssh,
+        a.extra_paths.clone(),
+    );
+    if a.ssh.dry_run {
+        print_dry_run(&opts);
+        return Ok(0);
+    }
+    let inv = run_collection(&opts, &a.ssh, a.local)?;
+    let incomplete = model::incompleteness(&inv);
+    match &a.output {
+        Some(path) => inventory::save(&inv, path)
+            .map_err(|e| AppError::Runtime(format!("{}: {e}", path.display())))?,
+        None => {
+            let text = inventory::to_string(&inv, inventory::InventoryFormat::Yaml);
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .map_err(|e| AppError::Runtime(format!("writing to standard output: {e}")))?;
+        }
+    }
+    for r in &incomplete {
+        eprintln!("whpg-plan: not measured: {r}");
+    }
+    Ok(if incomplete.is_empty() { 0 } else { 5 })
 }
 
 /// Loads and validates an inventory; returns it with its warnings.
@@ -227,27 +411,33 @@ fn target_hosts(
 /// Fails at once when an output file cannot be created, before any long work.
 fn check_outputs(o: &OutputArgs) -> Result<(), InputError> {
     for p in [&o.json, &o.markdown].into_iter().flatten() {
-        let dir = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !dir.is_dir() {
-            return Err(InputError::Usage(format!(
-                "{}: directory {} does not exist",
-                p.display(),
-                dir.display()
-            )));
-        }
-        let probe = dir.join(format!(".whpg-plan-probe-{}", std::process::id()));
-        std::fs::write(&probe, b"").map_err(|e| {
-            InputError::Usage(format!(
-                "{}: cannot write in {}: {e}",
-                p.display(),
-                dir.display()
-            ))
-        })?;
-        let _ = std::fs::remove_file(&probe);
+        check_output_path(p)?;
     }
+    Ok(())
+}
+
+/// Checks that a file can be written beside `p` (its directory exists and is writable).
+fn check_output_path(p: &Path) -> Result<(), InputError> {
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(InputError::Usage(format!(
+            "{}: directory {} does not exist",
+            p.display(),
+            dir.display()
+        )));
+    }
+    let probe = dir.join(format!(".whpg-plan-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| {
+        InputError::Usage(format!(
+            "{}: cannot write in {}: {e}",
+            p.display(),
+            dir.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 

@@ -19,17 +19,121 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure a cluster (over SSH, or this machine with --local) and write an inventory.
+    Collect(CollectArgs),
     /// Estimate every upgrade plan from an inventory (or collect one first) and give a verdict.
     Estimate(EstimateArgs),
     /// Render the files a review needs (JSON, Markdown) from an inventory.
     Report(ReportArgs),
 }
 
+/// `collect` arguments.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Coordinator host to read the catalog on (as gpadmin, over SSH).
+    #[arg(
+        long,
+        value_name = "HOST",
+        required_unless_present = "local",
+        conflicts_with = "local"
+    )]
+    pub coordinator: Option<String>,
+    /// Measure only this machine (sysinfo and local commands; local psql).
+    #[arg(long)]
+    pub local: bool,
+    /// Write the inventory to FILE (YAML, or JSON for a .json name); default: standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also record the filesystem holding PATH on every host (e.g. a planned --backup-dir).
+    #[arg(long = "extra-path", value_name = "PATH")]
+    pub extra_paths: Vec<String>,
+    /// Database connection on the coordinator.
+    #[command(flatten)]
+    pub pg: PgArgs,
+    /// SSH settings.
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+/// How psql on the coordinator reaches the database.
+#[derive(Debug, Args, Clone)]
+pub struct PgArgs {
+    /// psql -h (default: the local socket, as gpadmin uses it).
+    #[arg(long, value_name = "HOST")]
+    pub pg_host: Option<String>,
+    /// psql -p.
+    #[arg(long, value_name = "PORT")]
+    pub pg_port: Option<u16>,
+    /// psql -U.
+    #[arg(long, value_name = "USER")]
+    pub pg_user: Option<String>,
+    /// Database for the topology queries.
+    #[arg(long, value_name = "NAME", default_value = "postgres")]
+    pub database: String,
+}
+
+/// SSH transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    /// Native SSH (libssh2), one session per host.
+    Ssh2,
+    /// The system ssh client in BatchMode (honours all of ~/.ssh/config, e.g. ProxyJump).
+    Openssh,
+}
+
+/// How hosts are reached.
+#[derive(Debug, Args, Clone)]
+pub struct SshArgs {
+    /// Remote user (default: ~/.ssh/config's User, else the local user).
+    #[arg(long, value_name = "USER")]
+    pub ssh_user: Option<String>,
+    /// Private key to offer (repeatable), before the agent's keys and ~/.ssh/id_*.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    /// SSH port when ~/.ssh/config does not name one.
+    #[arg(long, value_name = "PORT", default_value_t = 22)]
+    pub ssh_port: u16,
+    /// Hosts measured at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub jobs: usize,
+    /// Seconds to wait for TCP connect and the SSH handshake.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Seconds each remote command may run (du on a large data directory takes a while).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub command_timeout: u64,
+    /// known_hosts file (default ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Trust and record keys of hosts not yet in known_hosts (a changed key is still refused).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// SSH implementation.
+    #[arg(long, value_enum, default_value_t = TransportArg::Ssh2)]
+    pub transport: TransportArg,
+    /// Print every remote command and connect to nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// `estimate` arguments.
 #[derive(Debug, Args)]
 pub struct EstimateArgs {
     /// Inventory file (YAML, or JSON by extension) written by `collect`.
-    pub inventory: PathBuf,
+    #[arg(
+        required_unless_present = "coordinator",
+        conflicts_with = "coordinator"
+    )]
+    pub inventory: Option<PathBuf>,
+    /// Collect from this coordinator first, then estimate.
+    #[arg(long, value_name = "HOST")]
+    pub coordinator: Option<String>,
+    /// Database connection on the coordinator (with --coordinator).
+    #[command(flatten)]
+    pub pg: PgArgs,
+    /// SSH settings (with --coordinator).
+    #[command(flatten)]
+    pub ssh: SshArgs,
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

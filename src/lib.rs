@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod collect;
 pub mod error;
 pub mod inventory;
 pub mod model;

@@ -258,7 +258,12 @@ fn summarize(inv: &Inventory) -> ClusterSummary {
             .filter(|i| i.kind() == InstanceKind::Mirror)
             .count(),
         filesystems: inv.hosts.iter().map(|h| h.filesystems.len()).sum(),
-        primary_data_bytes: primaries.iter().filter_map(|i| i.data_bytes()).sum(),
+        // A single PostgreSQL instance is its own data set.
+        primary_data_bytes: if inv.is_single_instance() {
+            inv.coordinator().and_then(|c| c.data_bytes()).unwrap_or(0)
+        } else {
+            primaries.iter().filter_map(|i| i.data_bytes()).sum()
+        },
         cluster_bytes: inv.instances.iter().filter_map(|i| i.total_bytes()).sum(),
         databases: inv
             .composition

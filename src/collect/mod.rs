@@ -1,0 +1,615 @@
+//! The collector: reads the topology from the coordinator's catalog, measures
+//! every host in parallel over one session per host, and writes an
+//! [`Inventory`]. It measures and records; it never decides (the model does).
+//! A host that cannot be measured is a row with its reason, not an abort.
+
+pub mod catalog;
+pub mod probe;
+pub mod transport;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::inventory::{
+    Composition, DatabaseComposition, FORMAT, Filesystem, Host, HostStatus, Instance,
+    InstanceBytes, Inventory, Role, Source, StorageComposition, StorageKind, TablespaceDir,
+};
+use catalog::{CompositionRow, Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
+use probe::{DfLine, DuResult, host_script, parse_probe_output};
+use transport::{Session, Target, Transport, TransportError};
+
+/// What to collect and how.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// The coordinator to read the catalog on.
+    pub coordinator: Target,
+    /// How psql reaches the database there.
+    pub pg: PgConnection,
+    /// Hosts measured at once.
+    pub jobs: usize,
+    /// Extra paths whose filesystem is recorded on every host (e.g. a `--backup-dir`).
+    pub extra_paths: Vec<String>,
+    /// Show a progress bar (on a terminal only).
+    pub progress: bool,
+    /// Measure only hosts whose name is in this list (`--local`); others are recorded as not measured.
+    pub only_hosts: Option<Vec<String>>,
+}
+
+/// A failure that stops collection: the catalog could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("coordinator {host}: {message}")]
+pub struct CollectError {
+    /// The coordinator.
+    pub host: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The sub-directories of a data directory that are measured separately.
+/// GP6 names (`pg_xlog`, `pg_log`) and GP7 names (`pg_wal`, `log`) are both probed.
+const PARTS: [&str; 7] = [
+    "base", "global", "pg_xlog", "pg_wal", "pg_log", "log", "backups",
+];
+
+fn run_sql(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    sql: &str,
+    what: &str,
+) -> Result<String, String> {
+    let cmd = catalog::psql_command(conn, db, sql);
+    let out = session.exec(&cmd).map_err(|e| format!("{what}: {e}"))?;
+    if out.exit_status != 0 {
+        return Err(format!(
+            "{what}: psql exited {}: {}",
+            out.exit_status,
+            out.stderr.trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// The topology and composition read from the coordinator.
+#[derive(Debug, Clone)]
+pub struct CatalogSnapshot {
+    /// Product and dialect.
+    pub version: ServerVersion,
+    /// Every instance.
+    pub segments: Vec<SegmentRow>,
+    /// Tablespace locations per content.
+    pub tablespaces: Vec<TablespaceRow>,
+    /// Composition per database (absent when it could not be read).
+    pub composition: Option<Composition>,
+    /// Problems that did not stop collection.
+    pub warnings: Vec<String>,
+}
+
+/// Reads everything the inventory needs from the coordinator's catalog.
+pub fn read_catalog(
+    session: &mut dyn Session,
+    opts: &CollectOptions,
+) -> Result<CatalogSnapshot, String> {
+    let conn = &opts.pg;
+    let db = conn.database.as_str();
+    let v = run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
+    let version = catalog::parse_version(v.trim())?;
+    let (segments, tablespaces) = if version.dialect == Dialect::Postgres {
+        #[derive(serde::Deserialize)]
+        struct Pg {
+            datadir: String,
+            port: u16,
+        }
+        let out = run_sql(
+            session,
+            conn,
+            db,
+            catalog::POSTGRES_INSTANCE_SQL,
+            "data_directory",
+        )?;
+        let pg: Pg = catalog::parse_json("data_directory", &out)?;
+        let seg = SegmentRow {
+            dbid: 1,
+            content: -1,
+            role: "p".into(),
+            preferred_role: "p".into(),
+            port: pg.port,
+            hostname: opts.coordinator.name.clone(),
+            address: Some(opts.coordinator.address.clone()),
+            datadir: pg.datadir,
+        };
+        let out = run_sql(
+            session,
+            conn,
+            db,
+            catalog::POSTGRES_TABLESPACES_SQL,
+            "tablespaces",
+        )?;
+        (vec![seg], catalog::parse_json("tablespaces", &out)?)
+    } else {
+        let out = run_sql(
+            session,
+            conn,
+            db,
+            catalog::SEGMENTS_SQL,
+            "gp_segment_configuration",
+        )?;
+        let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &out)?;
+        if segs.is_empty() {
+            return Err("gp_segment_configuration is empty".into());
+        }
+        let out = run_sql(
+            session,
+            conn,
+            db,
+            catalog::GP_TABLESPACES_SQL,
+            "gp_tablespace_location",
+        )?;
+        (segs, catalog::parse_json("gp_tablespace_location", &out)?)
+    };
+
+    let mut warnings = Vec::new();
+    let out = run_sql(session, conn, db, catalog::DATABASES_SQL, "pg_database")?;
+    let names: Vec<String> = catalog::parse_json("pg_database", &out)?;
+    let sql = catalog::composition_sql(version.dialect);
+    let mut databases = Vec::new();
+    for name in names {
+        match run_sql(
+            session,
+            conn,
+            &name,
+            &sql,
+            &format!("composition of database {name}"),
+        )
+        .and_then(|o| {
+            catalog::parse_json::<Vec<CompositionRow>>(
+                &format!("composition of database {name}"),
+                &o,
+            )
+        }) {
+            Ok(rows) => {
+                let storage: Vec<StorageComposition> = rows
+                    .iter()
+                    .filter_map(|r| {
+                        let kind = r.storage_kind()?;
+                        Some(StorageComposition {
+                            kind,
+                            tables: Some(r.tables),
+                            on_disk_bytes: r.on_disk_bytes,
+                            index_bytes: r.index_bytes,
+                            uncompressed_bytes: (kind != StorageKind::Heap)
+                                .then_some(r.uncompressed_bytes),
+                            rows: Some(r.rows),
+                            csv_bytes: None,
+                            csv_estimated_from: None,
+                            sampled_gzip1_ratio: None,
+                        })
+                    })
+                    .collect();
+                if !storage.is_empty() {
+                    databases.push(DatabaseComposition { name, storage });
+                }
+            }
+            Err(e) => warnings.push(e),
+        }
+    }
+    Ok(CatalogSnapshot {
+        version,
+        segments,
+        tablespaces,
+        composition: Some(Composition { databases }),
+        warnings,
+    })
+}
+
+/// One host's work list: the paths to measure and what they belong to.
+#[derive(Debug, Clone, Default)]
+struct HostWork {
+    name: String,
+    address: String,
+    du: Vec<String>,
+    df: Vec<String>,
+}
+
+fn tablespace_dir(location: &str, dbid: u32) -> String {
+    format!("{}/{dbid}", location.trim_end_matches('/'))
+}
+
+fn plan_hosts(snap: &CatalogSnapshot, extra: &[String]) -> Vec<HostWork> {
+    let mut hosts: BTreeMap<String, HostWork> = BTreeMap::new();
+    for s in &snap.segments {
+        let h = hosts.entry(s.hostname.clone()).or_insert_with(|| HostWork {
+            name: s.hostname.clone(),
+            address: s
+                .address
+                .clone()
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| s.hostname.clone()),
+            ..Default::default()
+        });
+        h.du.push(s.datadir.clone());
+        for part in PARTS {
+            h.du.push(format!("{}/{part}", s.datadir.trim_end_matches('/')));
+        }
+        h.df.push(s.datadir.clone());
+        for t in snap.tablespaces.iter().filter(|t| t.content == s.content) {
+            let dir = tablespace_dir(&t.location, s.dbid);
+            h.du.push(dir.clone());
+            h.df.push(dir);
+        }
+    }
+    for h in hosts.values_mut() {
+        h.df.push("/".into());
+        h.df.extend(extra.iter().cloned());
+    }
+    hosts.into_values().collect()
+}
+
+/// What one host's probe found, or why it could not be measured.
+type HostOutcome = Result<probe::ProbeResult, String>;
+
+fn measure_host(transport: &dyn Transport, work: &HostWork) -> HostOutcome {
+    let target = Target {
+        name: work.name.clone(),
+        address: work.address.clone(),
+    };
+    let mut session = transport
+        .connect(&target)
+        .map_err(|e| describe(&target, &e))?;
+    let script = host_script(&work.du, &work.df);
+    let out = session.exec(&script).map_err(|e| describe(&target, &e))?;
+    parse_probe_output(&out.stdout, work.du.len(), work.df.len()).map_err(|e| {
+        format!(
+            "{} ({}): unreadable probe output: {e}{}",
+            target.name,
+            target.address,
+            if out.stderr.trim().is_empty() {
+                String::new()
+            } else {
+                format!("; stderr: {}", out.stderr.trim())
+            }
+        )
+    })
+}
+
+fn describe(t: &Target, e: &TransportError) -> String {
+    if t.name == t.address {
+        format!("{}: {e}", t.name)
+    } else {
+        format!("{} ({}): {e}", t.name, t.address)
+    }
+}
+
+/// Runs the whole collection: catalog, then every host in parallel.
+pub fn collect(
+    opts: &CollectOptions,
+    transport: &dyn Transport,
+) -> Result<Inventory, CollectError> {
+    let cerr = |m: String| CollectError {
+        host: opts.coordinator.name.clone(),
+        message: m,
+    };
+    let mut session = transport
+        .connect(&opts.coordinator)
+        .map_err(|e| cerr(e.to_string()))?;
+    let snap = read_catalog(session.as_mut(), opts).map_err(cerr)?;
+    drop(session);
+    for w in &snap.warnings {
+        eprintln!("whpg-plan: warning: {w}");
+    }
+    let work = plan_hosts(&snap, &opts.extra_paths);
+
+    let bar = progress_bar(opts.progress, work.len());
+    let in_flight = Mutex::new(Vec::<String>::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .map_err(|e| cerr(format!("cannot start worker threads: {e}")))?;
+    let outcomes: Vec<HostOutcome> = pool.install(|| {
+        work.par_iter()
+            .map(|w| {
+                if let Some(only) = &opts.only_hosts
+                    && !only.contains(&w.name)
+                {
+                    return Err(format!(
+                        "{}: not measured (--local measures only this machine)",
+                        w.name
+                    ));
+                }
+                if let Some(b) = &bar {
+                    let mut f = in_flight.lock().unwrap();
+                    f.push(w.name.clone());
+                    b.set_message(f.join(" "));
+                }
+                let r = measure_host(transport, w);
+                if let Some(b) = &bar {
+                    let mut f = in_flight.lock().unwrap();
+                    f.retain(|n| n != &w.name);
+                    b.set_message(f.join(" "));
+                    b.inc(1);
+                }
+                r
+            })
+            .collect()
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(assemble(opts, &snap, &work, outcomes))
+}
+
+fn progress_bar(enabled: bool, hosts: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(hosts as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} hosts  {elapsed}  in flight: {wide_msg}",
+    ) {
+        b.set_style(style);
+    }
+    Some(b)
+}
+
+fn role(s: &str) -> Role {
+    if s == "m" {
+        Role::Mirror
+    } else {
+        Role::Primary
+    }
+}
+
+fn assemble(
+    opts: &CollectOptions,
+    snap: &CatalogSnapshot,
+    work: &[HostWork],
+    outcomes: Vec<HostOutcome>,
+) -> Inventory {
+    let mut hosts = Vec::new();
+    let mut results: HashMap<&str, (&HostWork, &probe::ProbeResult)> = HashMap::new();
+    for (w, o) in work.iter().zip(&outcomes) {
+        match o {
+            Ok(r) => {
+                // One entry per filesystem (device id), in first-seen order.
+                let mut seen: Vec<&DfLine> = Vec::new();
+                for d in r.df.iter().flatten() {
+                    if !seen.iter().any(|s| s.device_id == d.device_id) {
+                        seen.push(d);
+                    }
+                }
+                hosts.push(Host {
+                    name: w.name.clone(),
+                    address: (w.address != w.name).then(|| w.address.clone()),
+                    status: HostStatus::Ok,
+                    error: None,
+                    filesystems: seen
+                        .into_iter()
+                        .map(|d| Filesystem {
+                            mount: d.mount.clone(),
+                            device: Some(d.device.clone()),
+                            fs_type: Some(d.fs_type.clone()),
+                            total_bytes: d.total_bytes,
+                            used_bytes: d.used_bytes,
+                            available_bytes: d.available_bytes,
+                        })
+                        .collect(),
+                });
+                results.insert(w.name.as_str(), (w, r));
+            }
+            Err(e) => hosts.push(Host {
+                name: w.name.clone(),
+                address: (w.address != w.name).then(|| w.address.clone()),
+                status: HostStatus::Failed,
+                error: Some(e.clone()),
+                filesystems: Vec::new(),
+            }),
+        }
+    }
+
+    let mut instances = Vec::new();
+    for s in &snap.segments {
+        let mut inst = Instance {
+            dbid: s.dbid,
+            content: s.content,
+            role: role(&s.role),
+            preferred_role: role(&s.preferred_role),
+            host: s.hostname.clone(),
+            port: s.port,
+            datadir: s.datadir.clone(),
+            mount: None,
+            bytes: None,
+            tablespaces: Vec::new(),
+            error: None,
+        };
+        let ts_rows: Vec<&TablespaceRow> = snap
+            .tablespaces
+            .iter()
+            .filter(|t| t.content == s.content)
+            .collect();
+        if let Some((w, r)) = results.get(s.hostname.as_str()) {
+            let du_at = |path: &str| w.du.iter().position(|p| p == path).map(|i| &r.du[i]);
+            let df_at = |path: &str| w.df.iter().position(|p| p == path).map(|i| &r.df[i]);
+            let base = s.datadir.trim_end_matches('/');
+            let mut errors = Vec::new();
+            match df_at(&s.datadir) {
+                Some(Ok(d)) => inst.mount = Some(d.mount.clone()),
+                Some(Err(e)) => errors.push(format!("df: {e}")),
+                None => {}
+            }
+            let part = |name: &str| match du_at(&format!("{base}/{name}")) {
+                Some(DuResult::Bytes(b)) => Ok(*b),
+                Some(DuResult::Missing) | None => Ok(0),
+                Some(DuResult::Error(e)) => Err(e.clone()),
+            };
+            match du_at(&s.datadir) {
+                Some(DuResult::Bytes(total)) => {
+                    let parts: Result<Vec<u64>, String> = PARTS.iter().map(|p| part(p)).collect();
+                    match parts {
+                        Ok(p) => {
+                            let (data, wal, logs, backups) =
+                                (p[0] + p[1], p[2] + p[3], p[4] + p[5], p[6]);
+                            inst.bytes = Some(InstanceBytes {
+                                data,
+                                wal,
+                                logs,
+                                backups,
+                                other: total.saturating_sub(data + wal + logs + backups),
+                            });
+                        }
+                        Err(e) => errors.push(format!("du: {e}")),
+                    }
+                }
+                Some(DuResult::Missing) => {
+                    errors.push(format!("data directory {} does not exist", s.datadir))
+                }
+                Some(DuResult::Error(e)) => errors.push(format!("du: {e}")),
+                None => errors.push("not probed".into()),
+            }
+            for t in ts_rows {
+                let dir = tablespace_dir(&t.location, s.dbid);
+                let bytes = match du_at(&dir) {
+                    Some(DuResult::Bytes(b)) => Some(*b),
+                    Some(DuResult::Missing) => {
+                        errors.push(format!(
+                            "tablespace {} directory {dir} does not exist",
+                            t.name
+                        ));
+                        None
+                    }
+                    Some(DuResult::Error(e)) => {
+                        errors.push(format!("tablespace {}: du: {e}", t.name));
+                        None
+                    }
+                    None => None,
+                };
+                let mount = match df_at(&dir) {
+                    Some(Ok(d)) => Some(d.mount.clone()),
+                    _ => None,
+                };
+                inst.tablespaces.push(TablespaceDir {
+                    oid: t.oid,
+                    name: Some(t.name.clone()),
+                    location: t.location.clone(),
+                    mount,
+                    bytes,
+                });
+            }
+            // A tablespace that could not be measured keeps the data directory's
+            // figures; its missing bytes mark the inventory incomplete.
+            if !errors.is_empty() {
+                inst.error = Some(errors.join("; "));
+            }
+        } else {
+            inst.error = Some("host not measured".into());
+            for t in ts_rows {
+                inst.tablespaces.push(TablespaceDir {
+                    oid: t.oid,
+                    name: Some(t.name.clone()),
+                    location: t.location.clone(),
+                    mount: None,
+                    bytes: None,
+                });
+            }
+        }
+        instances.push(inst);
+    }
+
+    Inventory {
+        format: FORMAT.into(),
+        source: Source {
+            product: snap.version.product,
+            version: snap.version.version.clone(),
+            collected_at: now_rfc3339(),
+            coordinator: opts.coordinator.name.clone(),
+        },
+        hosts,
+        instances,
+        composition: snap.composition.clone(),
+    }
+}
+
+/// Every command collection would run, for `--dry-run`: the catalog queries
+/// on the coordinator, and the probe script as it runs on each host (shown for
+/// a placeholder instance, since the real paths come from the catalog).
+pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
+    let c = &opts.pg;
+    let db = c.database.as_str();
+    let coord = format!("{} (coordinator)", opts.coordinator.address);
+    let mut out = vec![
+        (
+            coord.clone(),
+            catalog::psql_command(c, db, catalog::VERSION_SQL),
+        ),
+        (
+            coord.clone(),
+            catalog::psql_command(c, db, catalog::SEGMENTS_SQL),
+        ),
+        (
+            coord.clone(),
+            catalog::psql_command(c, db, catalog::GP_TABLESPACES_SQL),
+        ),
+        (
+            coord.clone(),
+            catalog::psql_command(c, db, catalog::DATABASES_SQL),
+        ),
+        (
+            coord.clone(),
+            catalog::psql_command(
+                c,
+                "<each database>",
+                &catalog::composition_sql(Dialect::Gp6),
+            ),
+        ),
+    ];
+    let example = HostWork {
+        name: "<each host>".into(),
+        address: String::new(),
+        du: std::iter::once("<datadir>".to_string())
+            .chain(PARTS.iter().map(|p| format!("<datadir>/{p}")))
+            .chain(std::iter::once("<tablespace location>/<dbid>".to_string()))
+            .collect(),
+        df: ["<datadir>", "<tablespace location>/<dbid>", "/"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(opts.extra_paths.iter().cloned())
+            .collect(),
+    };
+    out.push(("<each host>".into(), host_script(&example.du, &example.df)));
+    out
+}
+
+/// The current time as RFC 3339 UTC (no date crate needed for one timestamp).
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,313 @@
+//! The per-host probe: one read-only shell script per host that measures
+//! every path the plan needs, and the parsers of what it prints.
+//!
+//! Only `du`, `df`, `stat`, `hostname` and shell built-ins run. Every path is
+//! passed through [`crate::shell::quote`], so a catalog row holding
+//! `$(reboot)` is a strange path to measure, never a command.
+
+use crate::shell::quote;
+
+/// The shell functions the script defines; each prints one tagged line per path.
+///
+/// - `@du <i> ok <bytes>` | `@du <i> missing` | `@du <i> error <message>`
+///   (allocated bytes, as `du -s -B1`);
+/// - `@df <i> ok <device id> <df -P -B1 -T line>` | `@df <i> error <message>`
+///   for the nearest existing ancestor of the path.
+const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
+whpg_du() { if [ -e "$2" ]; then if o=$(du -s -B1 -- "$2" 2>&1); then echo "@du $1 ok ${o%%[[:space:]]*}"; else echo "@du $1 error $(printf '%s' "$o" | tr '\n' ' ' | cut -c1-300)"; fi; else echo "@du $1 missing"; fi; }
+whpg_df() { p=$2; while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname -- "$p"); done; if d=$(stat -L -c %d -- "$p" 2>&1) && o=$(df -P -B1 -T -- "$p" 2>&1); then echo "@df $1 ok $d $(printf '%s\n' "$o" | tail -n 1)"; else echo "@df $1 error $(printf '%s' "$d $o" | tr '\n' ' ' | cut -c1-300)"; fi; }
+echo "@host $(hostname)"
+"#;
+
+/// Builds the script that measures `du_paths` (allocated bytes) and the
+/// filesystems holding `df_paths`.
+pub fn host_script(du_paths: &[String], df_paths: &[String]) -> String {
+    let mut s = String::from(PRELUDE);
+    for (i, p) in du_paths.iter().enumerate() {
+        s.push_str(&format!("whpg_du {i} {}\n", quote(p)));
+    }
+    for (i, p) in df_paths.iter().enumerate() {
+        s.push_str(&format!("whpg_df {i} {}\n", quote(p)));
+    }
+    s.push_str("echo @end\n");
+    s
+}
+
+/// One `du` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DuResult {
+    /// Allocated bytes.
+    Bytes(u64),
+    /// The path does not exist (or cannot be seen).
+    Missing,
+    /// du failed, e.g. permission denied.
+    Error(String),
+}
+
+/// One filesystem as `df -P -B1 -T` and `stat -c %d` describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DfLine {
+    /// `st_dev` of the path: the same number means the same filesystem.
+    pub device_id: u64,
+    /// Source device.
+    pub device: String,
+    /// Filesystem type.
+    pub fs_type: String,
+    /// Size.
+    pub total_bytes: u64,
+    /// Used.
+    pub used_bytes: u64,
+    /// Available to unprivileged users.
+    pub available_bytes: u64,
+    /// Mount point.
+    pub mount: String,
+}
+
+/// Everything one probe printed, by path index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeResult {
+    /// What `hostname` said.
+    pub hostname: String,
+    /// One per du path, in order.
+    pub du: Vec<DuResult>,
+    /// One per df path, in order.
+    pub df: Vec<Result<DfLine, String>>,
+}
+
+/// Parses one `df -P -B1 -T` data line: `device type total used avail cap% mount`.
+/// The mount point may contain spaces (everything after the sixth field).
+pub fn parse_df_line(line: &str) -> Result<(String, String, u64, u64, u64, String), String> {
+    let mut rest = line.trim();
+    let mut fields = Vec::new();
+    for _ in 0..6 {
+        let t = rest.trim_start();
+        let end = t
+            .find(char::is_whitespace)
+            .ok_or_else(|| format!("df line has fewer than 7 fields: '{line}'"))?;
+        fields.push(&t[..end]);
+        rest = &t[end..];
+    }
+    let mount = rest.trim().to_string();
+    if !mount.starts_with('/') {
+        return Err(format!("df line has no mount point: '{line}'"));
+    }
+    let num = |s: &str, what: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("df {what} '{s}' is not a byte count in '{line}'"))
+    };
+    if !fields[5].ends_with('%') && fields[5] != "-" {
+        return Err(format!(
+            "df capacity '{}' is not a percentage in '{line}'",
+            fields[5]
+        ));
+    }
+    Ok((
+        fields[0].to_string(),
+        fields[1].to_string(),
+        num(fields[2], "size")?,
+        num(fields[3], "used")?,
+        num(fields[4], "available")?,
+        mount,
+    ))
+}
+
+/// Parses the probe's output for `n_du` du paths and `n_df` df paths.
+/// Any line it cannot read, and any path without an answer, is an error
+/// that says what was expected.
+pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeResult, String> {
+    let mut du: Vec<Option<DuResult>> = vec![None; n_du];
+    let mut df: Vec<Option<Result<DfLine, String>>> = vec![None; n_df];
+    let mut hostname = None;
+    let mut ended = false;
+    for line in out.lines() {
+        let line = line.trim_end();
+        if let Some(h) = line.strip_prefix("@host ") {
+            hostname = Some(h.trim().to_string());
+            continue;
+        }
+        if line == "@end" {
+            ended = true;
+            continue;
+        }
+        let (tag, rest) = match line.split_once(' ') {
+            Some((t @ ("@du" | "@df"), r)) => (t, r),
+            _ => continue, // shell noise (login banners, motd) is not ours to parse
+        };
+        let (idx, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let i: usize = idx
+            .parse()
+            .map_err(|_| format!("bad probe index in '{line}'"))?;
+        let (status, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+        match tag {
+            "@du" => {
+                let slot = du
+                    .get_mut(i)
+                    .ok_or_else(|| format!("probe index {i} out of range in '{line}'"))?;
+                *slot = Some(match status {
+                    "ok" => DuResult::Bytes(
+                        detail
+                            .trim()
+                            .parse()
+                            .map_err(|_| format!("du size '{detail}' is not a number"))?,
+                    ),
+                    "missing" => DuResult::Missing,
+                    "error" => DuResult::Error(detail.trim().to_string()),
+                    _ => return Err(format!("unknown du status in '{line}'")),
+                });
+            }
+            _ => {
+                let slot = df
+                    .get_mut(i)
+                    .ok_or_else(|| format!("probe index {i} out of range in '{line}'"))?;
+                *slot = Some(match status {
+                    "ok" => {
+                        let (dev, dfl) = detail
+                            .split_once(' ')
+                            .ok_or_else(|| format!("df answer too short: '{line}'"))?;
+                        let device_id = dev
+                            .parse()
+                            .map_err(|_| format!("device id '{dev}' is not a number"))?;
+                        let (device, fs_type, total, used, avail, mount) = parse_df_line(dfl)?;
+                        Ok(DfLine {
+                            device_id,
+                            device,
+                            fs_type,
+                            total_bytes: total,
+                            used_bytes: used,
+                            available_bytes: avail,
+                            mount,
+                        })
+                    }
+                    "error" => Err(detail.trim().to_string()),
+                    _ => return Err(format!("unknown df status in '{line}'")),
+                });
+            }
+        }
+    }
+    if !ended {
+        return Err("the probe output ended early (no @end line)".into());
+    }
+    let du = du
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| d.ok_or_else(|| format!("no du answer for path {i}")))
+        .collect::<Result<_, _>>()?;
+    let df = df
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| d.ok_or_else(|| format!("no df answer for path {i}")))
+        .collect::<Result<_, _>>()?;
+    Ok(ProbeResult {
+        hostname: hostname.unwrap_or_default(),
+        du,
+        df,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recorded from `df -P -B1 -T /data1` on a test host (tmpfs of 300 MiB).
+    const DF_TMPFS: &str = "seg1-data1     tmpfs 314572800 52428800 262144000      17% /data1";
+
+    #[test]
+    fn df_line_fields() {
+        let (dev, t, total, used, avail, mount) = parse_df_line(DF_TMPFS).unwrap();
+        assert_eq!(
+            (dev.as_str(), t.as_str(), mount.as_str()),
+            ("seg1-data1", "tmpfs", "/data1")
+        );
+        assert_eq!((total, used, avail), (314_572_800, 52_428_800, 262_144_000));
+        // A mount point with a space.
+        let (.., mount) = parse_df_line("/dev/sdb1 xfs 100 10 90 10% /mnt/big disk").unwrap();
+        assert_eq!(mount, "/mnt/big disk");
+    }
+
+    #[test]
+    fn df_line_errors_say_what() {
+        assert!(parse_df_line("").unwrap_err().contains("fewer than 7"));
+        assert!(
+            parse_df_line("/dev/x xfs 1k 10 90 10% /m")
+                .unwrap_err()
+                .contains("size '1k'")
+        );
+        assert!(
+            parse_df_line("/dev/x xfs 100 10 90 10% relative")
+                .unwrap_err()
+                .contains("mount")
+        );
+    }
+
+    #[test]
+    fn probe_output_round_trip() {
+        let out = "Welcome banner\n@host seg1\n@du 0 ok 1048576\n@du 1 missing\n@du 2 error du: cannot read directory '/x': Permission denied\n@df 0 ok 41 seg1-data1 tmpfs 314572800 52428800 262144000 17% /data1\n@df 1 error stat: cannot stat\n@end\n";
+        let r = parse_probe_output(out, 3, 2).unwrap();
+        assert_eq!(r.hostname, "seg1");
+        assert_eq!(r.du[0], DuResult::Bytes(1_048_576));
+        assert_eq!(r.du[1], DuResult::Missing);
+        assert!(matches!(&r.du[2], DuResult::Error(m) if m.contains("Permission denied")));
+        let fs = r.df[0].as_ref().unwrap();
+        assert_eq!(
+            (fs.device_id, fs.mount.as_str(), fs.total_bytes),
+            (41, "/data1", 314_572_800)
+        );
+        assert!(r.df[1].is_err());
+    }
+
+    #[test]
+    fn probe_output_missing_answers_are_errors() {
+        assert!(
+            parse_probe_output("@du 0 ok 5\n", 1, 0)
+                .unwrap_err()
+                .contains("ended early")
+        );
+        assert!(
+            parse_probe_output("@du 0 ok 5\n@end\n", 2, 0)
+                .unwrap_err()
+                .contains("path 1")
+        );
+        assert!(
+            parse_probe_output("@du 7 ok 5\n@end\n", 1, 0)
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(parse_probe_output("@du 0 ok five\n@end\n", 1, 0).is_err());
+    }
+
+    #[test]
+    fn script_quotes_every_path() {
+        let s = host_script(&["/data1/$(touch /tmp/x);y".into()], &["/data 2".into()]);
+        assert!(s.contains("whpg_du 0 '/data1/$(touch /tmp/x);y'\n"));
+        assert!(s.contains("whpg_df 0 '/data 2'\n"));
+        // Nothing but read-only tools is invoked.
+        for word in ["rm ", "mkdir", "touch -", "chmod", " > "] {
+            assert!(!PRELUDE.contains(word), "{word}");
+        }
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn df_parser_never_panics(s in ".{0,200}") {
+                let _ = parse_df_line(&s);
+            }
+
+            #[test]
+            fn probe_parser_never_panics(s in "(@(du|df|host|end)? ?[0-9a-z ]{0,30}\n){0,12}", n in 0usize..4, m in 0usize..4) {
+                let _ = parse_probe_output(&s, n, m);
+            }
+
+            #[test]
+            fn df_parser_reads_what_it_is_given(total in any::<u64>(), used in any::<u64>(), avail in any::<u64>(), mount in "/[a-z0-9 ]{0,20}") {
+                let line = format!("/dev/x ext4 {total} {used} {avail} 5% {mount}");
+                let (_, _, t, u, a, m) = parse_df_line(&line).unwrap();
+                prop_assert_eq!((t, u, a), (total, used, avail));
+                prop_assert_eq!(m, mount.trim().to_string());
+            }
+        }
+    }
+}

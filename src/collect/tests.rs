@@ -1,0 +1,212 @@
+//! The collector on recorded output (no network): catalog JSON and probe
+//! lines as psql and the probe script print them.
+
+use super::transport::{RecordedTransport, Target, TransportError};
+use super::*;
+
+const VERSION: &str =
+    "PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build commit:abc) on x86_64-unknown-linux-gnu\n";
+const SEGMENTS: &str = r#"[{"dbid":1,"content":-1,"role":"p","preferred_role":"p","port":5432,"hostname":"cdw","address":"10.0.0.1","datadir":"/data/master/gpseg-1"},
+{"dbid":2,"content":0,"role":"p","preferred_role":"p","port":6000,"hostname":"sdw1","address":"10.0.0.11","datadir":"/data1/primary/gpseg0"},
+{"dbid":3,"content":0,"role":"m","preferred_role":"m","port":7000,"hostname":"sdw2","address":"10.0.0.12","datadir":"/data1/mirror/gpseg0"}]"#;
+const TABLESPACES: &str = r#"[{"oid":16400,"name":"fast","content":0,"location":"/data2/ts"}]"#;
+const COMPOSITION: &str = r#"[{"kind":"ao_column","tables":2,"on_disk_bytes":1000,"index_bytes":0,"uncompressed_bytes":3000,"rows":50},{"kind":"heap","tables":3,"on_disk_bytes":4000,"index_bytes":800,"uncompressed_bytes":4000,"rows":70}]"#;
+
+fn opts() -> CollectOptions {
+    CollectOptions {
+        coordinator: Target {
+            name: "cdw".into(),
+            address: "10.0.0.1".into(),
+        },
+        pg: PgConnection {
+            database: "postgres".into(),
+            ..Default::default()
+        },
+        jobs: 4,
+        extra_paths: Vec::new(),
+        progress: false,
+        only_hosts: None,
+    }
+}
+
+/// The probe's answer for one instance with the given du figures, in PARTS order
+/// (datadir total, base, global, pg_xlog, pg_wal, pg_log, log, backups).
+fn du_lines(start: usize, values: [Option<u64>; 8]) -> String {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(b) => format!("@du {} ok {b}\n", start + i),
+            None => format!("@du {} missing\n", start + i),
+        })
+        .collect()
+}
+
+fn catalog(t: &mut RecordedTransport) {
+    t.answer("10.0.0.1", "SELECT version()", VERSION)
+        .answer("10.0.0.1", "gp_segment_configuration", SEGMENTS)
+        .answer("10.0.0.1", "gp_tablespace_location", TABLESPACES)
+        .answer("10.0.0.1", "FROM pg_database", "[\"sales\"]\n")
+        .answer("10.0.0.1", "relstorage", COMPOSITION);
+}
+
+fn recorded() -> RecordedTransport {
+    let mut t = RecordedTransport::default();
+    catalog(&mut t);
+    // Coordinator: 1 instance → du 0..7, df 0 (datadir), 1 (/).
+    let coord = format!(
+        "@host cdw\n{}@df 0 ok 2049 /dev/sda2 xfs 1000 300 700 30% /data\n@df 1 ok 2048 /dev/sda1 ext4 100 40 60 40% /\n@end\n",
+        du_lines(
+            0,
+            [
+                Some(260),
+                Some(100),
+                Some(10),
+                Some(50),
+                None,
+                Some(30),
+                None,
+                None
+            ]
+        )
+    );
+    t.answer("10.0.0.1", "whpg_du", &coord);
+    // sdw1: primary content 0 with tablespace dir /data2/ts/2 → du 0..7 + 8, df 0, 1 (ts), 2 (/).
+    let sdw1 = format!(
+        "@host sdw1\n{}@du 8 ok 5000\n@df 0 ok 10 /dev/sdb1 xfs 10000 6000 4000 60% /data1\n@df 1 ok 11 /dev/sdc1 xfs 20000 5100 14900 26% /data2\n@df 2 ok 9 /dev/sda1 ext4 100 40 60 40% /\n@end\n",
+        du_lines(
+            0,
+            [
+                Some(5300),
+                Some(4000),
+                Some(100),
+                Some(1000),
+                None,
+                Some(150),
+                None,
+                Some(0)
+            ]
+        )
+    );
+    t.answer("10.0.0.11", "whpg_du", &sdw1);
+    t.unreachable.insert(
+        "10.0.0.12".into(),
+        TransportError::Connect("10.0.0.12:22: Connection refused".into()),
+    );
+    t
+}
+
+#[test]
+fn assembles_hosts_instances_and_composition() {
+    let inv = collect(&opts(), &recorded()).unwrap();
+    assert_eq!(inv.source.product, crate::inventory::Product::Greenplum);
+    assert_eq!(inv.source.version, "6.26.1");
+    let sdw1 = inv.host("sdw1").unwrap();
+    assert_eq!(sdw1.status, HostStatus::Ok);
+    let mounts: Vec<&str> = sdw1.filesystems.iter().map(|f| f.mount.as_str()).collect();
+    assert_eq!(mounts, ["/data1", "/data2", "/"]);
+    let p = inv.instances.iter().find(|i| i.dbid == 2).unwrap();
+    // data = base 4000 + global 100; wal = pg_xlog 1000; logs = pg_log 150;
+    // other = total 5300 − 5250 = 50.
+    assert_eq!(
+        p.bytes,
+        Some(InstanceBytes {
+            data: 4100,
+            wal: 1000,
+            logs: 150,
+            backups: 0,
+            other: 50
+        })
+    );
+    assert_eq!(p.mount.as_deref(), Some("/data1"));
+    assert_eq!(p.tablespaces[0].bytes, Some(5000));
+    assert_eq!(p.tablespaces[0].mount.as_deref(), Some("/data2"));
+    assert_eq!(p.tablespaces[0].location, "/data2/ts");
+    // The unreachable host is a row with its reason; its instance is not measured.
+    let sdw2 = inv.host("sdw2").unwrap();
+    assert_eq!(sdw2.status, HostStatus::Failed);
+    assert!(
+        sdw2.error.as_ref().unwrap().contains("Connection refused"),
+        "{:?}",
+        sdw2.error
+    );
+    let m = inv.instances.iter().find(|i| i.dbid == 3).unwrap();
+    assert!(m.bytes.is_none() && m.tablespaces[0].bytes.is_none());
+    // Composition from the catalog; heap has no "uncompressed" figure.
+    let db = &inv.composition.as_ref().unwrap().databases[0];
+    assert_eq!(db.name, "sales");
+    assert_eq!(db.storage.len(), 2);
+    let heap = db
+        .storage
+        .iter()
+        .find(|s| s.kind == StorageKind::Heap)
+        .unwrap();
+    assert_eq!(
+        (
+            heap.on_disk_bytes,
+            heap.index_bytes,
+            heap.uncompressed_bytes
+        ),
+        (4000, 800, None)
+    );
+    let aoc = db
+        .storage
+        .iter()
+        .find(|s| s.kind == StorageKind::AoColumn)
+        .unwrap();
+    assert_eq!(aoc.uncompressed_bytes, Some(3000));
+    // What was collected is a valid inventory, and it is incomplete (exit 5 later).
+    assert!(crate::inventory::validate(&inv).is_ok());
+    assert!(!crate::model::incompleteness(&inv).is_empty());
+}
+
+#[test]
+fn a_catalog_failure_stops_collection_and_names_the_coordinator() {
+    let mut t = RecordedTransport::default();
+    t.answer(
+        "10.0.0.1",
+        "SELECT version()",
+        "PostgreSQL 8.2.15 (Greenplum Database 4.3.33 build 1)\n",
+    );
+    let e = collect(&opts(), &t).unwrap_err();
+    assert_eq!(e.host, "cdw");
+    assert!(e.message.contains("not supported"), "{e}");
+}
+
+#[test]
+fn garbled_probe_output_marks_the_host_failed() {
+    let mut t = recorded();
+    t.answers.get_mut("10.0.0.11").unwrap().clear();
+    t.answer("10.0.0.11", "whpg_du", "@host sdw1\n@du 0 ok 12\n");
+    let inv = collect(&opts(), &t).unwrap();
+    let h = inv.host("sdw1").unwrap();
+    assert_eq!(h.status, HostStatus::Failed);
+    assert!(h.error.as_ref().unwrap().contains("ended early"));
+}
+
+#[test]
+fn unreadable_data_directory_is_an_instance_error() {
+    let mut t = recorded();
+    t.answers.get_mut("10.0.0.11").unwrap().clear();
+    let mut lines = String::from(
+        "@host sdw1\n@du 0 error du: cannot read directory '/data1/primary/gpseg0': Permission denied\n",
+    );
+    for i in 1..8 {
+        lines.push_str(&format!("@du {i} missing\n"));
+    }
+    lines.push_str("@du 8 ok 1\n@df 0 ok 10 /dev/sdb1 xfs 10 6 4 60% /data1\n@df 1 ok 11 /dev/sdc1 xfs 20 5 15 25% /data2\n@df 2 ok 9 /dev/sda1 ext4 100 40 60 40% /\n@end\n");
+    t.answer("10.0.0.11", "whpg_du", &lines);
+    let inv = collect(&opts(), &t).unwrap();
+    let p = inv.instances.iter().find(|i| i.dbid == 2).unwrap();
+    assert!(p.bytes.is_none());
+    assert!(p.error.as_ref().unwrap().contains("Permission denied"));
+}
+
+#[test]
+fn timestamps_are_rfc3339() {
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    // 2026-11-22T03:46:38Z = 1795319198 s (date -u -d @1795319198).
+    assert_eq!(rfc3339(1_795_319_198), "2026-11-22T03:46:38Z");
+    // A leap day: 2024-02-29T12:00:00Z = 1709208000.
+    assert_eq!(rfc3339(1_709_208_000), "2024-02-29T12:00:00Z");
+}

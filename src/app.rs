@@ -17,7 +17,9 @@ use crate::error::InputError;
 use crate::inventory::{self, InstanceKind, Inventory};
 use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
 use crate::model::{self, Codec, Compression, DirectCopyTool, Estimate, MirrorMode, PlanOptions};
-use crate::report::{Exporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter};
+use crate::report::{
+    Exporter, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter, charts,
+};
 
 /// A failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +77,9 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
                 OutputFormat::Table => Box::new(TableExporter),
                 OutputFormat::Json => Box::new(JsonExporter),
                 OutputFormat::Yaml => Box::new(YamlExporter),
-                OutputFormat::Markdown => Box::new(MarkdownExporter),
+                OutputFormat::Markdown => Box::new(MarkdownExporter {
+                    rate: a.outputs.rate,
+                }),
             };
             write_outputs(&a.outputs, &est)?;
             let mut stdout = std::io::stdout().lock();
@@ -86,9 +90,10 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
             Ok(est.verdict.exit_code())
         }
         Command::Report(a) => {
-            if a.outputs.json.is_none() && a.outputs.markdown.is_none() {
+            let o = &a.outputs;
+            if o.json.is_none() && o.markdown.is_none() && o.html.is_none() && o.png.is_none() {
                 return Err(InputError::Usage(
-                    "report: name at least one output (--json, --markdown)".into(),
+                    "report: name at least one output (--html, --png, --markdown, --json)".into(),
                 )
                 .into());
             }
@@ -410,8 +415,17 @@ fn target_hosts(
 
 /// Fails at once when an output file cannot be created, before any long work.
 fn check_outputs(o: &OutputArgs) -> Result<(), InputError> {
-    for p in [&o.json, &o.markdown].into_iter().flatten() {
+    for p in [&o.json, &o.markdown, &o.html].into_iter().flatten() {
         check_output_path(p)?;
+    }
+    if let Some(dir) = &o.png {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            InputError::Usage(format!(
+                "--png {}: cannot create the directory: {e}",
+                dir.display()
+            ))
+        })?;
+        check_output_path(&dir.join("probe.png"))?;
     }
     Ok(())
 }
@@ -450,7 +464,17 @@ fn write_outputs(o: &OutputArgs, est: &Estimate) -> Result<(), AppError> {
         write(p, JsonExporter.render(est))?;
     }
     if let Some(p) = &o.markdown {
-        write(p, MarkdownExporter.render(est))?;
+        write(p, MarkdownExporter { rate: o.rate }.render(est))?;
+    }
+    if let Some(p) = &o.html {
+        write(p, HtmlExporter { rate: o.rate }.render(est))?;
+    }
+    if let Some(dir) = &o.png {
+        for chart in charts::charts_for(est) {
+            let bytes = charts::png(chart, est)
+                .map_err(|e| AppError::Runtime(format!("drawing {}: {e}", chart.file_stem())))?;
+            write(&dir.join(format!("{}.png", chart.file_stem())), bytes)?;
+        }
     }
     Ok(())
 }

@@ -17,13 +17,15 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per run: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Measure a cluster (over SSH, or this machine with --local) and write an inventory.
     Collect(CollectArgs),
     /// Estimate every upgrade plan from an inventory (or collect one first) and give a verdict.
     Estimate(EstimateArgs),
-    /// Render the files a review needs (JSON, Markdown) from an inventory.
+    /// Render the files a review needs (HTML with charts, PNG charts, Markdown, JSON) from an inventory.
     Report(ReportArgs),
 }
 
@@ -180,6 +182,15 @@ pub struct OutputArgs {
     /// Write the change-ticket Markdown to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Write the self-contained HTML report (inline SVG charts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the charts as PNG files into DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
+    /// Aggregate backup/restore throughput (e.g. 800MB, per second), to estimate each step's duration.
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    pub rate: Option<u64>,
 }
 
 /// Backup codecs (gpbackup `--compression-type`; `none` = `--no-compression`).

@@ -3,11 +3,15 @@
 
 use std::fmt::Write;
 
-use super::{Exporter, human, pct, verdict_sentence};
-use crate::model::{Estimate, PlanResult};
+use super::{Exporter, PRE_CHECKS, focus_plan, human, pct, step_duration, verdict_sentence};
+use crate::model::Estimate;
 
-/// Markdown for a change-approval ticket.
-pub struct MarkdownExporter;
+/// Markdown for a change-approval ticket; `rate` (bytes per second) adds step durations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkdownExporter {
+    /// Aggregate throughput for duration estimates.
+    pub rate: Option<u64>,
+}
 
 impl Exporter for MarkdownExporter {
     fn render(&self, e: &Estimate) -> Vec<u8> {
@@ -137,13 +141,7 @@ impl Exporter for MarkdownExporter {
             let _ = writeln!(s);
         }
 
-        let focus: Option<&PlanResult> = e.recommended().or_else(|| {
-            e.plans
-                .iter()
-                .filter(|p| p.available)
-                .min_by_key(|p| p.total_shortfall_bytes)
-        });
-        if let Some(p) = focus {
+        if let Some(p) = focus_plan(e) {
             let _ = writeln!(s, "## Tightest filesystems under {}\n", p.id);
             let _ = writeln!(
                 s,
@@ -168,7 +166,15 @@ impl Exporter for MarkdownExporter {
             let _ = writeln!(s);
             let _ = writeln!(s, "## Steps of {}\n", p.id);
             for (n, st) in p.steps.iter().enumerate() {
-                let _ = writeln!(s, "{}. **{}**", n + 1, st.phase);
+                match self.rate.and_then(|r| step_duration(&st.phase, e, r)) {
+                    Some(d) => {
+                        let rate = human(self.rate.unwrap_or(0));
+                        let _ = writeln!(s, "{}. **{}** (about {d} at {rate}/s)", n + 1, st.phase);
+                    }
+                    None => {
+                        let _ = writeln!(s, "{}. **{}**", n + 1, st.phase);
+                    }
+                }
                 if let Some(note) = &st.note {
                     let _ = writeln!(s, "   {note}");
                 }
@@ -206,26 +212,9 @@ impl Exporter for MarkdownExporter {
         }
 
         let _ = writeln!(s, "## Pre-checks (from the upgrade guides)\n");
-        let _ = writeln!(
-            s,
-            "- [ ] Back up with `--metadata-only`, restore that on a 7 test system, and read the gprestore log."
-        );
-        let _ = writeln!(
-            s,
-            "- [ ] Extensions in use (MADlib, PostGIS, …) are installed on 7 at compatible versions."
-        );
-        let _ = writeln!(
-            s,
-            "- [ ] C-language functions' shared objects are rebuilt for 7."
-        );
-        let _ = writeln!(
-            s,
-            "- [ ] Distribution keys whose types hash differently on 7 are reviewed (rows may move between segments)."
-        );
-        let _ = writeln!(
-            s,
-            "- [ ] Free space is measured again on the day (`whpg-plan estimate --coordinator …`)."
-        );
+        for item in PRE_CHECKS {
+            let _ = writeln!(s, "- [ ] {item}");
+        }
         if !e.backup.notes.is_empty() {
             let _ = writeln!(s, "\n## How the backup size was estimated\n");
             for n in &e.backup.notes {

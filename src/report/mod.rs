@@ -1,9 +1,12 @@
 //! Exporters: each renders a model [`Estimate`] to bytes (the hyperfine
 //! pattern: one small trait, one file per format). Reports only render.
 
+pub mod charts;
+mod html;
 mod markdown;
 mod table;
 
+pub use html::HtmlExporter;
 pub use markdown::MarkdownExporter;
 pub use table::TableExporter;
 
@@ -35,6 +38,48 @@ impl Exporter for YamlExporter {
             .expect("estimate serializes")
             .into_bytes()
     }
+}
+
+/// The plan a report explains in detail: the recommended one, else the
+/// available plan closest to fitting, else the first.
+pub fn focus_plan(e: &Estimate) -> Option<&crate::model::PlanResult> {
+    e.recommended()
+        .or_else(|| {
+            e.plans
+                .iter()
+                .filter(|p| p.available)
+                .min_by_key(|p| p.total_shortfall_bytes)
+        })
+        .or(e.plans.first())
+}
+
+/// The guides' pre-checks, in the order a change ticket lists them.
+pub const PRE_CHECKS: [&str; 5] = [
+    "Back up with --metadata-only, restore that on a 7 test system, and read the gprestore log.",
+    "Extensions in use (MADlib, PostGIS, …) are installed on 7 at compatible versions.",
+    "C-language functions' shared objects are rebuilt for 7.",
+    "Distribution keys whose types hash differently on 7 are reviewed (rows may move between segments).",
+    "Free space is measured again on the day (whpg-plan estimate --coordinator …).",
+];
+
+/// How long a step takes at `rate` bytes per second, for the steps that move
+/// the data: the backup and the restore move the CSV text; a direct copy and
+/// gpaddmirrors move the primaries' data. `None` for steps that do not.
+pub fn step_duration(phase: &str, e: &Estimate, rate: u64) -> Option<String> {
+    if rate == 0 {
+        return None;
+    }
+    let bytes = match phase {
+        "backup" | "backup to external target" | "restore" => e.backup.ascii_bytes,
+        "copy 6 to 7" | "gpaddmirrors" => e.cluster.primary_data_bytes,
+        _ => return None,
+    };
+    let secs = bytes / rate;
+    Some(match secs {
+        s if s >= 3600 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{} min", s.div_ceil(60)),
+        s => format!("{s} s"),
+    })
 }
 
 /// Bytes for people: decimal units with one decimal (`1.5 TB`), as disks

@@ -1,0 +1,648 @@
+//! Charts: each is one function drawing on any plotters backend, so the same
+//! code produces the SVG inlined in the HTML report and the PNG files. Text
+//! uses the embedded DejaVu Sans (no system fonts, no fontconfig).
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{focus_plan, human};
+use crate::model::{Components, Estimate, FsResult, PlanResult};
+
+/// Pixel size of every chart (PNG and SVG viewBox).
+pub const SIZE: (u32, u32) = (1200, 700);
+/// At most this many filesystems are drawn one by one.
+pub const MAX_FILESYSTEMS: usize = 20;
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn ensure_font() {
+    REGISTER.call_once(|| {
+        // The embedded font is valid TTF; failing here would be a build defect.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// The charts a report can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
+    /// The tightest filesystems at their peak, stacked by what fills them.
+    FilesystemPeaks,
+    /// Every plan's worst filesystem peak as a share of its limit.
+    PlanComparison,
+    /// The recommended plan's phases on its tightest filesystem.
+    Timeline,
+    /// Data by storage kind: on disk, CSV, compressed; and the 5× rule.
+    Composition,
+    /// Headroom over all filesystems (large clusters).
+    Headroom,
+}
+
+impl Chart {
+    /// File name stem for PNG output.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Chart::FilesystemPeaks => "filesystem-peaks",
+            Chart::PlanComparison => "plan-comparison",
+            Chart::Timeline => "timeline",
+            Chart::Composition => "composition",
+            Chart::Headroom => "headroom",
+        }
+    }
+
+    /// A heading for the chart.
+    pub fn title(self) -> &'static str {
+        match self {
+            Chart::FilesystemPeaks => "Tightest filesystems at their peak",
+            Chart::PlanComparison => "Plans compared",
+            Chart::Timeline => "Phases of the plan on its tightest filesystem",
+            Chart::Composition => "What the data is made of, and the backup",
+            Chart::Headroom => "Headroom over all filesystems",
+        }
+    }
+}
+
+/// The charts that make sense for this estimate, in report order.
+pub fn charts_for(e: &Estimate) -> Vec<Chart> {
+    let mut v = Vec::new();
+    if let Some(p) = focus_plan(e)
+        && !p.filesystems.is_empty()
+    {
+        v.extend([
+            Chart::FilesystemPeaks,
+            Chart::PlanComparison,
+            Chart::Timeline,
+        ]);
+        if p.filesystems.len() > MAX_FILESYSTEMS {
+            v.push(Chart::Headroom);
+        }
+    }
+    v.push(Chart::Composition);
+    v
+}
+
+/// The chart as an SVG document.
+pub fn svg(chart: Chart, e: &Estimate) -> Result<String, String> {
+    ensure_font();
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
+        draw(chart, e, &root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(s)
+}
+
+/// The chart as PNG bytes.
+pub fn png(chart: Chart, e: &Estimate) -> Result<Vec<u8>, String> {
+    ensure_font();
+    let (w, h) = SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, SIZE).into_drawing_area();
+        draw(chart, e, &root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    let img = image::RgbImage::from_raw(w, h, buf).ok_or("chart buffer has the wrong size")?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageOutputFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+type Res = Result<(), String>;
+
+/// A filled rectangle with a margin (top, bottom, left, right) in pixels.
+fn bar<C>(corners: [C; 2], color: ShapeStyle, margin: (u32, u32, u32, u32)) -> Rectangle<C> {
+    let mut r = Rectangle::new(corners, color);
+    r.set_margin(margin.0, margin.1, margin.2, margin.3);
+    r
+}
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn draw<DB: DrawingBackend>(chart: Chart, e: &Estimate, root: &DrawingArea<DB, Shift>) -> Res {
+    root.fill(&WHITE).map_err(err)?;
+    match chart {
+        Chart::FilesystemPeaks => filesystem_peaks(root, e),
+        Chart::PlanComparison => plan_comparison(root, e),
+        Chart::Timeline => timeline(root, e),
+        Chart::Composition => composition(root, e),
+        Chart::Headroom => headroom(root, e),
+    }
+}
+
+/// What fills a filesystem, with the colour each part has in every chart.
+const PARTS: [(&str, RGBColor); 8] = [
+    ("other files", RGBColor(170, 170, 170)),
+    ("6 primaries", RGBColor(31, 119, 180)),
+    ("6 mirrors", RGBColor(158, 196, 230)),
+    ("growth", RGBColor(148, 103, 189)),
+    ("backup", RGBColor(255, 127, 14)),
+    ("7 primaries", RGBColor(44, 160, 44)),
+    ("7 mirrors", RGBColor(152, 223, 138)),
+    ("7 overheads", RGBColor(140, 86, 75)),
+];
+
+fn part(c: &Components, k: usize) -> u64 {
+    [
+        c.other,
+        c.old_primary,
+        c.old_mirror,
+        c.growth,
+        c.backup,
+        c.new_primary,
+        c.new_mirror,
+        c.overhead,
+    ][k]
+}
+
+/// A unit that keeps axis numbers short: (divisor, label).
+fn unit(max: u64) -> (f64, &'static str) {
+    match max {
+        m if m >= 10_000_000_000_000 => (1e12, "TB"),
+        m if m >= 10_000_000_000 => (1e9, "GB"),
+        m if m >= 10_000_000 => (1e6, "MB"),
+        _ => (1e3, "kB"),
+    }
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().color(&BLACK)
+}
+
+fn filesystem_peaks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
+    let Some(p) = focus_plan(e) else {
+        return Ok(());
+    };
+    let fss: Vec<&FsResult> = p.filesystems.iter().take(MAX_FILESYSTEMS).collect();
+    let n = fss.len().max(1);
+    let max = fss
+        .iter()
+        .map(|f| f.total_bytes.max(f.peak_bytes))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (div, unit) = unit(max);
+    let labels: Vec<String> = fss
+        .iter()
+        .rev()
+        .map(|f| format!("{}:{}", f.host, f.mount))
+        .collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("{} — tightest filesystems at their peak phase", p.id),
+            font(24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        .build_cartesian_2d(0f64..max as f64 / div * 1.08, (0..n - 1).into_segmented())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(format!(
+            "{unit}   (red: limit = max fill × capacity; black: filesystem size)"
+        ))
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .label_style(font(13))
+        .draw()
+        .map_err(err)?;
+    let mut labelled = [false; 8];
+    for (row, f) in fss.iter().rev().enumerate() {
+        let mut x = 0.0;
+        for (k, (name, color)) in PARTS.iter().enumerate() {
+            let v = part(&f.at_peak, k) as f64 / div;
+            if v <= 0.0 {
+                continue;
+            }
+            let rect = bar(
+                [
+                    (x, SegmentValue::Exact(row)),
+                    (x + v, SegmentValue::Exact(row + 1)),
+                ],
+                color.filled(),
+                (3, 3, 0, 0),
+            );
+            let anno = chart.draw_series(std::iter::once(rect)).map_err(err)?;
+            if !labelled[k] {
+                labelled[k] = true;
+                let c = *color;
+                anno.label(*name).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled())
+                });
+            }
+            x += v;
+        }
+        for (at, style) in [
+            (f.limit_bytes, RED.stroke_width(3)),
+            (f.total_bytes, BLACK.stroke_width(2)),
+        ] {
+            let at = at as f64 / div;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![
+                        (at, SegmentValue::Exact(row)),
+                        (at, SegmentValue::Exact(row + 1)),
+                    ],
+                    style,
+                )))
+                .map_err(err)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(font(13))
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn plan_comparison<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
+    let plans: Vec<&PlanResult> = e.plans.iter().collect();
+    let n = plans.len().max(1);
+    let pct = |p: &PlanResult| {
+        let v = p.worst_peak_over_limit * 100.0;
+        if v.is_finite() { v.min(400.0) } else { 400.0 }
+    };
+    let top = plans.iter().map(|p| pct(p)).fold(110.0f64, f64::max) * 1.15;
+    let names: Vec<String> = plans.iter().map(|p| p.id.to_string()).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            "Each plan's tightest filesystem: peak as a share of its limit",
+            font(24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc("% of limit")
+        .x_labels(n)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .label_style(font(14))
+        .draw()
+        .map_err(err)?;
+    for (i, p) in plans.iter().enumerate() {
+        let v = pct(p);
+        let color = match (p.available, p.fits) {
+            (true, true) => RGBColor(44, 160, 44),
+            (false, true) => RGBColor(160, 200, 160),
+            (true, false) => RGBColor(214, 39, 40),
+            (false, false) => RGBColor(230, 160, 160),
+        };
+        chart
+            .draw_series(std::iter::once(bar(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), v),
+                ],
+                color.filled(),
+                (0, 0, 25, 25),
+            )))
+            .map_err(err)?;
+        let mut tag = format!("{v:.0}%");
+        if !p.available {
+            tag.push_str(" (not available)");
+        }
+        if Some(p.id) == e.recommended_plan {
+            tag.push_str(" ← recommended");
+        }
+        chart
+            .draw_series(std::iter::once(Text::new(
+                tag,
+                (SegmentValue::CenterOf(i), v + top * 0.02),
+                font(14),
+            )))
+            .map_err(err)?;
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(SegmentValue::Exact(0), 100.0), (SegmentValue::Last, 100.0)],
+            RED.stroke_width(2),
+        )))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
+    let Some(p) = focus_plan(e) else {
+        return Ok(());
+    };
+    let Some(f) = p.tightest() else { return Ok(()) };
+    let n = p.phases.len().max(1);
+    let max = f
+        .phase_bytes
+        .iter()
+        .copied()
+        .chain([f.limit_bytes, f.capacity_bytes])
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (div, unit) = unit(max);
+    let phases = p.phases.clone();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("{} on {}:{} — bytes in each phase", p.id, f.host, f.mount),
+            font(24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..max as f64 / div * 1.1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc(format!("{unit} (red line: limit; black: used + available)"))
+        .x_labels(n)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => phases.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .label_style(font(14))
+        .draw()
+        .map_err(err)?;
+    for (i, b) in f.phase_bytes.iter().enumerate() {
+        let over = *b > f.limit_bytes;
+        let color = if over {
+            RGBColor(214, 39, 40)
+        } else {
+            RGBColor(31, 119, 180)
+        };
+        let v = *b as f64 / div;
+        chart
+            .draw_series(std::iter::once(bar(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), v),
+                ],
+                color.filled(),
+                (0, 0, 20, 20),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                human(*b),
+                (SegmentValue::CenterOf(i), v * 1.02),
+                font(13),
+            )))
+            .map_err(err)?;
+    }
+    for (at, style) in [
+        (f.limit_bytes, RED.stroke_width(2)),
+        (f.capacity_bytes, BLACK.stroke_width(2)),
+    ] {
+        let y = at as f64 / div;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(SegmentValue::Exact(0), y), (SegmentValue::Last, y)],
+                style,
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn composition<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
+    let (left, right) = root.split_horizontally(800);
+    let b = &e.backup;
+    let kinds: Vec<(String, [u64; 3])> = if b.by_kind.is_empty() {
+        vec![(
+            "all data (no catalog)".into(),
+            [
+                e.cluster.primary_data_bytes,
+                b.ascii_bytes,
+                b.compressed_bytes,
+            ],
+        )]
+    } else {
+        b.by_kind
+            .iter()
+            .map(|k| {
+                (
+                    k.kind.as_str().to_string(),
+                    [k.on_disk_bytes, k.csv_bytes, k.compressed_bytes],
+                )
+            })
+            .collect()
+    };
+    let max = kinds
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (div, unit) = unit(max);
+    let n = kinds.len();
+    let mut chart = ChartBuilder::on(&left)
+        .caption(
+            format!("Backup by storage kind ({})", b.compression),
+            font(22),
+        )
+        .margin(15)
+        .x_label_area_size(20)
+        .y_label_area_size(80)
+        .build_cartesian_2d(
+            0f64..n as f64,
+            -(max as f64) / div * 0.08..max as f64 / div * 1.2,
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_label_formatter(&|v| {
+            if *v < 0.0 {
+                String::new()
+            } else {
+                format!("{v:.0}")
+            }
+        })
+        .y_desc(unit)
+        .label_style(font(13))
+        .draw()
+        .map_err(err)?;
+    let series = [
+        ("on disk", RGBColor(31, 119, 180)),
+        ("CSV text", RGBColor(255, 127, 14)),
+        ("compressed backup", RGBColor(44, 160, 44)),
+    ];
+    for (s, (name, color)) in series.iter().enumerate() {
+        let bars: Vec<_> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| {
+                let x0 = i as f64 + 0.1 + s as f64 * 0.27;
+                Rectangle::new([(x0, 0.0), (x0 + 0.25, v[s] as f64 / div)], color.filled())
+            })
+            .collect();
+        let c = *color;
+        chart
+            .draw_series(bars)
+            .map_err(err)?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
+    }
+    for (i, (name, _)) in kinds.iter().enumerate() {
+        chart
+            .draw_series(std::iter::once(Text::new(
+                name.clone(),
+                (i as f64 + 0.1, -(max as f64) / div * 0.02),
+                font(16),
+            )))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(font(13))
+        .draw()
+        .map_err(err)?;
+
+    match &e.rule_of_thumb {
+        Some(r) => {
+            let vals = [
+                ("5 × primary (guides)", r.five_x_bytes),
+                ("model: side-by-side", r.model_required_bytes),
+            ];
+            let max = vals.iter().map(|v| v.1).max().unwrap_or(1).max(1);
+            let (div, unit) = self::unit(max);
+            let mut chart = ChartBuilder::on(&right)
+                .caption("Rule of thumb vs model", font(22))
+                .margin(15)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d((0..1usize).into_segmented(), 0f64..max as f64 / div * 1.2)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .y_desc(unit)
+                .x_labels(2)
+                .x_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(0) => "5 × primary".into(),
+                    SegmentValue::CenterOf(1) => "model".into(),
+                    _ => String::new(),
+                })
+                .label_style(font(13))
+                .draw()
+                .map_err(err)?;
+            for (i, (_, v)) in vals.iter().enumerate() {
+                let y = *v as f64 / div;
+                let color = if i == 0 {
+                    RGBColor(170, 170, 170)
+                } else {
+                    RGBColor(31, 119, 180)
+                };
+                chart
+                    .draw_series(std::iter::once(bar(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), y),
+                        ],
+                        color.filled(),
+                        (0, 0, 15, 15),
+                    )))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        human(*v),
+                        (SegmentValue::CenterOf(i), y * 1.03),
+                        font(14),
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        None => {
+            right
+                .draw(&Text::new(
+                    "no verdict: the inventory is incomplete",
+                    (20, 300),
+                    font(16),
+                ))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+fn headroom<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
+    let Some(p) = focus_plan(e) else {
+        return Ok(());
+    };
+    let values: Vec<f64> = p
+        .filesystems
+        .iter()
+        .map(|f| {
+            (f.limit_bytes as f64 - f.peak_bytes as f64) / f.capacity_bytes.max(1) as f64 * 100.0
+        })
+        .collect();
+    let lo = (values.iter().copied().fold(f64::INFINITY, f64::min) / 5.0).floor() * 5.0;
+    let hi = ((values.iter().copied().fold(f64::NEG_INFINITY, f64::max) / 5.0).ceil() * 5.0)
+        .max(lo + 5.0);
+    let bins = ((hi - lo) / 5.0).round().max(1.0) as usize;
+    let mut counts = vec![0usize; bins];
+    for v in &values {
+        let i = (((v - lo) / 5.0).floor() as usize).min(bins - 1);
+        counts[i] += 1;
+    }
+    let top = *counts.iter().max().unwrap_or(&1) as f64 * 1.15;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "{} — headroom at the peak over all {} filesystems",
+                p.id,
+                values.len()
+            ),
+            font(24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(lo..hi, 0f64..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("(limit − peak) as % of capacity; below 0 = short")
+        .y_desc("filesystems")
+        .label_style(font(13))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(i, c)| {
+            let x0 = lo + i as f64 * 5.0;
+            let color = if x0 < 0.0 {
+                RGBColor(214, 39, 40)
+            } else {
+                RGBColor(44, 160, 44)
+            };
+            bar(
+                [(x0, 0.0), (x0 + 5.0, *c as f64)],
+                color.filled(),
+                (0, 0, 1, 1),
+            )
+        }))
+        .map_err(err)?;
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! The self-contained HTML report: inline CSS and SVG charts, no scripts, no
+//! fonts or anything else from the network; readable on screen and on paper
+//! by a reviewer who never saw the tool.
+
+use std::fmt::Write;
+
+use super::charts::{self, Chart};
+use super::{Exporter, focus_plan, human, pct, step_duration, verdict_sentence};
+use crate::model::{Estimate, PlanResult, Verdict};
+
+/// How many filesystems the focus plan's table lists.
+pub const FILESYSTEM_ROWS: usize = 200;
+
+/// HTML report; `rate` (bytes per second) adds step durations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlExporter {
+    /// Aggregate throughput for duration estimates.
+    pub rate: Option<u64>,
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1150px;color:#222;line-height:1.4;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+.meta{color:#666}
+.verdict{padding:1em 1.2em;border-radius:6px;border-left:8px solid}
+.v-fits{background:#eaf6ea;border-color:#2ca02c}.v-fits-destructive{background:#fff4e5;border-color:#ff7f0e}
+.v-does-not-fit{background:#fdeaea;border-color:#d62728}.v-incomplete{background:#eef;border-color:#557}
+.verdict h2{border:0;margin:0 0 .3em 0}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.short td{background:#fdeaea}
+pre{background:#f6f6f6;border:1px solid #ddd;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+figure{margin:1em 0;page-break-inside:avoid}figure svg{width:100%;height:auto;border:1px solid #eee}
+figcaption{font-weight:600;margin-bottom:.3em}
+.na{color:#888}
+@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}section{page-break-inside:auto}pre{white-space:pre-wrap}}
+";
+
+fn row(cells: &[String], numeric: &[bool], class: Option<&str>) -> String {
+    let mut s = match class {
+        Some(c) => format!("<tr class=\"{c}\">"),
+        None => "<tr>".to_string(),
+    };
+    for (i, c) in cells.iter().enumerate() {
+        if numeric.get(i).copied().unwrap_or(false) {
+            let _ = write!(s, "<td class=\"n\">{c}</td>");
+        } else {
+            let _ = write!(s, "<td>{c}</td>");
+        }
+    }
+    s.push_str("</tr>\n");
+    s
+}
+
+fn header(cells: &[&str]) -> String {
+    let mut s = String::from("<tr>");
+    for c in cells {
+        let _ = write!(s, "<th>{}</th>", esc(c));
+    }
+    s.push_str("</tr>\n");
+    s
+}
+
+fn fs_table(s: &mut String, p: &PlanResult, rows: usize) {
+    s.push_str("<table>\n");
+    s.push_str(&header(&[
+        "Host:mount",
+        "Size",
+        "Used now",
+        "Peak",
+        "Phase of peak",
+        "Limit",
+        "Peak / limit",
+        "Shortfall",
+        "After",
+    ]));
+    for f in p.filesystems.iter().take(rows) {
+        s.push_str(&row(
+            &[
+                esc(&format!("{}:{}", f.host, f.mount)),
+                human(f.total_bytes),
+                human(f.used_bytes),
+                human(f.peak_bytes),
+                esc(&f.peak_phase),
+                human(f.limit_bytes),
+                pct(f.peak_over_limit),
+                if f.shortfall_bytes > 0 {
+                    human(f.shortfall_bytes)
+                } else {
+                    "–".into()
+                },
+                pct(f.final_fill),
+            ],
+            &[false, true, true, true, false, true, true, true, true],
+            (f.shortfall_bytes > 0).then_some("short"),
+        ));
+    }
+    s.push_str("</table>\n");
+    if p.filesystems.len() > rows {
+        let _ = writeln!(
+            s,
+            "<p class=\"na\">… {} more filesystems with more headroom (all are in the JSON report).</p>",
+            p.filesystems.len() - rows
+        );
+    }
+}
+
+/// Makes plotters' SVG fit inline in HTML5: no XML namespace URL (the HTML
+/// parser places `<svg>` in the SVG namespace itself), scalable width.
+fn inline_svg(svg: &str) -> String {
+    svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
+        .replacen("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "", 1)
+}
+
+impl Exporter for HtmlExporter {
+    fn render(&self, e: &Estimate) -> Vec<u8> {
+        let c = &e.cluster;
+        let mut s = String::new();
+        let title = format!(
+            "Upgrade capacity plan: {} {} to 7 ({})",
+            c.product.display_name(),
+            c.version,
+            c.coordinator
+        );
+        let _ = write!(
+            s,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>{}</title>\n<style>{CSS}</style></head><body>\n",
+            esc(&title)
+        );
+        let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">Measured {} · {} hosts, {} segment hosts, {} primaries, {} mirrors, {} filesystems · report by whpg-plan {}</p>",
+            esc(&c.collected_at),
+            c.hosts,
+            c.segment_hosts,
+            c.primaries,
+            c.mirrors,
+            c.filesystems,
+            env!("CARGO_PKG_VERSION")
+        );
+
+        let vclass = format!("v-{}", e.verdict.as_str());
+        let _ = writeln!(
+            s,
+            "<section class=\"verdict {vclass}\"><h2>Verdict: {}</h2><p>{}</p>",
+            esc(&e.verdict.as_str().to_uppercase().replace('-', " ")),
+            esc(&verdict_sentence(e))
+        );
+        if let Some(p) = e.recommended() {
+            let _ = writeln!(
+                s,
+                "<p><strong>Recommended plan: {}</strong> — {}.</p>",
+                esc(p.id.as_str()),
+                if p.keeps_rollback {
+                    "the 6 cluster stays intact as a rollback until 7 is verified"
+                } else {
+                    "no rollback: the 6 cluster is deleted before 7 is restored"
+                }
+            );
+        }
+        s.push_str("</section>\n");
+
+        if !e.incomplete.is_empty() {
+            s.push_str("<section><h2>Not measured</h2><ul>\n");
+            for r in &e.incomplete {
+                let _ = writeln!(s, "<li>{}</li>", esc(r));
+            }
+            s.push_str("</ul><p>No verdict can be given until these are measured.</p></section>\n");
+        }
+
+        // The numbers.
+        s.push_str("<section><h2>The numbers</h2><table>\n");
+        let b = &e.backup;
+        let mut kv = vec![
+            (
+                "Primary data (the \"original data set\")",
+                human(c.primary_data_bytes),
+            ),
+            ("All 6 instances on disk", human(c.cluster_bytes)),
+            (
+                "Backup as CSV text",
+                format!(
+                    "{} (estimated from {})",
+                    human(b.ascii_bytes),
+                    b.estimated_from
+                ),
+            ),
+            (
+                "Backup compressed",
+                format!(
+                    "{} with {} (ratio {:.2}, {})",
+                    human(b.compressed_bytes),
+                    b.compression,
+                    b.compression_ratio,
+                    b.compression_ratio_from
+                ),
+            ),
+        ];
+        if let Some(r) = &e.rule_of_thumb {
+            kv.push(("Guides' rule: 5 × primary data", human(r.five_x_bytes)));
+            kv.push((
+                "Model: side-by-side at its peak",
+                format!(
+                    "{} ({:.2} × the rule)",
+                    human(r.model_required_bytes),
+                    r.model_over_rule
+                ),
+            ));
+        }
+        for (k, v) in kv {
+            let _ = writeln!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+        }
+        s.push_str("</table></section>\n");
+
+        let a = &e.assumptions;
+        s.push_str("<section><h2>Assumptions</h2><ul>\n");
+        for item in [
+            format!(
+                "Highest allowed fill at any moment: {} of used + available (root-reserved blocks excluded).",
+                pct(a.max_fill)
+            ),
+            format!(
+                "Warning above {} after the upgrade (capacity guidance: run disks at 70% or lower).",
+                pct(a.warn_fill)
+            ),
+            format!("Data growth before the upgrade: {}.", pct(a.growth)),
+            format!(
+                "Per new instance: {} catalog + {} WAL.",
+                human(a.catalog_overhead_bytes),
+                human(a.wal_overhead_bytes)
+            ),
+            format!("7 layout: {}.", a.layout),
+            format!("Sizing of the 7 cluster: {}.", a.restore_sizing),
+            format!(
+                "Backup compression: {}; CSV estimated from {}.",
+                b.compression, b.estimated_from
+            ),
+        ] {
+            let _ = writeln!(s, "<li>{}</li>", esc(&item));
+        }
+        s.push_str("</ul></section>\n");
+
+        // Charts.
+        s.push_str("<section><h2>Charts</h2>\n");
+        for chart in charts::charts_for(e) {
+            match charts::svg(chart, e) {
+                Ok(svg) => {
+                    let _ = writeln!(
+                        s,
+                        "<figure><figcaption>{}</figcaption>{}</figure>",
+                        esc(chart.title()),
+                        inline_svg(&svg)
+                    );
+                }
+                Err(err) => {
+                    let _ = writeln!(
+                        s,
+                        "<p class=\"na\">{} could not be drawn: {}</p>",
+                        esc(chart.title()),
+                        esc(&err)
+                    );
+                }
+            }
+            if chart == Chart::FilesystemPeaks
+                && let Some(p) = focus_plan(e)
+                && p.filesystems.len() > charts::MAX_FILESYSTEMS
+            {
+                let _ = writeln!(
+                    s,
+                    "<p class=\"na\">The chart shows the tightest {} of {} filesystems.</p>",
+                    charts::MAX_FILESYSTEMS,
+                    p.filesystems.len()
+                );
+            }
+        }
+        s.push_str("</section>\n");
+
+        if !e.plans.is_empty() {
+            s.push_str("<section><h2>Plans</h2><table>\n");
+            s.push_str(&header(&[
+                "Plan",
+                "Available",
+                "Fits",
+                "Keeps rollback",
+                "Backup to",
+                "Tightest filesystem",
+                "Peak / limit",
+                "Phase of peak",
+                "Total shortfall",
+            ]));
+            for p in &e.plans {
+                let t = p.tightest();
+                let name = if Some(p.id) == e.recommended_plan {
+                    format!("<strong>{}</strong> (recommended)", p.id)
+                } else {
+                    p.id.to_string()
+                };
+                s.push_str(&row(
+                    &[
+                        name,
+                        if p.available {
+                            "yes".into()
+                        } else {
+                            format!("no: {}", esc(p.unavailable_reason.as_deref().unwrap_or("")))
+                        },
+                        if p.fits { "yes" } else { "no" }.into(),
+                        if p.keeps_rollback { "yes" } else { "no" }.into(),
+                        esc(&p.backup_target),
+                        esc(&t
+                            .map(|f| format!("{}:{}", f.host, f.mount))
+                            .unwrap_or_default()),
+                        pct(p.worst_peak_over_limit),
+                        esc(t.map(|f| f.peak_phase.as_str()).unwrap_or("")),
+                        human(p.total_shortfall_bytes),
+                    ],
+                    &[false, false, false, false, false, false, true, false, true],
+                    (p.available && !p.fits).then_some("short"),
+                ));
+            }
+            s.push_str("</table></section>\n");
+        }
+
+        if let Some(p) = focus_plan(e) {
+            let _ = writeln!(
+                s,
+                "<section><h2>Filesystems under {}</h2>",
+                esc(p.id.as_str())
+            );
+            fs_table(&mut s, p, FILESYSTEM_ROWS);
+            s.push_str("</section>\n");
+
+            let _ = writeln!(s, "<section><h2>Steps of {}</h2><ol>", esc(p.id.as_str()));
+            for st in &p.steps {
+                let _ = write!(s, "<li><strong>{}</strong>", esc(&st.phase));
+                if let Some(d) = self.rate.and_then(|r| step_duration(&st.phase, e, r)) {
+                    let _ = write!(s, " <span class=\"na\">(about {d})</span>");
+                }
+                if let Some(n) = &st.note {
+                    let _ = write!(s, "<br>{}", esc(n));
+                }
+                let _ = writeln!(s, "<pre>{}</pre></li>", esc(&st.commands.join("\n")));
+            }
+            s.push_str("</ol></section>\n");
+
+            s.push_str("<section><h2>Risks, rollback and warnings</h2><ul>\n");
+            let rollback = if p.keeps_rollback {
+                "The 6 cluster stays intact until the last step; until then, rollback is to stop 7 and keep using 6. The rollback ends when gpdeletesystem runs on 6."
+            } else {
+                "There is no rollback to the 6 cluster: gpdeletesystem deletes it before 7 is restored. From then on the backup is the only copy of the data."
+            };
+            let _ = writeln!(s, "<li>{}</li>", esc(rollback));
+            for w in e.warnings.iter().chain(&p.warnings) {
+                let _ = writeln!(s, "<li>{}</li>", esc(w));
+            }
+            s.push_str("</ul></section>\n");
+
+            for other in e
+                .plans
+                .iter()
+                .filter(|o| o.id != p.id && !o.filesystems.is_empty())
+            {
+                let _ = writeln!(
+                    s,
+                    "<section><h2>Tightest filesystems under {}</h2>",
+                    esc(other.id.as_str())
+                );
+                fs_table(&mut s, other, 5);
+                s.push_str("</section>\n");
+            }
+        }
+
+        if !e.backup_dir_search.is_empty() {
+            s.push_str("<section><h2>Search for a --backup-dir</h2><p>Mount points present on every segment host, tried as the backup directory of the delete-and-reinit plans.</p><table>\n");
+            s.push_str(&header(&[
+                "Mount",
+                "--backup-dir",
+                "delete-and-reinit",
+                "mirrorless",
+                "Note",
+            ]));
+            for c in &e.backup_dir_search {
+                s.push_str(&row(
+                    &[
+                        esc(&c.mount),
+                        esc(&c.backup_dir),
+                        format!(
+                            "{} ({})",
+                            if c.delete_and_reinit_fits {
+                                "fits"
+                            } else {
+                                "does not fit"
+                            },
+                            pct(c.delete_and_reinit_worst)
+                        ),
+                        format!(
+                            "{} ({})",
+                            if c.mirrorless_fits {
+                                "fits"
+                            } else {
+                                "does not fit"
+                            },
+                            pct(c.mirrorless_worst)
+                        ),
+                        esc(c.rejected.as_deref().unwrap_or("")),
+                    ],
+                    &[],
+                    None,
+                ));
+            }
+            s.push_str("</table></section>\n");
+        }
+
+        if let Some(rows) = &e.what_if {
+            s.push_str("<section><h2>What if</h2><table>\n");
+            s.push_str(&header(&[
+                "Compression",
+                "Backup target",
+                "Best plan",
+                "Fits",
+                "Peak / limit",
+                "Changes",
+            ]));
+            for r in rows {
+                s.push_str(&row(
+                    &[
+                        esc(&r.compression),
+                        esc(&r.backup_target),
+                        r.best_plan
+                            .map(|p| p.to_string())
+                            .unwrap_or_else(|| "–".into()),
+                        if r.fits { "yes" } else { "no" }.into(),
+                        pct(r.worst_peak_over_limit),
+                        r.changes.to_string(),
+                    ],
+                    &[false, false, false, false, true, true],
+                    None,
+                ));
+            }
+            s.push_str("</table></section>\n");
+        }
+
+        s.push_str("<section><h2>Pre-checks (from the upgrade guides)</h2><ul>\n");
+        for item in super::PRE_CHECKS {
+            let _ = writeln!(s, "<li>☐ {}</li>", esc(item));
+        }
+        s.push_str("</ul></section>\n");
+        if !b.notes.is_empty() {
+            s.push_str("<section><h2>How the backup size was estimated</h2><ul>\n");
+            for n in &b.notes {
+                let _ = writeln!(s, "<li>{}</li>", esc(n));
+            }
+            s.push_str("</ul></section>\n");
+        }
+        if e.verdict == Verdict::Incomplete {
+            s.push_str("<p class=\"na\">Measure the missing hosts and instances, then run the estimate again.</p>\n");
+        }
+        s.push_str("</body></html>\n");
+        s.into_bytes()
+    }
+}

@@ -139,6 +139,15 @@ fn collect_options(
         extra_paths,
         progress: true,
         only_hosts: local.then(|| vec![name]),
+        sample: pg
+            .sample_rows
+            .filter(|n| *n > 0)
+            .map(|rows| collect::SampleOptions {
+                rows,
+                table_timeout: std::time::Duration::from_secs(pg.sample_timeout.max(1)),
+                total_budget: std::time::Duration::from_secs(pg.sample_budget.max(1)),
+            }),
+        previous_backup_dirs: pg.previous_backup_dir.clone(),
     }
 }
 

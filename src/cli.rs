@@ -72,6 +72,20 @@ pub struct PgArgs {
     /// Database for the topology queries.
     #[arg(long, value_name = "NAME", default_value = "postgres")]
     pub database: String,
+    /// Sample N rows of each table larger than N rows and 1 MB (COPY … CSV through psql)
+    /// to measure CSV bytes per row and compression ratios.
+    #[arg(long, value_name = "N")]
+    pub sample_rows: Option<u64>,
+    /// Seconds one table's sample may take (statement_timeout).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub sample_timeout: u64,
+    /// Seconds all samples together may take; later tables keep their statistics estimate.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub sample_budget: u64,
+    /// A directory an earlier gpbackup wrote to with --backup-dir (repeatable); its files
+    /// calibrate the estimate. Backups inside the data directories are always looked for.
+    #[arg(long, value_name = "DIR")]
+    pub previous_backup_dir: Vec<String>,
 }
 
 /// SSH transports.

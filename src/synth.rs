@@ -102,6 +102,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                 bytes: Some(bytes),
                 tablespaces: Vec::new(),
                 error: None,
+                previous_backups: Vec::new(),
             });
             if spec.mirrors && n_hosts > 1 {
                 let mh = (h + 1) % n_hosts;
@@ -118,6 +119,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     bytes: Some(bytes),
                     tablespaces: Vec::new(),
                     error: None,
+                    previous_backups: Vec::new(),
                 });
             }
             dbid += 1;
@@ -142,6 +144,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
         bytes: Some(coord_bytes),
         tablespaces: Vec::new(),
         error: None,
+        previous_backups: Vec::new(),
     });
     let fs = |mount: &str, total: u64, used: u64| Filesystem {
         mount: mount.into(),
@@ -190,7 +193,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     rows: Some(part(0.3) / 120),
                     csv_bytes: Some(part(0.3 * 0.75)),
                     csv_estimated_from: Some(EstimateSource::Stats),
-                    sampled_gzip1_ratio: None,
+                    sampled_ratios: None,
                 },
                 StorageComposition {
                     kind: StorageKind::AoRow,
@@ -201,7 +204,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     rows: Some(part(0.25) / 40),
                     csv_bytes: None,
                     csv_estimated_from: None,
-                    sampled_gzip1_ratio: None,
+                    sampled_ratios: None,
                 },
                 StorageComposition {
                     kind: StorageKind::AoColumn,
@@ -212,9 +215,10 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     rows: Some(part(0.4) / 30),
                     csv_bytes: None,
                     csv_estimated_from: None,
-                    sampled_gzip1_ratio: None,
+                    sampled_ratios: None,
                 },
             ],
+            tables: Vec::new(),
         }],
     };
     Inventory {

@@ -399,6 +399,65 @@ fn the_openssh_transport_measures_the_same() {
 }
 
 #[test]
+fn an_earlier_gpbackup_in_the_data_directories_calibrates_the_estimate() {
+    let mut spec = small_spec();
+    let ts = "20261101120000";
+    for i in spec
+        .instances
+        .iter_mut()
+        .filter(|i| i.role == 'p' && i.content >= 0)
+    {
+        let c = i.content;
+        // Data files of two tables per content, one odd-sized, and a file that is not a data file.
+        i.layout.backup_files = vec![
+            (
+                format!("20261101/{ts}/gpbackup_{c}_{ts}_16385.gz"),
+                700_000 + c as u64,
+            ),
+            (format!("20261101/{ts}/gpbackup_{c}_{ts}_16390.gz"), 300_001),
+            (format!("20261101/{ts}/gpbackup_{ts}_report"), 999),
+        ];
+    }
+    let bed = Bed::start(spec);
+    let (o, inv, dir, _) = collect(&bed, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let inv = inv.unwrap();
+    for i in inv
+        .instances
+        .iter()
+        .filter(|i| i.role == whpg_plan::inventory::Role::Primary && i.content >= 0)
+    {
+        assert_eq!(i.previous_backups.len(), 1, "dbid {}", i.dbid);
+        let b = &i.previous_backups[0];
+        assert_eq!(
+            (b.timestamp.as_str(), b.codec.as_str(), b.files),
+            (ts, "gzip", 2)
+        );
+        // find's %s is the exact file size: 700,000 + content + 300,001.
+        assert_eq!(b.bytes, 1_000_001 + i.content as u64);
+        assert!(
+            i.bytes.unwrap().backups >= b.bytes,
+            "du of backups/ holds the files"
+        );
+    }
+    let e = estimate(
+        &dir.path().join("inventory.yaml"),
+        &[
+            "--format",
+            "json",
+            "--catalog-overhead",
+            "1MB",
+            "--wal-overhead",
+            "4MB",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&e.stdout).unwrap();
+    assert_eq!(v["backup"]["estimated_from"], "previous_backup");
+    // 4 contents: 4 × 1,000,001 + (0 + 1 + 2 + 3).
+    assert_eq!(v["backup"]["previous_backup"]["bytes"], 4_000_010u64);
+}
+
+#[test]
 fn dry_run_prints_commands_and_connects_to_nothing() {
     // 127.0.0.0/8 address with nothing listening: a connection attempt would fail.
     let o = whpg(&["collect", "--coordinator", "127.0.0.254", "--dry-run"].map(String::from));

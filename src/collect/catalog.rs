@@ -113,6 +113,46 @@ FROM pg_database WHERE datallowconn AND NOT datistemplate";
 const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'gp_toolkit', 'pg_aoseg', \
 'pg_toast', 'pg_bitmapindex') AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
 
+/// The dialect's pieces of the table queries: storage kind expression, FROM,
+/// WHERE filter, AO compression ratio, and on-disk size expression.
+struct TableSql {
+    kind: &'static str,
+    from: &'static str,
+    filter: &'static str,
+    ratio: &'static str,
+    size: &'static str,
+}
+
+fn table_sql(d: Dialect) -> TableSql {
+    match d {
+        // GP6: relstorage 'h' heap, 'a' AO row, 'c' AO column ('x' external excluded);
+        // empty partition parents are left out through pg_partition.
+        Dialect::Gp6 => TableSql {
+            kind: "CASE c.relstorage WHEN 'h' THEN 'heap' WHEN 'a' THEN 'ao_row' ELSE 'ao_column' END",
+            from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+            filter: "c.relkind = 'r' AND c.relstorage IN ('h', 'a', 'c') AND c.oid NOT IN (SELECT parrelid FROM pg_partition)",
+            ratio: "CASE WHEN c.relstorage IN ('a', 'c') THEN coalesce(nullif(get_ao_compression_ratio(c.oid), -1), 1) ELSE 1 END",
+            size: "CASE WHEN c.relstorage = 'h' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END",
+        },
+        // GP7: table access methods; partition parents are relkind 'p'.
+        Dialect::Gp7 => TableSql {
+            kind: "a.amname",
+            from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam",
+            filter: "c.relkind = 'r' AND a.amname IN ('heap', 'ao_row', 'ao_column')",
+            ratio: "CASE WHEN a.amname IN ('ao_row', 'ao_column') THEN coalesce(nullif(get_ao_compression_ratio(c.oid), -1), 1) ELSE 1 END",
+            size: "CASE WHEN a.amname = 'heap' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END",
+        },
+        // Plain PostgreSQL 12+: heap only.
+        Dialect::Postgres => TableSql {
+            kind: "a.amname",
+            from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam",
+            filter: "c.relkind = 'r' AND a.amname = 'heap'",
+            ratio: "1",
+            size: "pg_table_size(c.oid)",
+        },
+    }
+}
+
 /// The per-database composition query for a dialect: per storage kind, the
 /// number of tables, on-disk bytes (heap: `pg_table_size`, TOAST included;
 /// AO: `pg_relation_size`, the committed EOF), index bytes, the uncompressed
@@ -120,43 +160,79 @@ const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema'
 /// −1 = unknown counts as 1), and rows (`reltuples`). External and foreign
 /// tables, views and empty GP6 partition parents are left out.
 pub fn composition_sql(d: Dialect) -> String {
-    let (kind, from, filter, ratio) = match d {
-        // GP6: relstorage 'h' heap, 'a' AO row, 'c' AO column ('x' external excluded).
-        Dialect::Gp6 => (
-            "CASE c.relstorage WHEN 'h' THEN 'heap' WHEN 'a' THEN 'ao_row' ELSE 'ao_column' END",
-            "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
-            "c.relkind = 'r' AND c.relstorage IN ('h', 'a', 'c') AND c.oid NOT IN (SELECT parrelid FROM pg_partition)",
-            "CASE WHEN c.relstorage IN ('a', 'c') THEN coalesce(nullif(get_ao_compression_ratio(c.oid), -1), 1) ELSE 1 END",
-        ),
-        // GP7: table access methods; partition parents are relkind 'p'.
-        Dialect::Gp7 => (
-            "a.amname",
-            "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam",
-            "c.relkind = 'r' AND a.amname IN ('heap', 'ao_row', 'ao_column')",
-            "CASE WHEN a.amname IN ('ao_row', 'ao_column') THEN coalesce(nullif(get_ao_compression_ratio(c.oid), -1), 1) ELSE 1 END",
-        ),
-        // Plain PostgreSQL 12+: heap only.
-        Dialect::Postgres => (
-            "a.amname",
-            "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam",
-            "c.relkind = 'r' AND a.amname = 'heap'",
-            "1",
-        ),
-    };
-    let size = match d {
-        Dialect::Gp6 => {
-            "CASE WHEN c.relstorage = 'h' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END"
-        }
-        _ => {
-            "CASE WHEN a.amname = 'heap' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END"
-        }
-    };
+    let TableSql {
+        kind,
+        from,
+        filter,
+        ratio,
+        size,
+    } = table_sql(d);
     format!(
         "SELECT coalesce(json_agg(row_to_json(k)), '[]') FROM (\
 SELECT kind, count(*)::int8 AS tables, sum(bytes)::int8 AS on_disk_bytes, sum(idx)::int8 AS index_bytes, \
 sum(bytes * ratio)::int8 AS uncompressed_bytes, sum(greatest(reltuples, 0))::int8 AS rows FROM (\
 SELECT {kind} AS kind, {size} AS bytes, pg_indexes_size(c.oid) AS idx, {ratio} AS ratio, c.reltuples \
 FROM {from} WHERE {filter} AND {USER_SCHEMAS}) r GROUP BY kind ORDER BY kind) k"
+    )
+}
+
+/// The per-table statistics the CSV estimate needs (all versions; GP6 path
+/// uses only PostgreSQL 9.4 features: multi-argument `unnest` in FROM, json_agg).
+/// Per column: `format_type`, pg_stats' null_frac and avg_width, the mean text
+/// length in bytes (`octet_length`: CSV size is bytes, not characters) of the histogram bounds, Σ length × frequency of the most common
+/// values, their total frequency, and the same two figures for the characters
+/// CSV adds (2 quotes around a value holding a comma, quote, CR or LF, or an
+/// empty string, plus each inner quote doubled). Array columns have per-element
+/// statistics instead: the mean text length of `most_common_elems` and the
+/// average element count (the last entry of `elem_count_histogram`).
+pub fn table_stats_sql(d: Dialect) -> String {
+    let TableSql {
+        kind,
+        from,
+        filter,
+        ratio,
+        size,
+    } = table_sql(d);
+    // CSV extra characters of one value: 2 for the enclosing quotes when it needs
+    // them (comma, quote, CR, LF, or empty), plus one per inner quote (doubled).
+    let extra_of = |v: &str| {
+        format!(
+            "(CASE WHEN {v} = '' OR strpos({v}, ',') > 0 OR strpos({v}, '\"') > 0 OR strpos({v}, chr(10)) > 0 \
+OR strpos({v}, chr(13)) > 0 THEN 2 ELSE 0 END + length({v}) - length(replace({v}, '\"', '')))"
+        )
+    };
+    let (extra, extra_m) = (extra_of("v"), extra_of("m.v"));
+    format!(
+        "SELECT coalesce(json_agg(row_to_json(t)), '[]') FROM (\
+SELECT n.nspname AS schema, c.relname AS name, {kind} AS kind, c.reltuples::float8 AS rows, \
+({size})::int8 AS on_disk_bytes, (({size}) * ({ratio}))::int8 AS uncompressed_bytes, \
+(SELECT coalesce(json_agg(row_to_json(col)), '[]') FROM (\
+SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, s.attname IS NOT NULL AS analyzed, \
+s.null_frac::float8 AS null_frac, s.avg_width::float8 AS avg_width, \
+CASE WHEN ty.typcategory <> 'A' THEN (SELECT avg(octet_length(v))::float8 FROM unnest(s.histogram_bounds::text::text[]) v) END AS hist_len, \
+CASE WHEN ty.typcategory <> 'A' THEN (SELECT avg({extra})::float8 FROM unnest(s.histogram_bounds::text::text[]) v) END AS hist_extra, \
+CASE WHEN ty.typcategory <> 'A' THEN (SELECT sum(octet_length(m.v) * m.f)::float8 \
+FROM unnest(s.most_common_vals::text::text[], s.most_common_freqs) m(v, f)) END AS mcv_len, \
+CASE WHEN ty.typcategory <> 'A' THEN (SELECT sum({extra_m} * m.f)::float8 \
+FROM unnest(s.most_common_vals::text::text[], s.most_common_freqs) m(v, f)) END AS mcv_extra, \
+(SELECT sum(f)::float8 FROM unnest(s.most_common_freqs) f) AS mcv_frac, \
+CASE WHEN ty.typcategory = 'A' THEN (SELECT avg(octet_length(v))::float8 FROM unnest(s.most_common_elems::text::text[]) v) END AS elem_len, \
+CASE WHEN ty.typcategory = 'A' THEN s.elem_count_histogram[array_upper(s.elem_count_histogram, 1)]::float8 END AS elem_count \
+FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid \
+LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname \
+WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) col) AS columns \
+FROM {from} WHERE {filter} AND {USER_SCHEMAS} ORDER BY 5 DESC) t"
+    )
+}
+
+/// `COPY (SELECT * FROM t LIMIT n) TO STDOUT WITH CSV DELIMITER ','`: the
+/// same CSV gpbackup writes, for the first `rows` rows of one table.
+pub fn sample_sql(schema: &str, table: &str, rows: u64) -> String {
+    let ident = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    format!(
+        "COPY (SELECT * FROM {}.{} LIMIT {rows}) TO STDOUT WITH CSV DELIMITER ','",
+        ident(schema),
+        ident(table)
     )
 }
 
@@ -315,6 +391,17 @@ mod tests {
         }
         let q7 = composition_sql(Dialect::Gp7);
         assert!(q7.contains("relam") && !q7.contains("relstorage"));
+    }
+
+    #[test]
+    fn sample_sql_quotes_identifiers() {
+        assert_eq!(
+            sample_sql("public", "we\"ird", 10),
+            "COPY (SELECT * FROM \"public\".\"we\"\"ird\" LIMIT 10) TO STDOUT WITH CSV DELIMITER ','"
+        );
+        let q = table_stats_sql(Dialect::Gp6);
+        assert!(q.contains("relstorage") && !q.contains("relam"));
+        assert!(!q.contains("TABLESAMPLE") && !q.contains("pg_catalog."));
     }
 
     #[test]

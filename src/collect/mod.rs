@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod probe;
+pub mod sample;
 pub mod transport;
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,9 +14,11 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::inventory::{
-    Composition, DatabaseComposition, FORMAT, Filesystem, Host, HostStatus, Instance,
-    InstanceBytes, Inventory, Role, Source, StorageComposition, StorageKind, TablespaceDir,
+    Composition, DatabaseComposition, EstimateSource, FORMAT, Filesystem, Host, HostStatus,
+    Instance, InstanceBytes, Inventory, PreviousBackup, Role, Source, StorageComposition,
+    StorageKind, TableEstimate, TablespaceDir,
 };
+use crate::model::csv::{self, TableStats};
 use catalog::{CompositionRow, Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
 use probe::{DfLine, DuResult, host_script, parse_probe_output};
 use transport::{Session, Target, Transport, TransportError};
@@ -35,6 +38,21 @@ pub struct CollectOptions {
     pub progress: bool,
     /// Measure only hosts whose name is in this list (`--local`); others are recorded as not measured.
     pub only_hosts: Option<Vec<String>>,
+    /// Sample tables to measure CSV bytes per row and compression ratios.
+    pub sample: Option<SampleOptions>,
+    /// Directories (given as `--backup-dir` to an earlier gpbackup) to search for its files.
+    pub previous_backup_dirs: Vec<String>,
+}
+
+/// `--sample-rows` and its time budgets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleOptions {
+    /// Rows per sampled table; tables with fewer rows (or under 1 MB) are not sampled.
+    pub rows: u64,
+    /// Time one table's sample may take.
+    pub table_timeout: std::time::Duration,
+    /// Time all samples together may take; tables left over keep their statistics estimate.
+    pub total_budget: std::time::Duration,
 }
 
 /// A failure that stops collection: the catalog could not be read.
@@ -154,46 +172,89 @@ pub fn read_catalog(
     let out = run_sql(session, conn, db, catalog::DATABASES_SQL, "pg_database")?;
     let names: Vec<String> = catalog::parse_json("pg_database", &out)?;
     let sql = catalog::composition_sql(version.dialect);
+    let stats_sql = catalog::table_stats_sql(version.dialect);
     let mut databases = Vec::new();
+    let sampling_started = std::time::Instant::now();
     for name in names {
-        match run_sql(
-            session,
-            conn,
-            &name,
-            &sql,
-            &format!("composition of database {name}"),
-        )
-        .and_then(|o| {
-            catalog::parse_json::<Vec<CompositionRow>>(
-                &format!("composition of database {name}"),
-                &o,
-            )
-        }) {
-            Ok(rows) => {
-                let storage: Vec<StorageComposition> = rows
-                    .iter()
-                    .filter_map(|r| {
-                        let kind = r.storage_kind()?;
-                        Some(StorageComposition {
-                            kind,
-                            tables: Some(r.tables),
-                            on_disk_bytes: r.on_disk_bytes,
-                            index_bytes: r.index_bytes,
-                            uncompressed_bytes: (kind != StorageKind::Heap)
-                                .then_some(r.uncompressed_bytes),
-                            rows: Some(r.rows),
-                            csv_bytes: None,
-                            csv_estimated_from: None,
-                            sampled_gzip1_ratio: None,
-                        })
-                    })
-                    .collect();
-                if !storage.is_empty() {
-                    databases.push(DatabaseComposition { name, storage });
+        let what = format!("composition of database {name}");
+        let rows = match run_sql(session, conn, &name, &sql, &what)
+            .and_then(|o| catalog::parse_json::<Vec<CompositionRow>>(&what, &o))
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                warnings.push(e);
+                continue;
+            }
+        };
+        let mut storage: Vec<StorageComposition> = rows
+            .iter()
+            .filter_map(|r| {
+                let kind = r.storage_kind()?;
+                Some(StorageComposition {
+                    kind,
+                    tables: Some(r.tables),
+                    on_disk_bytes: r.on_disk_bytes,
+                    index_bytes: r.index_bytes,
+                    uncompressed_bytes: (kind != StorageKind::Heap).then_some(r.uncompressed_bytes),
+                    rows: Some(r.rows),
+                    csv_bytes: None,
+                    csv_estimated_from: None,
+                    sampled_ratios: None,
+                })
+            })
+            .collect();
+        if storage.is_empty() {
+            continue;
+        }
+        // Per-table CSV estimates from statistics (and samples, when asked).
+        let what = format!("table statistics of database {name}");
+        let mut tables = match run_sql(session, conn, &name, &stats_sql, &what)
+            .and_then(|o| catalog::parse_json::<Vec<TableStats>>(&what, &o))
+        {
+            Ok(stats) => stats.iter().filter_map(table_estimate).collect(),
+            Err(e) => {
+                warnings.push(e);
+                Vec::new()
+            }
+        };
+        if let Some(sample) = &opts.sample {
+            for t in tables.iter_mut() {
+                if sampling_started.elapsed() >= sample.total_budget {
+                    warnings.push(format!(
+                        "sampling stopped after {} s (--sample-budget): the remaining tables keep their statistics estimate",
+                        sample.total_budget.as_secs()
+                    ));
+                    break;
+                }
+                if t.rows <= sample.rows || t.on_disk_bytes < (1 << 20) {
+                    continue; // small tables: statistics are enough
+                }
+                if let Err(e) = sample_table(session, conn, &name, t, sample) {
+                    warnings.push(format!("sampling {name}.{}.{}: {e}", t.schema, t.name));
                 }
             }
-            Err(e) => warnings.push(e),
         }
+        for s in storage.iter_mut() {
+            let of_kind: Vec<&TableEstimate> = tables.iter().filter(|t| t.kind == s.kind).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            s.csv_bytes = Some(of_kind.iter().map(|t| t.csv_bytes).sum());
+            let mut srcs: Vec<EstimateSource> = of_kind.iter().map(|t| t.estimated_from).collect();
+            srcs.sort_by_key(|x| x.as_str());
+            srcs.dedup();
+            s.csv_estimated_from = Some(if srcs.len() == 1 {
+                srcs[0]
+            } else {
+                EstimateSource::Mixed
+            });
+            s.sampled_ratios = weighted_ratios(&of_kind);
+        }
+        databases.push(DatabaseComposition {
+            name,
+            storage,
+            tables,
+        });
     }
     Ok(CatalogSnapshot {
         version,
@@ -204,6 +265,84 @@ pub fn read_catalog(
     })
 }
 
+/// The backup estimate of one table from its statistics.
+fn table_estimate(t: &TableStats) -> Option<TableEstimate> {
+    let kind = csv::storage_kind(&t.kind)?;
+    let (csv_bytes, estimated_from) = csv::table_csv(t);
+    Some(TableEstimate {
+        schema: t.schema.clone(),
+        name: t.name.clone(),
+        kind,
+        rows: t.rows.max(0.0).round() as u64,
+        on_disk_bytes: t.on_disk_bytes,
+        csv_bytes,
+        estimated_from,
+        sample_rows: None,
+        sample_csv_bytes: None,
+        sampled_ratios: None,
+    })
+}
+
+/// Samples one table: its CSV bytes per row scale the row count, and the
+/// sample's compression ratios are recorded.
+fn sample_table(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    t: &mut TableEstimate,
+    opts: &SampleOptions,
+) -> Result<(), String> {
+    let sql = catalog::sample_sql(&t.schema, &t.name, opts.rows);
+    let cmd = format!(
+        "PGOPTIONS={} {}",
+        crate::shell::quote(&format!(
+            "-c statement_timeout={}",
+            opts.table_timeout.as_millis()
+        )),
+        catalog::psql_command(conn, db, &sql)
+    );
+    let out = session.exec(&cmd).map_err(|e| e.to_string())?;
+    if out.exit_status != 0 {
+        return Err(format!(
+            "psql exited {}: {}",
+            out.exit_status,
+            out.stderr.trim()
+        ));
+    }
+    let bytes = out.stdout.as_bytes();
+    let records = sample::csv_records(bytes);
+    if records == 0 {
+        return Ok(());
+    }
+    let per_row = bytes.len() as f64 / records as f64;
+    t.csv_bytes = (t.rows as f64 * per_row).round() as u64;
+    t.estimated_from = EstimateSource::Sample;
+    t.sample_rows = Some(records);
+    t.sample_csv_bytes = Some(bytes.len() as u64);
+    t.sampled_ratios = Some(sample::measure_ratios(bytes));
+    Ok(())
+}
+
+/// Ratios of the sampled tables, weighted by their CSV bytes.
+fn weighted_ratios(tables: &[&TableEstimate]) -> Option<std::collections::BTreeMap<String, f64>> {
+    let mut acc: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for t in tables {
+        if let Some(m) = &t.sampled_ratios {
+            for (k, r) in m {
+                let e = acc.entry(k.clone()).or_insert((0.0, 0.0));
+                e.0 += r * t.csv_bytes as f64;
+                e.1 += t.csv_bytes as f64;
+            }
+        }
+    }
+    let out: std::collections::BTreeMap<String, f64> = acc
+        .into_iter()
+        .filter(|(_, (_, w))| *w > 0.0)
+        .map(|(k, (s, w))| (k, s / w))
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
 /// One host's work list: the paths to measure and what they belong to.
 #[derive(Debug, Clone, Default)]
 struct HostWork {
@@ -211,13 +350,14 @@ struct HostWork {
     address: String,
     du: Vec<String>,
     df: Vec<String>,
+    scan: Vec<String>,
 }
 
 fn tablespace_dir(location: &str, dbid: u32) -> String {
     format!("{}/{dbid}", location.trim_end_matches('/'))
 }
 
-fn plan_hosts(snap: &CatalogSnapshot, extra: &[String]) -> Vec<HostWork> {
+fn plan_hosts(snap: &CatalogSnapshot, extra: &[String], backup_dirs: &[String]) -> Vec<HostWork> {
     let mut hosts: BTreeMap<String, HostWork> = BTreeMap::new();
     for s in &snap.segments {
         let h = hosts.entry(s.hostname.clone()).or_insert_with(|| HostWork {
@@ -234,6 +374,10 @@ fn plan_hosts(snap: &CatalogSnapshot, extra: &[String]) -> Vec<HostWork> {
             h.du.push(format!("{}/{part}", s.datadir.trim_end_matches('/')));
         }
         h.df.push(s.datadir.clone());
+        if s.role == "p" && s.content >= 0 {
+            h.scan
+                .push(format!("{}/backups", s.datadir.trim_end_matches('/')));
+        }
         for t in snap.tablespaces.iter().filter(|t| t.content == s.content) {
             let dir = tablespace_dir(&t.location, s.dbid);
             h.du.push(dir.clone());
@@ -243,6 +387,7 @@ fn plan_hosts(snap: &CatalogSnapshot, extra: &[String]) -> Vec<HostWork> {
     for h in hosts.values_mut() {
         h.df.push("/".into());
         h.df.extend(extra.iter().cloned());
+        h.scan.extend(backup_dirs.iter().cloned());
     }
     hosts.into_values().collect()
 }
@@ -258,7 +403,7 @@ fn measure_host(transport: &dyn Transport, work: &HostWork) -> HostOutcome {
     let mut session = transport
         .connect(&target)
         .map_err(|e| describe(&target, &e))?;
-    let script = host_script(&work.du, &work.df);
+    let script = host_script(&work.du, &work.df, &work.scan);
     let out = session.exec(&script).map_err(|e| describe(&target, &e))?;
     parse_probe_output(&out.stdout, work.du.len(), work.df.len()).map_err(|e| {
         format!(
@@ -299,7 +444,7 @@ pub fn collect(
     for w in &snap.warnings {
         eprintln!("whpg-plan: warning: {w}");
     }
-    let work = plan_hosts(&snap, &opts.extra_paths);
+    let work = plan_hosts(&snap, &opts.extra_paths, &opts.previous_backup_dirs);
 
     let bar = progress_bar(opts.progress, work.len());
     let in_flight = Mutex::new(Vec::<String>::new());
@@ -423,7 +568,32 @@ fn assemble(
             bytes: None,
             tablespaces: Vec::new(),
             error: None,
+            previous_backups: Vec::new(),
         };
+        if let (Some((_, r)), "p", true) = (
+            results.get(s.hostname.as_str()),
+            s.role.as_str(),
+            s.content >= 0,
+        ) {
+            for b in r.backups.iter().filter(|b| b.content == s.content) {
+                match inst
+                    .previous_backups
+                    .iter_mut()
+                    .find(|p| p.timestamp == b.timestamp && p.codec == b.codec)
+                {
+                    Some(p) => {
+                        p.bytes += b.bytes;
+                        p.files += b.files;
+                    }
+                    None => inst.previous_backups.push(PreviousBackup {
+                        timestamp: b.timestamp.clone(),
+                        codec: b.codec.clone(),
+                        bytes: b.bytes,
+                        files: b.files,
+                    }),
+                }
+            }
+        }
         let ts_rows: Vec<&TablespaceRow> = snap
             .tablespaces
             .iter()
@@ -576,8 +746,14 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
             .map(|s| s.to_string())
             .chain(opts.extra_paths.iter().cloned())
             .collect(),
+        scan: std::iter::once("<primary datadir>/backups".to_string())
+            .chain(opts.previous_backup_dirs.iter().cloned())
+            .collect(),
     };
-    out.push(("<each host>".into(), host_script(&example.du, &example.df)));
+    out.push((
+        "<each host>".into(),
+        host_script(&example.du, &example.df, &example.scan),
+    ));
     out
 }
 

@@ -12,17 +12,23 @@ use crate::shell::quote;
 /// - `@du <i> ok <bytes>` | `@du <i> missing` | `@du <i> error <message>`
 ///   (allocated bytes, as `du -s -B1`);
 /// - `@df <i> ok <device id> <df -P -B1 -T line>` | `@df <i> error <message>`
-///   for the nearest existing ancestor of the path.
+///   for the nearest existing ancestor of the path;
+/// - `@bk <content> <timestamp> <codec> <bytes> <files>`: earlier gpbackup data
+///   files (`gpbackup_<content>_<timestamp>_<oid>[.gz|.zst]`) under a directory.
 const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
 whpg_du() { if [ -e "$2" ]; then if o=$(du -s -B1 -- "$2" 2>&1); then echo "@du $1 ok ${o%%[[:space:]]*}"; else echo "@du $1 error $(printf '%s' "$o" | tr '\n' ' ' | cut -c1-300)"; fi; else echo "@du $1 missing"; fi; }
 whpg_df() { p=$2; while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname -- "$p"); done; if d=$(stat -L -c %d -- "$p" 2>&1) && o=$(df -P -B1 -T -- "$p" 2>&1); then echo "@df $1 ok $d $(printf '%s\n' "$o" | tail -n 1)"; else echo "@df $1 error $(printf '%s' "$d $o" | tr '\n' ' ' | cut -c1-300)"; fi; }
+whpg_bk() { if [ -d "$1" ]; then find "$1" -type f -name 'gpbackup_*_*_*' -printf '%s %f\n' 2>/dev/null | awk '{ n = split($2, a, "_"); if (n >= 4 && a[2] ~ /^-?[0-9]+$/ && length(a[3]) == 14 && a[3] ~ /^[0-9]+$/) { c = "none"; if ($2 ~ /[.]gz$/) c = "gzip"; else if ($2 ~ /[.]zst$/) c = "zstd"; k = a[2] " " a[3] " " c; s[k] += $1; f[k]++ } } END { for (k in s) printf "@bk %s %.0f %d\n", k, s[k], f[k] }'; fi; }
 echo "@host $(hostname)"
 "#;
 
-/// Builds the script that measures `du_paths` (allocated bytes) and the
-/// filesystems holding `df_paths`.
-pub fn host_script(du_paths: &[String], df_paths: &[String]) -> String {
+/// Builds the script that measures `du_paths` (allocated bytes), the
+/// filesystems holding `df_paths`, and earlier gpbackup files under `scan`.
+pub fn host_script(du_paths: &[String], df_paths: &[String], scan: &[String]) -> String {
     let mut s = String::from(PRELUDE);
+    for p in scan {
+        s.push_str(&format!("whpg_bk {}\n", quote(p)));
+    }
     for (i, p) in du_paths.iter().enumerate() {
         s.push_str(&format!("whpg_du {i} {}\n", quote(p)));
     }
@@ -63,9 +69,26 @@ pub struct DfLine {
     pub mount: String,
 }
 
+/// Earlier gpbackup data files of one content and timestamp on a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupFiles {
+    /// Content id from the file names.
+    pub content: i32,
+    /// Backup timestamp.
+    pub timestamp: String,
+    /// `gzip`, `zstd` or `none`.
+    pub codec: String,
+    /// Bytes.
+    pub bytes: u64,
+    /// Files.
+    pub files: u64,
+}
+
 /// Everything one probe printed, by path index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeResult {
+    /// Earlier backups found.
+    pub backups: Vec<BackupFiles>,
     /// What `hostname` said.
     pub hostname: String,
     /// One per du path, in order.
@@ -119,8 +142,24 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
     let mut df: Vec<Option<Result<DfLine, String>>> = vec![None; n_df];
     let mut hostname = None;
     let mut ended = false;
+    let mut backups = Vec::new();
     for line in out.lines() {
         let line = line.trim_end();
+        if let Some(rest) = line.strip_prefix("@bk ") {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let bad = || format!("bad backup line '{line}'");
+            if f.len() != 5 {
+                return Err(bad());
+            }
+            backups.push(BackupFiles {
+                content: f[0].parse().map_err(|_| bad())?,
+                timestamp: f[1].to_string(),
+                codec: f[2].to_string(),
+                bytes: f[3].parse().map_err(|_| bad())?,
+                files: f[4].parse().map_err(|_| bad())?,
+            });
+            continue;
+        }
         if let Some(h) = line.strip_prefix("@host ") {
             hostname = Some(h.trim().to_string());
             continue;
@@ -197,10 +236,12 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
         .enumerate()
         .map(|(i, d)| d.ok_or_else(|| format!("no df answer for path {i}")))
         .collect::<Result<_, _>>()?;
+    backups.sort_by(|a, b| (a.content, &a.timestamp).cmp(&(b.content, &b.timestamp)));
     Ok(ProbeResult {
         hostname: hostname.unwrap_or_default(),
         du,
         df,
+        backups,
     })
 }
 
@@ -244,6 +285,7 @@ mod tests {
         let out = "Welcome banner\n@host seg1\n@du 0 ok 1048576\n@du 1 missing\n@du 2 error du: cannot read directory '/x': Permission denied\n@df 0 ok 41 seg1-data1 tmpfs 314572800 52428800 262144000 17% /data1\n@df 1 error stat: cannot stat\n@end\n";
         let r = parse_probe_output(out, 3, 2).unwrap();
         assert_eq!(r.hostname, "seg1");
+        assert!(r.backups.is_empty());
         assert_eq!(r.du[0], DuResult::Bytes(1_048_576));
         assert_eq!(r.du[1], DuResult::Missing);
         assert!(matches!(&r.du[2], DuResult::Error(m) if m.contains("Permission denied")));
@@ -253,6 +295,27 @@ mod tests {
             (41, "/data1", 314_572_800)
         );
         assert!(r.df[1].is_err());
+    }
+
+    #[test]
+    fn backup_lines_parse() {
+        let r = parse_probe_output(
+            "@bk 3 20261101120000 gzip 123456 40\n@bk -1 20261101120000 none 7 1\n@end\n",
+            0,
+            0,
+        )
+        .unwrap();
+        assert_eq!(r.backups.len(), 2);
+        assert_eq!(r.backups[1].content, 3);
+        assert_eq!(
+            (
+                r.backups[1].bytes,
+                r.backups[1].files,
+                r.backups[1].codec.as_str()
+            ),
+            (123_456, 40, "gzip")
+        );
+        assert!(parse_probe_output("@bk 3 x gzip\n@end\n", 0, 0).is_err());
     }
 
     #[test]
@@ -277,7 +340,12 @@ mod tests {
 
     #[test]
     fn script_quotes_every_path() {
-        let s = host_script(&["/data1/$(touch /tmp/x);y".into()], &["/data 2".into()]);
+        let s = host_script(
+            &["/data1/$(touch /tmp/x);y".into()],
+            &["/data 2".into()],
+            &["/bk $x".into()],
+        );
+        assert!(s.contains("whpg_bk '/bk $x'\n"));
         assert!(s.contains("whpg_du 0 '/data1/$(touch /tmp/x);y'\n"));
         assert!(s.contains("whpg_df 0 '/data 2'\n"));
         // Nothing but read-only tools is invoked.

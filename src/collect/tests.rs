@@ -12,6 +12,15 @@ const SEGMENTS: &str = r#"[{"dbid":1,"content":-1,"role":"p","preferred_role":"p
 const TABLESPACES: &str = r#"[{"oid":16400,"name":"fast","content":0,"location":"/data2/ts"}]"#;
 const COMPOSITION: &str = r#"[{"kind":"ao_column","tables":2,"on_disk_bytes":1000,"index_bytes":0,"uncompressed_bytes":3000,"rows":50},{"kind":"heap","tables":3,"on_disk_bytes":4000,"index_bytes":800,"uncompressed_bytes":4000,"rows":70}]"#;
 
+/// Two tables: `orders` analyzed (1000 rows of an integer of 4 characters and a
+/// date: 4 + 10 + 1 comma + 1 newline = 16 bytes a row), `events` never analyzed
+/// (AO column, 1000 on-disk bytes, 3000 uncompressed: 0.95 × 3000 = 2850).
+const TABLE_STATS: &str = r#"[{"schema":"public","name":"orders","kind":"heap","rows":1000,"on_disk_bytes":4000,"uncompressed_bytes":4000,
+"columns":[{"name":"id","type":"integer","analyzed":true,"null_frac":0,"avg_width":4,"hist_len":4,"mcv_len":null,"mcv_frac":null,"hist_extra":0,"mcv_extra":null},
+{"name":"placed","type":"date","analyzed":true,"null_frac":0,"avg_width":4,"hist_len":10,"mcv_len":null,"mcv_frac":null,"hist_extra":0,"mcv_extra":null}]},
+{"schema":"public","name":"events","kind":"ao_column","rows":-1,"on_disk_bytes":1000,"uncompressed_bytes":3000,
+"columns":[{"name":"k","type":"integer","analyzed":false,"null_frac":null,"avg_width":null,"hist_len":null,"mcv_len":null,"mcv_frac":null,"hist_extra":null,"mcv_extra":null}]}]"#;
+
 fn opts() -> CollectOptions {
     CollectOptions {
         coordinator: Target {
@@ -26,6 +35,8 @@ fn opts() -> CollectOptions {
         extra_paths: Vec::new(),
         progress: false,
         only_hosts: None,
+        sample: None,
+        previous_backup_dirs: Vec::new(),
     }
 }
 
@@ -47,7 +58,8 @@ fn catalog(t: &mut RecordedTransport) {
         .answer("10.0.0.1", "gp_segment_configuration", SEGMENTS)
         .answer("10.0.0.1", "gp_tablespace_location", TABLESPACES)
         .answer("10.0.0.1", "FROM pg_database", "[\"sales\"]\n")
-        .answer("10.0.0.1", "relstorage", COMPOSITION);
+        .answer("10.0.0.1", "format_type", TABLE_STATS)
+        .answer("10.0.0.1", "GROUP BY kind", COMPOSITION);
 }
 
 fn recorded() -> RecordedTransport {
@@ -88,7 +100,11 @@ fn recorded() -> RecordedTransport {
             ]
         )
     );
-    t.answer("10.0.0.11", "whpg_du", &sdw1);
+    t.answer(
+        "10.0.0.11",
+        "whpg_du",
+        &format!("@bk 0 20261101120000 gzip 900 3\n{sdw1}"),
+    );
     t.unreachable.insert(
         "10.0.0.12".into(),
         TransportError::Connect("10.0.0.12:22: Connection refused".into()),
@@ -122,6 +138,15 @@ fn assembles_hosts_instances_and_composition() {
     assert_eq!(p.tablespaces[0].bytes, Some(5000));
     assert_eq!(p.tablespaces[0].mount.as_deref(), Some("/data2"));
     assert_eq!(p.tablespaces[0].location, "/data2/ts");
+    // The earlier backup in its data directory was found.
+    assert_eq!(p.previous_backups.len(), 1);
+    assert_eq!(
+        (
+            p.previous_backups[0].bytes,
+            p.previous_backups[0].codec.as_str()
+        ),
+        (900, "gzip")
+    );
     // The unreachable host is a row with its reason; its instance is not measured.
     let sdw2 = inv.host("sdw2").unwrap();
     assert_eq!(sdw2.status, HostStatus::Failed);

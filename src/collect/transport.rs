@@ -358,13 +358,18 @@ impl Session for Ssh2Session {
             .map_err(|e| timed(e.into(), self.timeout))?;
         ch.exec(command)
             .map_err(|e| timed(e.into(), self.timeout))?;
-        let mut stdout = String::new();
-        ch.read_to_string(&mut stdout)
+        // Bytes, then lossy text: a sample from a non-UTF-8 database must not fail the read.
+        let mut out = Vec::new();
+        ch.read_to_end(&mut out)
             .map_err(|e| timed(e, self.timeout))?;
-        let mut stderr = String::new();
+        let mut err = Vec::new();
         ch.stderr()
-            .read_to_string(&mut stderr)
+            .read_to_end(&mut err)
             .map_err(|e| timed(e, self.timeout))?;
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out).into_owned(),
+            String::from_utf8_lossy(&err).into_owned(),
+        );
         ch.wait_close().map_err(|e| timed(e.into(), self.timeout))?;
         let exit_status = ch
             .exit_status()

@@ -11,6 +11,8 @@ mod validate;
 pub use load::{InventoryFormat, load, load_str, save, to_string, write_atomic};
 pub use validate::{Problem, Validated, validate};
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The format tag every inventory carries; bumped on incompatible change.
@@ -195,6 +197,9 @@ pub struct Instance {
     /// Why the instance could not be measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Earlier gpbackup data files of this content found on the host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_backups: Vec<PreviousBackup>,
 }
 
 impl Instance {
@@ -283,6 +288,9 @@ pub struct DatabaseComposition {
     pub name: String,
     /// One entry per storage kind present.
     pub storage: Vec<StorageComposition>,
+    /// Per-table estimates (largest first), when statistics were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableEstimate>,
 }
 
 /// Storage kinds that a backup writes as CSV (external tables are excluded).
@@ -324,6 +332,8 @@ pub enum EstimateSource {
     Default,
     /// From the files of an earlier gpbackup.
     PreviousBackup,
+    /// Different tables by different methods.
+    Mixed,
 }
 
 impl EstimateSource {
@@ -334,6 +344,7 @@ impl EstimateSource {
             EstimateSource::Sample => "sample",
             EstimateSource::Default => "default",
             EstimateSource::PreviousBackup => "previous_backup",
+            EstimateSource::Mixed => "mixed",
         }
     }
 }
@@ -364,9 +375,53 @@ pub struct StorageComposition {
     /// How `csv_bytes` was obtained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv_estimated_from: Option<EstimateSource>,
-    /// Measured compressed/CSV ratio for gzip level 1 from a sample, when taken.
+    /// Compressed/CSV ratios measured on samples of these tables, by codec and
+    /// level (`gzip-1`, `zstd-3`, …), weighted by the sampled tables' CSV bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sampled_gzip1_ratio: Option<f64>,
+    pub sampled_ratios: Option<BTreeMap<String, f64>>,
+}
+
+/// The backup estimate of one table, and how it was obtained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableEstimate {
+    /// Schema.
+    pub schema: String,
+    /// Table.
+    pub name: String,
+    /// Storage kind.
+    pub kind: StorageKind,
+    /// Rows (`reltuples`).
+    pub rows: u64,
+    /// On-disk bytes.
+    pub on_disk_bytes: u64,
+    /// Estimated CSV bytes.
+    pub csv_bytes: u64,
+    /// How `csv_bytes` was obtained.
+    pub estimated_from: EstimateSource,
+    /// Rows in the sample, when one was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_rows: Option<u64>,
+    /// CSV bytes of the sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_csv_bytes: Option<u64>,
+    /// Compressed/CSV ratios of the sample by codec and level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled_ratios: Option<BTreeMap<String, f64>>,
+}
+
+/// An earlier gpbackup found on a host: its files for one content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousBackup {
+    /// The backup timestamp (`YYYYMMDDHHMMSS`).
+    pub timestamp: String,
+    /// `gzip`, `zstd` or `none`, from the data files' extension.
+    pub codec: String,
+    /// Bytes of the data files.
+    pub bytes: u64,
+    /// Number of data files.
+    pub files: u64,
 }
 
 impl Inventory {

@@ -1,6 +1,8 @@
 //! How big the backup will be: the CSV text gpbackup's `COPY … WITH CSV`
 //! writes per segment, then compressed with the chosen codec.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::options::{Codec, Compression, PlanOptions};
@@ -52,7 +54,9 @@ pub struct KindEstimate {
     pub csv_bytes: u64,
     /// Estimated compressed bytes.
     pub compressed_bytes: u64,
-    /// How the CSV figure was obtained (worst source wins when mixed).
+    /// Compressed/CSV ratio used for this kind.
+    pub compression_ratio: f64,
+    /// How the CSV figure was obtained (`mixed` when tables differ).
     pub estimated_from: String,
 }
 
@@ -67,6 +71,21 @@ pub struct ContentBackup {
     pub compressed_bytes: u64,
 }
 
+/// An earlier full gpbackup found on every primary, beside this estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviousBackupUse {
+    /// Its timestamp.
+    pub timestamp: String,
+    /// Its codec (from the file extensions).
+    pub codec: String,
+    /// Its data files' bytes over all contents.
+    pub bytes: u64,
+    /// Those bytes converted to the chosen codec and scaled by growth: what the model uses.
+    pub calibrated_bytes: u64,
+    /// What the catalog-based estimate alone said.
+    pub catalog_estimate_bytes: u64,
+}
+
 /// The whole backup estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BackupEstimate {
@@ -76,12 +95,12 @@ pub struct BackupEstimate {
     pub compressed_bytes: u64,
     /// Codec and level, e.g. `gzip-1`.
     pub compression: String,
-    /// Compressed/CSV ratio used.
+    /// Effective compressed/CSV ratio.
     pub compression_ratio: f64,
-    /// Where the ratio came from: `default` or `sample`.
+    /// Where the ratio came from: `default`, `sample`, `mixed` or `previous_backup`.
     pub compression_ratio_from: String,
-    /// How the CSV bytes were estimated: `stats`, `sample`, `default`,
-    /// `previous_backup`, `mixed`, or `no-catalog`.
+    /// How the CSV bytes were estimated: `stats`, `sample`, `default`, `mixed`,
+    /// or `no-catalog`; `previous_backup` when an earlier backup calibrates it.
     pub estimated_from: String,
     /// Bytes of metadata files written on the coordinator.
     pub metadata_bytes: u64,
@@ -89,6 +108,11 @@ pub struct BackupEstimate {
     pub by_kind: Vec<KindEstimate>,
     /// Per content (segments only), in content order.
     pub per_content: Vec<ContentBackup>,
+    /// The earlier backup used for calibration, if one was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_backup: Option<PreviousBackupUse>,
+    /// Tables whose CSV bytes come from the default factor (no statistics).
+    pub tables_without_stats: Vec<String>,
     /// Plain-language notes on how the figures were obtained.
     pub notes: Vec<String>,
 }
@@ -102,63 +126,123 @@ fn metadata_bytes(tables: Option<u64>) -> u64 {
     }
 }
 
+/// The ratio for `c` from ratios measured on a sample: the same codec and
+/// level if measured, else the nearest measured level of the codec (or gzip-1)
+/// scaled by the documented defaults' proportion.
+pub fn ratio_from_samples(samples: &BTreeMap<String, f64>, c: Compression) -> Option<f64> {
+    if c.codec == Codec::None {
+        return Some(1.0);
+    }
+    if let Some(r) = samples.get(&c.label()) {
+        return Some(*r);
+    }
+    let parse = |k: &str| -> Option<Compression> {
+        let (codec, level) = k.split_once('-')?;
+        let codec = match codec {
+            "gzip" => Codec::Gzip,
+            "zstd" => Codec::Zstd,
+            _ => return None,
+        };
+        Some(Compression {
+            codec,
+            level: level.parse().ok()?,
+        })
+    };
+    let nearest = samples
+        .iter()
+        .filter_map(|(k, r)| Some((parse(k)?, *r)))
+        .filter(|(m, _)| m.codec == c.codec)
+        .min_by_key(|(m, _)| m.level.abs_diff(c.level))
+        .or_else(|| samples.get("gzip-1").map(|r| (Compression::DEFAULT, *r)))?;
+    Some(nearest.1 * default_compression_ratio(c) / default_compression_ratio(nearest.0))
+}
+
+/// An earlier backup found on every primary: timestamp, codec, and bytes per content.
+struct FoundBackup(String, String, Vec<(i32, u64)>);
+
+/// The latest earlier backup present on every primary, per content.
+fn previous_backup(inv: &Inventory) -> Option<FoundBackup> {
+    let primaries: Vec<&Instance> = inv
+        .instances
+        .iter()
+        .filter(|i| i.kind() == InstanceKind::Primary)
+        .collect();
+    let first = primaries.first()?;
+    let mut stamps: Vec<&str> = first
+        .previous_backups
+        .iter()
+        .map(|b| b.timestamp.as_str())
+        .collect();
+    stamps.sort();
+    stamps.into_iter().rev().find_map(|ts| {
+        let mut per = Vec::new();
+        let mut codec = None;
+        for p in &primaries {
+            let b = p.previous_backups.iter().find(|b| b.timestamp == ts)?;
+            codec.get_or_insert_with(|| b.codec.clone());
+            per.push((p.content, b.bytes));
+        }
+        Some(FoundBackup(ts.to_string(), codec.unwrap_or_default(), per))
+    })
+}
+
 /// Estimates the backup of the whole cluster and each content's share.
 ///
 /// Per content the CSV bytes are the cluster total split in proportion to
 /// each primary's measured data bytes, so data skew shows up as a bigger
-/// backup on the skewed segment's filesystem.
+/// backup on the skewed segment's filesystem. An earlier full gpbackup found
+/// on every primary replaces the compressed figure per content (converted to
+/// the chosen codec by the defaults' proportion and scaled by growth).
 pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
     let grow = 1.0 + opts.growth;
     let mut notes = Vec::new();
     let mut by_kind: Vec<KindEstimate> = Vec::new();
     let mut sources = Vec::new();
-    let mut sampled_ratio: Option<(f64, u64)> = None;
     let mut tables: Option<u64> = Some(0);
+    let mut without_stats = Vec::new();
+    let default_ratio = default_compression_ratio(opts.compression);
 
-    let primaries: Vec<&Instance> = inv
-        .instances
-        .iter()
-        .filter(|i| matches!(i.kind(), InstanceKind::Primary))
-        .collect();
     let single = inv.is_single_instance();
-    // A plain PostgreSQL backs up from its one instance.
     let writers: Vec<&Instance> = if single {
         inv.coordinator().into_iter().collect()
     } else {
-        primaries
+        inv.instances
+            .iter()
+            .filter(|i| i.kind() == InstanceKind::Primary)
+            .collect()
     };
     let data_total: u64 = writers.iter().filter_map(|i| i.data_bytes()).sum();
 
-    let base_ratio = default_compression_ratio(opts.compression);
-    let gzip1 = default_compression_ratio(Compression::DEFAULT);
-
-    let csv_total: f64 = match &inv.composition {
+    // Ratios measured on samples, per kind and over everything sampled.
+    let mut all_samples: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let (csv_total, compressed_total): (f64, f64) = match &inv.composition {
         Some(comp) => {
+            let mut kinds: Vec<(KindEstimate, f64, Option<f64>)> = Vec::new();
             for kind in StorageKind::ALL {
+                let entries: Vec<_> = comp
+                    .databases
+                    .iter()
+                    .flat_map(|d| &d.storage)
+                    .filter(|s| s.kind == kind)
+                    .collect();
+                if entries.is_empty() {
+                    continue;
+                }
                 let mut k = KindEstimate {
                     kind,
                     on_disk_bytes: 0,
                     index_bytes: 0,
                     csv_bytes: 0,
                     compressed_bytes: 0,
+                    compression_ratio: 0.0,
                     estimated_from: String::new(),
                 };
-                let mut csv = 0f64;
+                let (mut csv, mut sampled_w, mut sampled_r) = (0f64, 0f64, 0f64);
                 let mut kind_sources = Vec::new();
-                let mut present = false;
-                for s in comp
-                    .databases
-                    .iter()
-                    .flat_map(|d| &d.storage)
-                    .filter(|s| s.kind == kind)
-                {
-                    present = true;
+                for s in entries {
                     k.on_disk_bytes += s.on_disk_bytes;
                     k.index_bytes += s.index_bytes;
-                    tables = match (tables, s.tables) {
-                        (Some(a), Some(b)) => Some(a + b),
-                        _ => None,
-                    };
+                    tables = tables.zip(s.tables).map(|(a, b)| a + b);
                     let (bytes, src) = match (s.csv_bytes, s.csv_estimated_from) {
                         (Some(b), src) => (b as f64, src.unwrap_or(EstimateSource::Stats)),
                         (None, _) => (
@@ -168,67 +252,114 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                     };
                     csv += bytes;
                     kind_sources.push(src);
-                    if let Some(r) = s.sampled_gzip1_ratio {
-                        let w = bytes.max(1.0) as u64;
-                        let acc = sampled_ratio.get_or_insert((0.0, 0));
-                        acc.0 += r * w as f64;
-                        acc.1 += w;
+                    if let Some(map) = &s.sampled_ratios {
+                        if let Some(r) = ratio_from_samples(map, opts.compression) {
+                            sampled_w += bytes.max(1.0);
+                            sampled_r += r * bytes.max(1.0);
+                        }
+                        for (key, r) in map {
+                            let e = all_samples.entry(key.clone()).or_insert((0.0, 0.0));
+                            e.0 += r * bytes.max(1.0);
+                            e.1 += bytes.max(1.0);
+                        }
                     }
-                }
-                if !present {
-                    continue;
                 }
                 k.csv_bytes = (csv * grow).round() as u64;
                 k.estimated_from = summarize_sources(&kind_sources);
                 sources.extend(kind_sources);
+                let kind_ratio = (sampled_w > 0.0).then(|| sampled_r / sampled_w);
+                kinds.push((k, csv * grow, kind_ratio));
+            }
+            for d in &comp.databases {
+                for t in d
+                    .tables
+                    .iter()
+                    .filter(|t| t.estimated_from == EstimateSource::Default)
+                {
+                    without_stats.push(format!("{}.{}.{}", d.name, t.schema, t.name));
+                }
+            }
+            // Kinds without a sample use the ratio measured on the others, else the default.
+            let overall: BTreeMap<String, f64> = all_samples
+                .iter()
+                .map(|(k, (s, w))| (k.clone(), s / w))
+                .collect();
+            let fallback = ratio_from_samples(&overall, opts.compression);
+            let (mut c_sum, mut z_sum) = (0f64, 0f64);
+            for (mut k, csv, kind_ratio) in kinds {
+                let r = kind_ratio.or(fallback).unwrap_or(default_ratio);
+                k.compression_ratio = r;
+                k.compressed_bytes = (csv * r).round() as u64;
+                c_sum += csv;
+                z_sum += csv * r;
                 by_kind.push(k);
             }
-            by_kind.iter().map(|k| k.csv_bytes as f64).sum::<f64>()
+            (c_sum, z_sum)
         }
         None => {
             notes.push(format!(
                 "the catalog was not read: CSV assumed {UNKNOWN_CSV_PER_DATA} × the primaries' measured data bytes"
             ));
             tables = None;
-            data_total as f64 * UNKNOWN_CSV_PER_DATA * grow
+            let csv = data_total as f64 * UNKNOWN_CSV_PER_DATA * grow;
+            (csv, csv * default_ratio)
         }
     };
-
-    let (ratio, ratio_from) = match sampled_ratio {
-        Some((sum, w)) if w > 0 => {
-            let measured = sum / w as f64;
-            // Scale the sampled gzip-1 ratio to the chosen codec by the defaults' proportion.
-            (measured * base_ratio / gzip1, "sample".to_string())
-        }
-        _ => (base_ratio, "default".to_string()),
+    let sampled_kinds = by_kind
+        .iter()
+        .filter(|k| (k.compression_ratio - default_ratio).abs() > 1e-12)
+        .count();
+    let ratio_from = match (all_samples.is_empty(), sampled_kinds == by_kind.len()) {
+        (true, _) => "default",
+        (false, true) => "sample",
+        (false, false) => "mixed",
     };
-    if ratio_from == "default" {
+    if ratio_from == "default" && opts.compression.codec != Codec::None {
         notes.push(format!(
-            "compression ratio {:.2} for {} is a documented default, not measured on this data",
-            ratio,
+            "compression ratio {:.2} for {} is a documented default, not measured on this data (collect with --sample-rows to measure it)",
+            default_ratio,
             opts.compression.label()
         ));
     }
-    for k in &mut by_kind {
-        k.compressed_bytes = (k.csv_bytes as f64 * ratio).round() as u64;
-        if k.estimated_from == "default" {
-            notes.push(format!(
-                "{} CSV bytes use the default factor {} (no catalog statistics)",
-                k.kind.as_str(),
-                match k.kind {
-                    StorageKind::Heap => format!("{HEAP_CSV_PER_ON_DISK} × on-disk"),
-                    _ => format!(
-                        "{AO_CSV_PER_UNCOMPRESSED} × uncompressed, or {AO_ROW_CSV_PER_ON_DISK}/{AO_COLUMN_CSV_PER_ON_DISK} × on-disk for AO row/column when the ratio is unknown"
-                    ),
+    for k in by_kind.iter().filter(|k| k.estimated_from == "default") {
+        notes.push(format!(
+            "{} CSV bytes use the default factor {} (no catalog statistics)",
+            k.kind.as_str(),
+            match k.kind {
+                StorageKind::Heap => format!("{HEAP_CSV_PER_ON_DISK} × on-disk"),
+                _ => format!(
+                    "{AO_CSV_PER_UNCOMPRESSED} × uncompressed, or {AO_ROW_CSV_PER_ON_DISK}/{AO_COLUMN_CSV_PER_ON_DISK} × on-disk for AO row/column when the ratio is unknown"
+                ),
+            }
+        ));
+    }
+    if !without_stats.is_empty() {
+        notes.push(format!(
+            "{} table(s) have no statistics (run ANALYZE) and use the default factor: {}",
+            without_stats.len(),
+            without_stats
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if without_stats.len() > 10 {
+                    ", …"
+                } else {
+                    ""
                 }
-            ));
-        }
+        ));
     }
 
-    let estimated_from = if inv.composition.is_none() {
+    let mut estimated_from = if inv.composition.is_none() {
         "no-catalog".to_string()
     } else {
         summarize_sources(&sources)
+    };
+    let effective_ratio = if csv_total > 0.0 {
+        compressed_total / csv_total
+    } else {
+        default_ratio
     };
 
     // Split per content by measured data bytes.
@@ -242,32 +373,83 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                 (None, t) if t > 0 => 0.0,
                 _ => 1.0 / n,
             };
-            let csv = csv_total * share;
             per_content.push(ContentBackup {
                 content: w.content,
-                csv_bytes: csv.round() as u64,
-                compressed_bytes: (csv * ratio).round() as u64,
+                csv_bytes: (csv_total * share).round() as u64,
+                compressed_bytes: (compressed_total * share).round() as u64,
             });
         }
         per_content.sort_by_key(|c| c.content);
     }
+    let catalog_compressed: u64 = if per_content.is_empty() {
+        compressed_total.round() as u64
+    } else {
+        per_content.iter().map(|c| c.compressed_bytes).sum()
+    };
 
-    let ascii_bytes = csv_total.round() as u64;
+    // An earlier full backup on every primary is the best evidence there is.
+    let mut previous = None;
+    let mut ratio_from = ratio_from.to_string();
+    if let Some(FoundBackup(ts, codec, per)) = previous_backup(inv) {
+        let prev_codec = match codec.as_str() {
+            "zstd" => Compression {
+                codec: Codec::Zstd,
+                level: 1,
+            },
+            "none" => Compression {
+                codec: Codec::None,
+                level: 0,
+            },
+            _ => Compression::DEFAULT,
+        };
+        let convert =
+            default_compression_ratio(opts.compression) / default_compression_ratio(prev_codec);
+        let total: u64 = per.iter().map(|(_, b)| b).sum();
+        for c in per_content.iter_mut() {
+            if let Some((_, b)) = per.iter().find(|(k, _)| *k == c.content) {
+                c.compressed_bytes = (*b as f64 * convert * grow).round() as u64;
+            }
+        }
+        let calibrated: u64 = per_content.iter().map(|c| c.compressed_bytes).sum();
+        notes.push(format!(
+            "an earlier full gpbackup ({ts}, {codec}, {}) was found on every primary: the backup is sized from it{}, scaled by growth ({}); the catalog estimate alone says {}",
+            crate::report::human(total),
+            if prev_codec.codec == opts.compression.codec { String::new() } else { format!(" converted from {} to {} by the default ratios", prev_codec.label(), opts.compression.label()) },
+            crate::report::pct(opts.growth),
+            crate::report::human(catalog_compressed)
+        ));
+        previous = Some(PreviousBackupUse {
+            timestamp: ts,
+            codec,
+            bytes: total,
+            calibrated_bytes: calibrated,
+            catalog_estimate_bytes: catalog_compressed,
+        });
+        estimated_from = "previous_backup".into();
+        ratio_from = "previous_backup".into();
+    }
+
     let compressed_bytes = if per_content.is_empty() {
-        (csv_total * ratio).round() as u64
+        catalog_compressed
     } else {
         per_content.iter().map(|c| c.compressed_bytes).sum()
     };
     BackupEstimate {
-        ascii_bytes,
+        ascii_bytes: csv_total.round() as u64,
         compressed_bytes,
         compression: opts.compression.label(),
-        compression_ratio: ratio,
+        compression_ratio: if previous.is_some() && csv_total > 0.0 {
+            compressed_bytes as f64 / csv_total
+        } else {
+            effective_ratio
+        },
         compression_ratio_from: ratio_from,
         estimated_from,
         metadata_bytes: metadata_bytes(tables),
         by_kind,
         per_content,
+        previous_backup: previous,
+        tables_without_stats: without_stats,
         notes,
     }
 }
@@ -311,6 +493,27 @@ mod tests {
         assert_eq!(
             default_compression_ratio(Compression::new(Codec::None, None).unwrap()),
             1.0
+        );
+    }
+
+    #[test]
+    fn sampled_ratios_serve_any_codec_and_level() {
+        let mut m = BTreeMap::new();
+        m.insert("gzip-1".to_string(), 0.28);
+        m.insert("zstd-3".to_string(), 0.22);
+        let c = |codec, level| Compression { codec, level };
+        assert_eq!(ratio_from_samples(&m, c(Codec::Gzip, 1)), Some(0.28));
+        // gzip-9 not measured: gzip-1's 0.28 × (0.29 / 0.35).
+        let r = ratio_from_samples(&m, c(Codec::Gzip, 9)).unwrap();
+        assert!((r - 0.28 * 0.29 / 0.35).abs() < 1e-12);
+        // zstd-19 from zstd-3 (the nearest zstd level): 0.22 × 0.20 / default(zstd-3).
+        let z3 = default_compression_ratio(c(Codec::Zstd, 3));
+        let r = ratio_from_samples(&m, c(Codec::Zstd, 19)).unwrap();
+        assert!((r - 0.22 * 0.20 / z3).abs() < 1e-12);
+        assert_eq!(ratio_from_samples(&m, c(Codec::None, 0)), Some(1.0));
+        assert_eq!(
+            ratio_from_samples(&BTreeMap::new(), c(Codec::Gzip, 1)),
+            None
         );
     }
 

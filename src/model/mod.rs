@@ -2,6 +2,7 @@
 //! plan options to a verdict. No I/O happens here.
 
 pub mod backup;
+pub mod csv;
 pub mod footprint;
 pub mod layout;
 pub mod options;

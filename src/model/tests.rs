@@ -50,6 +50,7 @@ fn inst(dbid: u32, content: i32, role: Role, host: &str, mount: &str, data: u64)
         }),
         tablespaces: Vec::new(),
         error: None,
+        previous_backups: Vec::new(),
     }
 }
 
@@ -284,6 +285,64 @@ fn a_backup_dir_no_filesystem_holds_makes_the_plan_unavailable_not_the_run() {
             .contains("host cdw: no measured filesystem holds /d2/bk")
     );
     assert_ne!(e.recommended_plan, Some(PlanId::SideBySide));
+}
+
+#[test]
+fn an_earlier_full_backup_sizes_the_backup_per_content() {
+    let mut inv = small_cluster();
+    // Every primary has an earlier gzip backup of 30 M (content 3: 50 M, skewed).
+    for i in inv
+        .instances
+        .iter_mut()
+        .filter(|i| i.kind() == InstanceKind::Primary)
+    {
+        let bytes = if i.content == 3 { 50 * M } else { 30 * M };
+        i.previous_backups.push(PreviousBackup {
+            timestamp: "20261101120000".into(),
+            codec: "gzip".into(),
+            bytes,
+            files: 10,
+        });
+    }
+    // gzip-1 chosen, 10% growth: 30 M × 1.1 = 33 M; content 3: 55 M; total 154 M.
+    let o = PlanOptions {
+        compression: Compression::DEFAULT,
+        growth: 0.10,
+        ..small_opts()
+    };
+    let e = estimate(&inv, &o, &[], false).unwrap();
+    assert_eq!(e.backup.estimated_from, "previous_backup");
+    let pb = e.backup.previous_backup.as_ref().unwrap();
+    assert_eq!((pb.bytes, pb.calibrated_bytes), (140 * M, 154 * M));
+    // The catalog-only figure is kept beside it: 400 M × 1.1 × 0.35 = 154 M as well here.
+    assert_eq!(pb.catalog_estimate_bytes, 154 * M);
+    assert_eq!(
+        e.backup
+            .per_content
+            .iter()
+            .find(|c| c.content == 3)
+            .unwrap()
+            .compressed_bytes,
+        55 * M
+    );
+    // Converted to zstd-3 by the defaults' proportion: × default(zstd-3) / 0.35.
+    let z = PlanOptions {
+        compression: Compression::new(Codec::Zstd, Some(3)).unwrap(),
+        ..o.clone()
+    };
+    let e = estimate(&inv, &z, &[], false).unwrap();
+    let r = backup::default_compression_ratio(z.compression) / 0.35;
+    let expected = (30.0 * 1.1 * r * 1e6_f64).round() as u64;
+    assert_eq!(e.backup.per_content[0].compressed_bytes, expected);
+    // A backup missing on one primary is not a full backup: not used.
+    inv.instances
+        .iter_mut()
+        .find(|i| i.kind() == InstanceKind::Primary && i.content == 2)
+        .unwrap()
+        .previous_backups
+        .clear();
+    let e = estimate(&inv, &o, &[], false).unwrap();
+    assert!(e.backup.previous_backup.is_none());
 }
 
 #[test]

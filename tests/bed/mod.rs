@@ -47,6 +47,8 @@ pub struct InstanceLayout {
     pub log_files: Vec<u64>,
     pub other_files: Vec<u64>,
     pub tablespace_files: Vec<u64>,
+    /// Files under `<datadir>/backups/`, by path relative to it (an earlier gpbackup).
+    pub backup_files: Vec<(String, u64)>,
 }
 
 impl Default for InstanceLayout {
@@ -59,6 +61,7 @@ impl Default for InstanceLayout {
             log_files: vec![300_001],
             other_files: vec![8192, 4321],
             tablespace_files: vec![MIB - 5],
+            backup_files: Vec::new(),
         }
     }
 }
@@ -388,6 +391,9 @@ PrintMotd no\nLogLevel ERROR\n{extra}",
                     ),
                     *b,
                 ));
+            }
+            for (rel, b) in &l.backup_files {
+                files.push((format!("{d}/backups/{rel}"), *b));
             }
             if let Some(ts) = &self.spec.tablespace {
                 for (k, b) in l.tablespace_files.iter().enumerate() {

@@ -91,5 +91,10 @@ fn reports(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, model, what_if, reports);
+criterion_group! {
+    name = benches;
+    // Criterion's own plots would need a system font; the figures are what matter.
+    config = Criterion::default().without_plots();
+    targets = model, what_if, reports
+}
 criterion_main!(benches);

@@ -235,6 +235,46 @@ fn a_listener_that_never_speaks_ssh() {
 }
 
 #[test]
+fn a_connection_sshd_drops_before_auth_is_retried() {
+    // MaxStartups 1:100:1: while one unauthenticated connection is open, sshd
+    // drops every other one at once, as a busy sshd does under a burst.
+    let mut spec = small_spec();
+    spec.sshd_extra.push((3, "MaxStartups 1:100:1".into()));
+    spec.sshd_extra.push((3, "LogLevel INFO".into()));
+    let bed = std::sync::Arc::new(Bed::start(spec));
+    let addr: std::net::SocketAddr = format!("{}:22", bed.addresses[3]).parse().unwrap();
+    let held = std::net::TcpStream::connect(addr).unwrap();
+    // Hold the slot until sshd has dropped the collector's first attempt, then free it.
+    let watcher = {
+        let bed = bed.clone();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while !bed.host_log(3).contains("past MaxStartups")
+                && start.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(held);
+            bed.host_log(3).contains("past MaxStartups")
+        })
+    };
+    let (o, inv, _d, _) = collect(&bed, &[]);
+    let dropped = watcher.join().unwrap();
+    assert!(
+        dropped,
+        "sshd never dropped a connection: {}",
+        bed.host_log(3)
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        inv.unwrap()
+            .hosts
+            .iter()
+            .all(|h| h.status == HostStatus::Ok)
+    );
+}
+
+#[test]
 fn a_data_directory_the_ssh_user_cannot_read() {
     let mut spec = small_spec();
     spec.unreadable.push((2, "/data1/primary/gpseg0".into()));

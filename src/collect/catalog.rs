@@ -249,8 +249,7 @@ pub struct PgConnection {
     pub database: String,
 }
 
-/// The psql command line that runs `sql` against `database` and prints only the value.
-pub fn psql_command(conn: &PgConnection, database: &str, sql: &str) -> String {
+fn psql_base(conn: &PgConnection, database: &str) -> String {
     let mut s = String::from("psql -X -A -t -q -v ON_ERROR_STOP=1");
     if let Some(h) = &conn.host {
         s.push_str(&format!(" -h {}", quote(h)));
@@ -261,8 +260,47 @@ pub fn psql_command(conn: &PgConnection, database: &str, sql: &str) -> String {
     if let Some(u) = &conn.user {
         s.push_str(&format!(" -U {}", quote(u)));
     }
-    s.push_str(&format!(" -d {} -c {}", quote(database), quote(sql)));
+    s.push_str(&format!(" -d {}", quote(database)));
     s
+}
+
+/// The psql command line that runs `sql` against `database` and prints only the value.
+pub fn psql_command(conn: &PgConnection, database: &str, sql: &str) -> String {
+    format!("{} -c {}", psql_base(conn, database), quote(sql))
+}
+
+/// The marker psql prints (`\echo`) before each query's result in a batch.
+pub const BATCH_MARKER: &str = "@@whpg-query";
+
+/// One psql run for several queries: a quoted here-document (nothing in it
+/// is expanded by the shell) with `\echo` markers between the queries, so the
+/// results can be told apart whatever they contain. One SSH exec and one psql
+/// start instead of one per query.
+pub fn psql_batch_command(conn: &PgConnection, database: &str, queries: &[String]) -> String {
+    let mut s = format!("{} <<'WHPG_SQL_END'\n", psql_base(conn, database));
+    for (i, q) in queries.iter().enumerate() {
+        s.push_str(&format!(
+            "\\echo {BATCH_MARKER} {i}\n{};\n",
+            q.trim_end_matches(';')
+        ));
+    }
+    s.push_str("WHPG_SQL_END\n");
+    s
+}
+
+/// Splits a batch's output into the results of its queries, in order; a
+/// shorter list means the query after the last result failed.
+pub fn split_batch(out: &str) -> Vec<String> {
+    let mut results: Vec<String> = Vec::new();
+    for line in out.lines() {
+        if line.starts_with(BATCH_MARKER) {
+            results.push(String::new());
+        } else if let Some(last) = results.last_mut() {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    results
 }
 
 /// One row of `gp_segment_configuration`.
@@ -402,6 +440,20 @@ mod tests {
         let q = table_stats_sql(Dialect::Gp6);
         assert!(q.contains("relstorage") && !q.contains("relam"));
         assert!(!q.contains("TABLESAMPLE") && !q.contains("pg_catalog."));
+    }
+
+    #[test]
+    fn batches_split_back_into_results() {
+        let c = PgConnection {
+            database: "postgres".into(),
+            ..Default::default()
+        };
+        let cmd = psql_batch_command(&c, "sales", &["SELECT 1".into(), "SELECT '$(x)'".into()]);
+        assert!(cmd.starts_with("psql -X -A -t -q -v ON_ERROR_STOP=1 -d sales <<'WHPG_SQL_END'\n"));
+        assert!(cmd.contains("\\echo @@whpg-query 1\nSELECT '$(x)';\n"));
+        assert!(cmd.ends_with("\nWHPG_SQL_END\n"));
+        let parts = split_batch("@@whpg-query 0\n[1,\n 2]\n@@whpg-query 1\n\"x\"\n");
+        assert_eq!(parts, vec!["[1,\n 2]\n".to_string(), "\"x\"\n".to_string()]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::inventory::{
 };
 use crate::model::csv::{self, TableStats};
 use catalog::{CompositionRow, Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
-use probe::{DfLine, DuResult, host_script, parse_probe_output};
+use probe::{DfLine, DuItem, DuResult, PARTS, host_script, parse_probe_output};
 use transport::{Session, Target, Transport, TransportError};
 
 /// What to collect and how.
@@ -65,12 +65,6 @@ pub struct CollectError {
     pub message: String,
 }
 
-/// The sub-directories of a data directory that are measured separately.
-/// GP6 names (`pg_xlog`, `pg_log`) and GP7 names (`pg_wal`, `log`) are both probed.
-const PARTS: [&str; 7] = [
-    "base", "global", "pg_xlog", "pg_wal", "pg_log", "log", "backups",
-];
-
 fn run_sql(
     session: &mut dyn Session,
     conn: &PgConnection,
@@ -88,6 +82,33 @@ fn run_sql(
         ));
     }
     Ok(out.stdout)
+}
+
+/// Runs several queries in one psql (one SSH exec); returns each raw result.
+/// On failure the message names the query that failed.
+fn run_sql_batch(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    queries: &[(&str, String)],
+) -> Result<Vec<String>, String> {
+    let sqls: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
+    let cmd = catalog::psql_batch_command(conn, db, &sqls);
+    let first = queries.first().map(|(w, _)| *w).unwrap_or("catalog");
+    let out = session.exec(&cmd).map_err(|e| format!("{first}: {e}"))?;
+    let results = catalog::split_batch(&out.stdout);
+    if out.exit_status != 0 || results.len() < queries.len() {
+        let failed = queries
+            .get(results.len().saturating_sub(1))
+            .map(|(w, _)| *w)
+            .unwrap_or(first);
+        return Err(format!(
+            "{failed}: psql exited {}: {}",
+            out.exit_status,
+            out.stderr.trim()
+        ));
+    }
+    Ok(results)
 }
 
 /// The topology and composition read from the coordinator.
@@ -114,20 +135,24 @@ pub fn read_catalog(
     let db = conn.database.as_str();
     let v = run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
     let version = catalog::parse_version(v.trim())?;
-    let (segments, tablespaces) = if version.dialect == Dialect::Postgres {
+    // The topology and the list of databases: one psql run.
+    let (segments, tablespaces, names) = if version.dialect == Dialect::Postgres {
         #[derive(serde::Deserialize)]
         struct Pg {
             datadir: String,
             port: u16,
         }
-        let out = run_sql(
+        let r = run_sql_batch(
             session,
             conn,
             db,
-            catalog::POSTGRES_INSTANCE_SQL,
-            "data_directory",
+            &[
+                ("data_directory", catalog::POSTGRES_INSTANCE_SQL.to_string()),
+                ("tablespaces", catalog::POSTGRES_TABLESPACES_SQL.to_string()),
+                ("pg_database", catalog::DATABASES_SQL.to_string()),
+            ],
         )?;
-        let pg: Pg = catalog::parse_json("data_directory", &out)?;
+        let pg: Pg = catalog::parse_json("data_directory", &r[0])?;
         let seg = SegmentRow {
             dbid: 1,
             content: -1,
@@ -138,49 +163,59 @@ pub fn read_catalog(
             address: Some(opts.coordinator.address.clone()),
             datadir: pg.datadir,
         };
-        let out = run_sql(
-            session,
-            conn,
-            db,
-            catalog::POSTGRES_TABLESPACES_SQL,
-            "tablespaces",
-        )?;
-        (vec![seg], catalog::parse_json("tablespaces", &out)?)
+        let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
+        (vec![seg], catalog::parse_json("tablespaces", &r[1])?, names)
     } else {
-        let out = run_sql(
+        let r = run_sql_batch(
             session,
             conn,
             db,
-            catalog::SEGMENTS_SQL,
-            "gp_segment_configuration",
+            &[
+                (
+                    "gp_segment_configuration",
+                    catalog::SEGMENTS_SQL.to_string(),
+                ),
+                (
+                    "gp_tablespace_location",
+                    catalog::GP_TABLESPACES_SQL.to_string(),
+                ),
+                ("pg_database", catalog::DATABASES_SQL.to_string()),
+            ],
         )?;
-        let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &out)?;
+        let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &r[0])?;
         if segs.is_empty() {
             return Err("gp_segment_configuration is empty".into());
         }
-        let out = run_sql(
-            session,
-            conn,
-            db,
-            catalog::GP_TABLESPACES_SQL,
-            "gp_tablespace_location",
-        )?;
-        (segs, catalog::parse_json("gp_tablespace_location", &out)?)
+        let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
+        (
+            segs,
+            catalog::parse_json("gp_tablespace_location", &r[1])?,
+            names,
+        )
     };
 
     let mut warnings = Vec::new();
-    let out = run_sql(session, conn, db, catalog::DATABASES_SQL, "pg_database")?;
-    let names: Vec<String> = catalog::parse_json("pg_database", &out)?;
     let sql = catalog::composition_sql(version.dialect);
     let stats_sql = catalog::table_stats_sql(version.dialect);
     let mut databases = Vec::new();
     let sampling_started = std::time::Instant::now();
     for name in names {
+        // Composition and per-table statistics of one database: one psql run.
         let what = format!("composition of database {name}");
-        let rows = match run_sql(session, conn, &name, &sql, &what)
-            .and_then(|o| catalog::parse_json::<Vec<CompositionRow>>(&what, &o))
-        {
-            Ok(rows) => rows,
+        let stats_what = format!("table statistics of database {name}");
+        let batch = run_sql_batch(
+            session,
+            conn,
+            &name,
+            &[(&what, sql.clone()), (&stats_what, stats_sql.clone())],
+        );
+        let (rows, stats) = match batch.and_then(|r| {
+            Ok((
+                catalog::parse_json::<Vec<CompositionRow>>(&what, &r[0])?,
+                catalog::parse_json::<Vec<TableStats>>(&stats_what, &r[1])?,
+            ))
+        }) {
+            Ok(x) => x,
             Err(e) => {
                 warnings.push(e);
                 continue;
@@ -207,16 +242,7 @@ pub fn read_catalog(
             continue;
         }
         // Per-table CSV estimates from statistics (and samples, when asked).
-        let what = format!("table statistics of database {name}");
-        let mut tables = match run_sql(session, conn, &name, &stats_sql, &what)
-            .and_then(|o| catalog::parse_json::<Vec<TableStats>>(&what, &o))
-        {
-            Ok(stats) => stats.iter().filter_map(table_estimate).collect(),
-            Err(e) => {
-                warnings.push(e);
-                Vec::new()
-            }
-        };
+        let mut tables: Vec<TableEstimate> = stats.iter().filter_map(table_estimate).collect();
         if let Some(sample) = &opts.sample {
             for t in tables.iter_mut() {
                 if sampling_started.elapsed() >= sample.total_budget {
@@ -348,6 +374,9 @@ fn weighted_ratios(tables: &[&TableEstimate]) -> Option<std::collections::BTreeM
 struct HostWork {
     name: String,
     address: String,
+    /// What to measure with du …
+    items: Vec<DuItem>,
+    /// … and the path of each answer, in index order.
     du: Vec<String>,
     df: Vec<String>,
     scan: Vec<String>,
@@ -369,10 +398,9 @@ fn plan_hosts(snap: &CatalogSnapshot, extra: &[String], backup_dirs: &[String]) 
                 .unwrap_or_else(|| s.hostname.clone()),
             ..Default::default()
         });
-        h.du.push(s.datadir.clone());
-        for part in PARTS {
-            h.du.push(format!("{}/{part}", s.datadir.trim_end_matches('/')));
-        }
+        let item = DuItem::Instance(s.datadir.clone());
+        h.du.extend(item.paths());
+        h.items.push(item);
         h.df.push(s.datadir.clone());
         if s.role == "p" && s.content >= 0 {
             h.scan
@@ -381,6 +409,7 @@ fn plan_hosts(snap: &CatalogSnapshot, extra: &[String], backup_dirs: &[String]) 
         for t in snap.tablespaces.iter().filter(|t| t.content == s.content) {
             let dir = tablespace_dir(&t.location, s.dbid);
             h.du.push(dir.clone());
+            h.items.push(DuItem::Path(dir.clone()));
             h.df.push(dir);
         }
     }
@@ -403,7 +432,7 @@ fn measure_host(transport: &dyn Transport, work: &HostWork) -> HostOutcome {
     let mut session = transport
         .connect(&target)
         .map_err(|e| describe(&target, &e))?;
-    let script = host_script(&work.du, &work.df, &work.scan);
+    let script = host_script(&work.items, &work.df, &work.scan);
     let out = session.exec(&script).map_err(|e| describe(&target, &e))?;
     parse_probe_output(&out.stdout, work.du.len(), work.df.len()).map_err(|e| {
         format!(
@@ -737,10 +766,11 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
     let example = HostWork {
         name: "<each host>".into(),
         address: String::new(),
-        du: std::iter::once("<datadir>".to_string())
-            .chain(PARTS.iter().map(|p| format!("<datadir>/{p}")))
-            .chain(std::iter::once("<tablespace location>/<dbid>".to_string()))
-            .collect(),
+        items: vec![
+            DuItem::Instance("<datadir>".into()),
+            DuItem::Path("<tablespace location>/<dbid>".into()),
+        ],
+        du: Vec::new(),
         df: ["<datadir>", "<tablespace location>/<dbid>", "/"]
             .iter()
             .map(|s| s.to_string())
@@ -752,7 +782,7 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
     };
     out.push((
         "<each host>".into(),
-        host_script(&example.du, &example.df, &example.scan),
+        host_script(&example.items, &example.df, &example.scan),
     ));
     out
 }

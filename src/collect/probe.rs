@@ -16,21 +16,74 @@ use crate::shell::quote;
 /// - `@bk <content> <timestamp> <codec> <bytes> <files>`: earlier gpbackup data
 ///   files (`gpbackup_<content>_<timestamp>_<oid>[.gz|.zst]`) under a directory.
 const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
+nl='
+'
 whpg_du() { if [ -e "$2" ]; then if o=$(du -s -B1 -- "$2" 2>&1); then echo "@du $1 ok ${o%%[[:space:]]*}"; else echo "@du $1 error $(printf '%s' "$o" | tr '\n' ' ' | cut -c1-300)"; fi; else echo "@du $1 missing"; fi; }
-whpg_df() { p=$2; while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname -- "$p"); done; if d=$(stat -L -c %d -- "$p" 2>&1) && o=$(df -P -B1 -T -- "$p" 2>&1); then echo "@df $1 ok $d $(printf '%s\n' "$o" | tail -n 1)"; else echo "@df $1 error $(printf '%s' "$d $o" | tr '\n' ' ' | cut -c1-300)"; fi; }
+whpg_inst() { i=$1; d=$2; set --; ix=''; k=0
+for q in base global pg_xlog pg_wal pg_log log backups; do k=$((k+1)); if [ -e "$d/$q" ]; then set -- "$@" "$d/$q"; ix="$ix $((i+k))"; else echo "@du $((i+k)) missing"; fi; done
+[ -e "$d" ] || { echo "@du $i missing"; return; }
+if o=$(du -s -B1 -- "$@" "$d" 2>&1); then sum=0; set -- $ix
+while IFS= read -r l; do b=${l%%[[:space:]]*}; if [ $# -gt 0 ]; then echo "@du $1 ok $b"; sum=$((sum+b)); shift; else echo "@du $i ok $((sum+b))"; fi; done <<WHPG_DU
+$o
+WHPG_DU
+else m=$(printf '%s' "$o" | tr '\n' ' ' | cut -c1-300); for x in $ix $i; do echo "@du $x error $m"; done; fi; }
+whpg_df() { p=$2; while [ ! -e "$p" ] && [ "$p" != / ]; do p=${p%/*}; [ -n "$p" ] || p=/; done; if d=$(stat -L -c %d -- "$p" 2>&1) && o=$(df -P -B1 -T -- "$p" 2>&1); then echo "@df $1 ok $d ${o##*$nl}"; else echo "@df $1 error $(printf '%s' "$d $o" | tr '\n' ' ' | cut -c1-300)"; fi; }
 whpg_bk() { if [ -d "$1" ]; then find "$1" -type f -name 'gpbackup_*_*_*' -printf '%s %f\n' 2>/dev/null | awk '{ n = split($2, a, "_"); if (n >= 4 && a[2] ~ /^-?[0-9]+$/ && length(a[3]) == 14 && a[3] ~ /^[0-9]+$/) { c = "none"; if ($2 ~ /[.]gz$/) c = "gzip"; else if ($2 ~ /[.]zst$/) c = "zstd"; k = a[2] " " a[3] " " c; s[k] += $1; f[k]++ } } END { for (k in s) printf "@bk %s %.0f %d\n", k, s[k], f[k] }'; fi; }
 echo "@host $(hostname)"
 "#;
 
-/// Builds the script that measures `du_paths` (allocated bytes), the
+/// The sub-directories of a data directory measured separately, in the order
+/// the probe reports them. GP6 names (`pg_xlog`, `pg_log`) and GP7 names
+/// (`pg_wal`, `log`) are both probed.
+pub const PARTS: [&str; 7] = [
+    "base", "global", "pg_xlog", "pg_wal", "pg_log", "log", "backups",
+];
+
+/// What one or more `du` answers are for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DuItem {
+    /// A data directory: one `du` run measures its [`PARTS`] and then the
+    /// directory (GNU du reports a parent given after its parts as the
+    /// remainder; the probe adds the parts back). Takes 1 + 7 answer indices:
+    /// the total, then each part.
+    Instance(String),
+    /// Any other directory (a tablespace's): one index.
+    Path(String),
+}
+
+impl DuItem {
+    /// The paths whose answers this item produces, in index order.
+    pub fn paths(&self) -> Vec<String> {
+        match self {
+            DuItem::Path(p) => vec![p.clone()],
+            DuItem::Instance(d) => std::iter::once(d.clone())
+                .chain(
+                    PARTS
+                        .iter()
+                        .map(|p| format!("{}/{p}", d.trim_end_matches('/'))),
+                )
+                .collect(),
+        }
+    }
+}
+
+/// Builds the script that measures the `du` items (allocated bytes), the
 /// filesystems holding `df_paths`, and earlier gpbackup files under `scan`.
-pub fn host_script(du_paths: &[String], df_paths: &[String], scan: &[String]) -> String {
+pub fn host_script(du: &[DuItem], df_paths: &[String], scan: &[String]) -> String {
     let mut s = String::from(PRELUDE);
     for p in scan {
         s.push_str(&format!("whpg_bk {}\n", quote(p)));
     }
-    for (i, p) in du_paths.iter().enumerate() {
-        s.push_str(&format!("whpg_du {i} {}\n", quote(p)));
+    let mut i = 0;
+    for item in du {
+        match item {
+            DuItem::Instance(d) => s.push_str(&format!(
+                "whpg_inst {i} {}\n",
+                quote(d.trim_end_matches('/'))
+            )),
+            DuItem::Path(p) => s.push_str(&format!("whpg_du {i} {}\n", quote(p))),
+        }
+        i += item.paths().len();
     }
     for (i, p) in df_paths.iter().enumerate() {
         s.push_str(&format!("whpg_df {i} {}\n", quote(p)));
@@ -341,9 +394,19 @@ mod tests {
     #[test]
     fn script_quotes_every_path() {
         let s = host_script(
-            &["/data1/$(touch /tmp/x);y".into()],
+            &[DuItem::Path("/data1/$(touch /tmp/x);y".into())],
             &["/data 2".into()],
             &["/bk $x".into()],
+        );
+        let two = host_script(
+            &[DuItem::Instance("/d/a b".into()), DuItem::Path("/t".into())],
+            &[],
+            &[],
+        );
+        // The instance takes indices 0..=7; the next item starts at 8.
+        assert!(
+            two.contains("whpg_inst 0 '/d/a b'\nwhpg_du 8 /t\n"),
+            "{two}"
         );
         assert!(s.contains("whpg_bk '/bk $x'\n"));
         assert!(s.contains("whpg_du 0 '/data1/$(touch /tmp/x);y'\n"));

@@ -54,12 +54,24 @@ fn du_lines(start: usize, values: [Option<u64>; 8]) -> String {
 }
 
 fn catalog(t: &mut RecordedTransport) {
+    let batch = |parts: &[&str]| -> String {
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("@@whpg-query {i}\n{p}\n"))
+            .collect()
+    };
     t.answer("10.0.0.1", "SELECT version()", VERSION)
-        .answer("10.0.0.1", "gp_segment_configuration", SEGMENTS)
-        .answer("10.0.0.1", "gp_tablespace_location", TABLESPACES)
-        .answer("10.0.0.1", "FROM pg_database", "[\"sales\"]\n")
-        .answer("10.0.0.1", "format_type", TABLE_STATS)
-        .answer("10.0.0.1", "GROUP BY kind", COMPOSITION);
+        .answer(
+            "10.0.0.1",
+            "gp_segment_configuration",
+            &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"]),
+        )
+        .answer(
+            "10.0.0.1",
+            "format_type",
+            &batch(&[COMPOSITION, TABLE_STATS]),
+        );
 }
 
 fn recorded() -> RecordedTransport {

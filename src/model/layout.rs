@@ -168,8 +168,11 @@ struct ContentData {
 /// restore, so they count; bloat a restore would shed is not credited.
 pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewInstance>, String> {
     let grow = 1.0 + opts.growth;
+    let hosts: std::collections::HashMap<&str, &crate::inventory::Host> =
+        inv.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
     let host_mounts = |host: &str| -> Result<Vec<&str>, String> {
-        inv.host(host)
+        hosts
+            .get(host)
             .map(|h| h.filesystems.iter().map(|f| f.mount.as_str()).collect())
             .ok_or_else(|| format!("target host {host} is not in the inventory: measure it too"))
     };
@@ -209,8 +212,8 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
         return Ok(out);
     };
 
-    let hosts = &target.hosts;
-    if hosts.is_empty() {
+    let target_hosts = &target.hosts;
+    if target_hosts.is_empty() {
         return Err(format!(
             "{}: the target layout names no segment host",
             target.path
@@ -218,20 +221,20 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
     }
     let per_host = target.data_directories.len();
     let mirrored = !target.mirror_data_directories.is_empty();
-    if mirrored && hosts.len() < 2 {
+    if mirrored && target_hosts.len() < 2 {
         return Err(format!(
             "{}: mirrors need at least 2 segment hosts",
             target.path
         ));
     }
-    if mirrored && opts.mirror_mode == MirrorMode::Spread && hosts.len() <= per_host {
+    if mirrored && opts.mirror_mode == MirrorMode::Spread && target_hosts.len() <= per_host {
         return Err(format!(
             "{}: spread mirroring needs more hosts ({}) than primaries per host ({per_host})",
             target.path,
-            hosts.len()
+            target_hosts.len()
         ));
     }
-    let new_contents = hosts.len() * per_host;
+    let new_contents = target_hosts.len() * per_host;
 
     // Old data per content (primaries), with tablespaces by location.
     let old: Vec<(i32, ContentData)> = {
@@ -302,20 +305,20 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
             Ok(())
         };
 
-    for (h, host) in hosts.iter().enumerate() {
+    for (h, host) in target_hosts.iter().enumerate() {
         for (i, dir) in target.data_directories.iter().enumerate() {
             let content = h * per_host + i;
             let cd = data_for(content);
             place(InstanceKind::Primary, content as i32, host, dir, &cd)?;
             if mirrored {
                 let mh = match opts.mirror_mode {
-                    MirrorMode::Group => (h + 1) % hosts.len(),
-                    MirrorMode::Spread => (h + 1 + i) % hosts.len(),
+                    MirrorMode::Group => (h + 1) % target_hosts.len(),
+                    MirrorMode::Spread => (h + 1 + i) % target_hosts.len(),
                 };
                 place(
                     InstanceKind::Mirror,
                     content as i32,
-                    &hosts[mh],
+                    &target_hosts[mh],
                     &target.mirror_data_directories[i],
                     &cd,
                 )?;

@@ -349,10 +349,11 @@ impl Bed {
             .filter(|(i, _)| *i == h)
             .map(|(_, l)| format!("{l}\n"))
             .collect();
+        // sshd keeps the first value it reads for a keyword: the extra lines go first.
         let conf = format!(
-            "ListenAddress {}:22\nHostKey /cfg/host_key\nPidFile /run/sshd.pid\nAuthorizedKeysFile /cfg/authorized_keys\n\
+            "{extra}ListenAddress {}:22\nHostKey /cfg/host_key\nPidFile /run/sshd.pid\nAuthorizedKeysFile /cfg/authorized_keys\n\
 PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes yes\n\
-PrintMotd no\nLogLevel ERROR\n{extra}",
+PrintMotd no\nLogLevel ERROR\n",
             self.addresses[h]
         );
         std::fs::write(hdir.join("sshd.conf"), conf).unwrap();
@@ -485,6 +486,11 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// What host `h`'s sshd has logged so far.
+    pub fn host_log(&self, h: usize) -> String {
+        std::fs::read_to_string(self.hosts[h].dir.join("log")).unwrap_or_default()
     }
 
     /// The pid of the host's namespace init (its sshd), seen from outside.

@@ -5,7 +5,7 @@ mod bed;
 use std::process::Command;
 
 use bed::{LocalPostgres, du_allocated};
-use whpg_plan::inventory::{Product, StorageKind, load};
+use whpg_plan::inventory::{Product, StorageKind};
 
 #[test]
 fn local_postgres_is_a_one_instance_inventory() {
@@ -16,31 +16,10 @@ fn local_postgres_is_a_one_instance_inventory() {
         "CREATE TABLE items AS SELECT g AS id, md5(g::text) AS name FROM generate_series(1, 50000) g; \
          CREATE INDEX items_id ON items (id); ANALYZE items;",
     );
+    let inv = pg.collect_local(&[]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("local.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
-        .args([
-            "collect",
-            "--local",
-            "--pg-host",
-            "127.0.0.1",
-            "--pg-user",
-            "postgres",
-            "--pg-port",
-        ])
-        .arg(pg.port.to_string())
-        .arg("-o")
-        .arg(&out)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let inv = load(&out).unwrap();
+    whpg_plan::inventory::save(&inv, &out).unwrap();
     assert_eq!(inv.source.product, Product::Postgresql);
     assert_eq!(inv.instances.len(), 1);
     let i = &inv.instances[0];

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use bed::LocalPostgres;
-use whpg_plan::inventory::{EstimateSource, Inventory, load};
+use whpg_plan::inventory::{EstimateSource, Inventory};
 
 /// Tables with types a warehouse has: numbers, text with commas and quotes,
 /// empty strings, NULLs, dates and timestamps, booleans, json, bytea, arrays, uuid-like text.
@@ -60,31 +60,7 @@ fn truth(pg: &LocalPostgres, table: &str) -> (u64, u64) {
 }
 
 fn collect(pg: &LocalPostgres, extra: &[&str]) -> Inventory {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("inv.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
-        .args([
-            "collect",
-            "--local",
-            "--pg-host",
-            "127.0.0.1",
-            "--pg-user",
-            "postgres",
-            "--pg-port",
-        ])
-        .arg(pg.port.to_string())
-        .args(extra)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    load(&out).unwrap()
+    pg.collect_local(extra)
 }
 
 #[test]

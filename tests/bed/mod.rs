@@ -211,7 +211,7 @@ pub struct Bed {
     pub pg_port: u16,
     pub addresses: Vec<String>,
     hosts: Vec<RunningHost>,
-    pg_dir: Option<PathBuf>,
+    pg: Option<LocalPostgres>,
     silent: Vec<std::thread::JoinHandle<()>>,
     stop_silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -295,7 +295,7 @@ impl Bed {
             known_hosts: known_hosts.clone(),
             pg_port: 0,
             hosts: Vec::new(),
-            pg_dir: None,
+            pg: None,
             silent: Vec::new(),
             stop_silent: Default::default(),
         };
@@ -571,67 +571,24 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
     }
 
     fn psql(&self, db: &str, sql: &str) -> String {
-        run(Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-            ])
-            .arg(self.pg_port.to_string())
-            .args(["-d", db, "-c", sql]))
+        self.pg
+            .as_ref()
+            .expect("catalog server started")
+            .sql(db, sql)
     }
 
     fn start_postgres(&mut self) {
-        let pg = PathBuf::from(format!(
-            "/tmp/whpg-bed-pg-{}-{}",
-            std::process::id(),
-            self.addresses[0].replace('.', "-")
-        ));
-        let _ = std::fs::remove_dir_all(&pg);
-        std::fs::create_dir_all(pg.join("ts")).unwrap();
-        run(Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&pg));
-        self.pg_dir = Some(pg.clone());
-        self.pg_port = free_port();
-        let bin = "/usr/lib/postgresql/15/bin";
-        run(Command::new("runuser")
-            .current_dir("/tmp")
-            .args(["-u", "postgres", "--", &format!("{bin}/initdb"), "-D"])
-            .arg(pg.join("data"))
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
-            ]));
-        run(Command::new("runuser")
-            .current_dir("/tmp")
-            .args(["-u", "postgres", "--", &format!("{bin}/pg_ctl"), "-D"])
-            .arg(pg.join("data"))
-            .arg("-o")
-            .arg(format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                self.pg_port,
-                pg.display()
-            ))
-            .args(["-w", "-s", "start"])
-            .stdout(Stdio::null()));
-        self.build_catalog(&pg);
+        let pg = LocalPostgres::start();
+        // A directory the server can use for the real CREATE TABLESPACE.
+        let ts = pg.dir.join("ts");
+        std::fs::create_dir_all(&ts).unwrap();
+        run(Command::new("chown").args(["postgres:postgres"]).arg(&ts));
+        self.pg_port = pg.port;
+        self.pg = Some(pg);
+        self.build_catalog(&ts);
     }
 
-    fn build_catalog(&self, pg: &Path) {
+    fn build_catalog(&self, ts: &Path) {
         let mut seg = String::new();
         for i in &self.spec.instances {
             let _ = writeln!(
@@ -647,7 +604,6 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
                 lit(&i.datadir)
             );
         }
-        let ts = pg.join("ts");
         for db in ["postgres", "sales"] {
             if db == "sales" {
                 self.psql("postgres", "CREATE DATABASE sales");
@@ -682,22 +638,10 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
             ));
             let f = self.dir.path().join(format!("catalog-{db}.sql"));
             std::fs::write(&f, sql).unwrap();
-            run(Command::new("psql")
-                .args([
-                    "-X",
-                    "-q",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-h",
-                    "127.0.0.1",
-                    "-U",
-                    "postgres",
-                    "-p",
-                ])
-                .arg(self.pg_port.to_string())
-                .args(["-d", db, "-f"])
-                .arg(&f)
-                .stdout(Stdio::null()));
+            self.pg
+                .as_ref()
+                .expect("catalog server started")
+                .sql_file(db, &f);
         }
     }
 
@@ -743,23 +687,7 @@ impl Drop for Bed {
         for t in self.silent.drain(..) {
             let _ = t.join();
         }
-        if let Some(pg) = &self.pg_dir {
-            let _ = Command::new("runuser")
-                .current_dir("/tmp")
-                .args([
-                    "-u",
-                    "postgres",
-                    "--",
-                    "/usr/lib/postgresql/15/bin/pg_ctl",
-                    "-D",
-                ])
-                .arg(pg.join("data"))
-                .args(["-m", "immediate", "-w", "-s", "stop"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let _ = std::fs::remove_dir_all(pg);
-        }
+        // The catalog server stops when `self.pg` is dropped.
     }
 }
 
@@ -871,6 +799,56 @@ impl LocalPostgres {
             .args(["-w", "-s", "start"])
             .stdout(Stdio::null()));
         pg
+    }
+
+    /// Runs an SQL file as postgres in `db`.
+    pub fn sql_file(&self, db: &str, file: &Path) {
+        run(Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-p",
+            ])
+            .arg(self.port.to_string())
+            .args(["-d", db, "-f"])
+            .arg(file)
+            .stdout(Stdio::null()));
+    }
+
+    /// `whpg-plan collect --local` against this server; the inventory it wrote.
+    pub fn collect_local(&self, extra: &[&str]) -> whpg_plan::inventory::Inventory {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("local.json");
+        let o = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+            .args([
+                "collect",
+                "--local",
+                "--pg-host",
+                "127.0.0.1",
+                "--pg-user",
+                "postgres",
+                "--pg-port",
+            ])
+            .arg(self.port.to_string())
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        whpg_plan::inventory::load(&out).unwrap()
     }
 
     /// The data directory.

@@ -498,6 +498,89 @@ fn an_earlier_gpbackup_in_the_data_directories_calibrates_the_estimate() {
 }
 
 #[test]
+fn a_warehousepg_7_coordinator_is_read_with_the_7_catalog() {
+    let mut spec = small_spec();
+    spec.version = bed::WHPG7_VERSION.into();
+    let bed = Bed::start(spec);
+    let (o, inv, _d, _) = collect(&bed, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let inv = inv.unwrap();
+    assert_eq!(
+        inv.source.product,
+        whpg_plan::inventory::Product::Warehousepg
+    );
+    assert_eq!(inv.source.version, "7.2.1");
+    // Storage kinds through relam → pg_am: the AO tables are recognised as such.
+    let sales = &inv.composition.as_ref().unwrap().databases[0];
+    let kinds: Vec<StorageKind> = sales.storage.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        [StorageKind::AoColumn, StorageKind::AoRow, StorageKind::Heap]
+    );
+    // On 7, the stand-in external table is a heap table: relam-based SQL cannot see
+    // GP6's relstorage 'x', and the empty parent is an ordinary table (7 uses relkind 'p').
+    let heap = sales
+        .storage
+        .iter()
+        .find(|s| s.kind == StorageKind::Heap)
+        .unwrap();
+    assert_eq!(heap.tables, Some(3));
+}
+
+#[test]
+fn ssh_config_host_user_and_identity_are_honoured() {
+    let bed = Bed::start(small_spec());
+    // A home whose ~/.ssh/config names the coordinator by an alias.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".ssh")).unwrap();
+    std::fs::write(
+        home.path().join(".ssh/config"),
+        format!(
+            "Host coordinator-alias\n  HostName {}\n  User root\n  IdentityFile {}\n",
+            bed.addresses[0],
+            bed.client_key.display()
+        ),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("inv.yaml");
+    let o = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+        .args([
+            "collect",
+            "--coordinator",
+            "coordinator-alias",
+            "--pg-host",
+            "127.0.0.1",
+            "--pg-user",
+            "postgres",
+        ])
+        .args([
+            "--pg-port",
+            &bed.pg_port.to_string(),
+            "--known-hosts",
+            &bed.known_hosts.display().to_string(),
+        ])
+        .arg("-o")
+        .arg(&out)
+        .env("HOME", home.path())
+        .env("USER", "nobody-here")
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .unwrap();
+    // The coordinator (and so the catalog) was reached through the alias with the
+    // config's user and key; the segment hosts, named by address in the catalog,
+    // have no config entry and no key for user nobody-here, so they fail to authenticate.
+    let inv = load(&out).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(inv.source.coordinator, "coordinator-alias");
+    let sdw1 = inv.hosts.iter().find(|h| h.name == "sdw1").unwrap();
+    assert!(
+        sdw1.error.as_deref().unwrap_or("").contains("nobody-here"),
+        "{:?}",
+        sdw1.error
+    );
+}
+
+#[test]
 fn dry_run_prints_commands_and_connects_to_nothing() {
     // 127.0.0.0/8 address with nothing listening: a connection attempt would fail.
     let o = whpg(&["collect", "--coordinator", "127.0.0.254", "--dry-run"].map(String::from));

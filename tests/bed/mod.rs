@@ -120,6 +120,8 @@ pub struct BedSpec {
     pub sshd_extra: Vec<(usize, String)>,
     /// Directories (per host index) to make unreadable to anyone but root.
     pub unreadable: Vec<(usize, String)>,
+    /// What the stand-in `version()` says: a Greenplum 6 string by default.
+    pub version: String,
 }
 
 /// The standard cluster of the collector tests: coordinator, standby and
@@ -192,6 +194,7 @@ pub fn standard_spec(segment_hosts: usize, fs_bytes: u64) -> BedSpec {
         tablespace: Some("/data2/ts_fast".into()),
         sshd_extra: Vec::new(),
         unreadable: Vec::new(),
+        version: GP6_VERSION.into(),
     }
 }
 
@@ -608,7 +611,7 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
             if db == "sales" {
                 self.psql("postgres", "CREATE DATABASE sales");
             }
-            let mut sql = String::from(STAND_IN_SQL);
+            let mut sql = STAND_IN_SQL.replace("@VERSION@", &self.spec.version.replace('\'', "''"));
             if db == "postgres" {
                 sql.push_str(&seg);
                 if let Some(loc) = &self.spec.tablespace {
@@ -691,6 +694,12 @@ impl Drop for Bed {
     }
 }
 
+/// `version()` of a Greenplum 6 coordinator.
+pub const GP6_VERSION: &str = "PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build commit:whpg-bed) on x86_64-unknown-linux-gnu, compiled by gcc (GCC) 6.4.0, 64-bit compiled on Nov 20 2026";
+/// `version()` of a WarehousePG 7 coordinator: the 7 catalog (relam → pg_am
+/// for storage kinds, partition parents as relkind 'p') is plain PostgreSQL 12+.
+pub const WHPG7_VERSION: &str = "PostgreSQL 12.12 (WarehousePG 7.2.1 build commit:whpg-bed) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 8.5.0, 64-bit compiled on Nov 20 2026";
+
 /// GP6's catalog names as stand-ins (columns and types as in Greenplum 6).
 const STAND_IN_SQL: &str = r#"
 CREATE SCHEMA gp_toolkit;
@@ -719,7 +728,7 @@ CREATE VIEW gp_toolkit.pg_class AS
           ELSE 'h' END)::"char" AS relstorage
   FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_am a ON a.oid = c.relam;
 CREATE FUNCTION gp_toolkit.version() RETURNS text LANGUAGE sql AS
-  $$ SELECT 'PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build commit:whpg-bed) on x86_64-unknown-linux-gnu, compiled by gcc (GCC) 6.4.0, 64-bit compiled on Nov 20 2026'::text $$;
+  $$ SELECT '@VERSION@'::text $$;
 CREATE FUNCTION gp_toolkit.gp_tablespace_location(tablespace_oid oid, OUT gp_segment_id int, OUT tblspc_loc text)
   RETURNS SETOF record LANGUAGE sql AS
   $$ SELECT content, location FROM gp_toolkit.bed_tablespace WHERE spcoid = tablespace_oid ORDER BY content $$;

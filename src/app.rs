@@ -291,12 +291,7 @@ fn run_model(
     what_if: bool,
 ) -> Result<Estimate, AppError> {
     let mut warnings = warnings;
-    if let Some(t) = &opts.target
-        && t.machine_list_file.is_none()
-        && t.hosts.is_empty()
-    {
-        warnings.push("the target layout names no host list".into());
-    }
+    warnings.extend(opts.target.as_ref().and_then(|t| t.hosts_note.clone()));
     model::estimate(inv, opts, &warnings, what_if).map_err(|e| InputError::Usage(e).into())
 }
 
@@ -335,7 +330,7 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
                     message,
                 },
             )?;
-            cfg.hosts = target_hosts(
+            (cfg.hosts, cfg.hosts_note) = target_hosts(
                 a.target_hosts.as_deref(),
                 path,
                 cfg.machine_list_file.as_deref(),
@@ -366,13 +361,14 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
 }
 
 /// The 7 segment hosts: `--target-hosts`, else the config's MACHINE_LIST_FILE
-/// (as written, or beside the config), else the 6 cluster's segment hosts.
+/// (as written, or beside the config), else the 6 cluster's segment hosts —
+/// with a note saying so, since a reviewer must know which hosts were assumed.
 fn target_hosts(
     explicit: Option<&Path>,
     config: &Path,
     machine_list: Option<&str>,
     inv: &Inventory,
-) -> Result<Vec<String>, InputError> {
+) -> Result<(Vec<String>, Option<String>), InputError> {
     let read = |p: &Path| -> Result<Vec<String>, InputError> {
         let text = std::fs::read_to_string(p).map_err(|e| InputError::Read {
             path: p.to_path_buf(),
@@ -389,7 +385,7 @@ fn target_hosts(
         Ok(hosts)
     };
     if let Some(p) = explicit {
-        return read(p);
+        return Ok((read(p)?, None));
     }
     if let Some(m) = machine_list {
         let as_written = PathBuf::from(m);
@@ -402,7 +398,7 @@ fn target_hosts(
             beside,
         ] {
             if p.is_file() {
-                return read(&p);
+                return Ok((read(&p)?, None));
             }
         }
     }
@@ -419,7 +415,17 @@ fn target_hosts(
             hosts.push(p.host.clone());
         }
     }
-    Ok(hosts)
+    let note = format!(
+        "{}: {} — the 7 layout assumes the 6 cluster's {} segment hosts (give --target-hosts to decide)",
+        config.display(),
+        match machine_list {
+            Some(m) =>
+                format!("MACHINE_LIST_FILE {m} was not found as written or beside the config"),
+            None => "no MACHINE_LIST_FILE".to_string(),
+        },
+        hosts.len()
+    );
+    Ok((hosts, Some(note)))
 }
 
 /// Fails at once when an output file cannot be created, before any long work.

@@ -446,6 +446,28 @@ fn target_config_changes_the_layout() {
             .unwrap()
             .contains("gpinitsystem_config.gp7")
     );
+    // The sample's MACHINE_LIST_FILE sits beside it: no assumption to report.
+    assert!(!v["warnings"].to_string().contains("MACHINE_LIST_FILE"));
+    // Without a host file beside the config, the 6 hosts are assumed, and said so.
+    let alone = tempfile::tempdir().unwrap();
+    let lone = alone.path().join("gpinitsystem_config");
+    std::fs::copy(&cfg, &lone).unwrap();
+    let o = run(&[
+        "estimate",
+        p.to_str().unwrap(),
+        "--target-config",
+        lone.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("assumes the 6 cluster's 4 segment hosts"),
+        "{}",
+        v["warnings"]
+    );
     // A config with a broken line is a usage error naming file and line.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("cfg");

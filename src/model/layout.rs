@@ -27,6 +27,8 @@ pub struct TargetConfig {
     pub machine_list_file: Option<String>,
     /// The segment hosts, in order (from the machine list, or the inventory's).
     pub hosts: Vec<String>,
+    /// Set when the host list was not found and the 6 segment hosts were assumed.
+    pub hosts_note: Option<String>,
 }
 
 /// Parses the shell-syntax `gpinitsystem_config`: `NAME=value` lines and
@@ -114,6 +116,7 @@ pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig,
             .or_else(|| scalar("MASTER_DIRECTORY")),
         machine_list_file: scalar("MACHINE_LIST_FILE"),
         hosts: Vec::new(),
+        hosts_note: None,
     })
 }
 

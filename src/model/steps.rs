@@ -193,19 +193,28 @@ pub fn plan_steps(
                 Some("ports and data directories distinct from the running 6 cluster"),
             ));
             let copy = match tool {
-                DirectCopyTool::Gpcopy => format!(
+                DirectCopyTool::Gpcopy => vec![format!(
                     "gpcopy --source-host {} --source-port {} --dest-host <7 coordinator host> --dest-port <7 coordinator port> --full --validate count",
                     quote(&ctx.coordinator_host),
                     ctx.coordinator_port
-                ),
-                DirectCopyTool::WhpgCopy => format!(
-                    "whpg-copy  # from {}:{} to the 7 coordinator, all databases; flags as in EDB's whpg-copy documentation",
-                    ctx.coordinator_host, ctx.coordinator_port
-                ),
+                )],
+                // whpg-copy copies one database per run, between connection URLs.
+                DirectCopyTool::WhpgCopy => per_db(&|db| {
+                    format!(
+                        "whpg-copy copy --src-url {} --dst-url {} --validate-method count",
+                        quote(&format!(
+                            "postgres://gpadmin@{}:{}/{db}",
+                            ctx.coordinator_host, ctx.coordinator_port
+                        )),
+                        quote(&format!(
+                            "postgres://gpadmin@<7 coordinator host>:<7 coordinator port>/{db}"
+                        ))
+                    )
+                }),
             };
             steps.push(step(
                 "copy 6 to 7",
-                vec![copy],
+                copy,
                 Some("no staged backup: data moves table by table over the network"),
             ));
             steps.push(verify);

@@ -632,3 +632,43 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn direct_copy_commands_follow_the_declared_tool() {
+    let o = PlanOptions {
+        direct_copy_tool: Some(DirectCopyTool::WhpgCopy),
+        ..small_opts()
+    };
+    let e = estimate(&small_cluster(), &o, &[], false).unwrap();
+    let p = e.plan(PlanId::DirectCopy).unwrap();
+    let copy = p.steps.iter().find(|s| s.phase == "copy 6 to 7").unwrap();
+    // One run per database (none in the catalog here: a placeholder), source URL from the 6 coordinator.
+    assert_eq!(copy.commands.len(), 1);
+    assert!(
+        copy.commands[0]
+            .starts_with("whpg-copy copy --src-url 'postgres://gpadmin@cdw:6000/<database>'"),
+        "{}",
+        copy.commands[0]
+    );
+    // whpg-copy is WarehousePG's; this inventory is Greenplum: the mismatch is a warning.
+    assert!(
+        e.warnings
+            .iter()
+            .any(|w| w.contains("gpcopy is the direct-copy tool licensed for Greenplum"))
+    );
+    let o = PlanOptions {
+        direct_copy_tool: Some(DirectCopyTool::Gpcopy),
+        ..small_opts()
+    };
+    let e = estimate(&small_cluster(), &o, &[], false).unwrap();
+    let copy = e
+        .plan(PlanId::DirectCopy)
+        .unwrap()
+        .steps
+        .iter()
+        .find(|s| s.phase == "copy 6 to 7")
+        .unwrap()
+        .commands
+        .clone();
+    assert_eq!(copy, vec!["gpcopy --source-host cdw --source-port 6000 --dest-host <7 coordinator host> --dest-port <7 coordinator port> --full --validate count".to_string()]);
+}

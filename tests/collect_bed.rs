@@ -181,6 +181,13 @@ fn assert_fault(bed: &Bed, extra: &[&str], host: &str, reason: &str, limit: Dura
             assert_eq!(h.status, HostStatus::Ok, "{}: {:?}", h.name, h.error);
         }
     }
+    eprintln!(
+        "{host}: took {took:?}: {:?}",
+        inv.hosts
+            .iter()
+            .find(|h| h.name == host)
+            .and_then(|h| h.error.clone())
+    );
     assert!(took <= limit, "collection took {took:?}, limit {limit:?}");
     let e = estimate(&dir.path().join("inventory.yaml"), &[]);
     assert_eq!(e.status.code(), Some(5), "{}", text(&e));

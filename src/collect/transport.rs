@@ -343,10 +343,15 @@ struct Ssh2Session {
 
 impl Session for Ssh2Session {
     fn exec(&mut self, command: &str) -> Result<CommandOutput, TransportError> {
+        let sess = &self.sess;
         let timed = |e: std::io::Error, timeout: Duration| {
             if e.kind() == std::io::ErrorKind::TimedOut
                 || e.to_string().to_lowercase().contains("timed out")
             {
+                // A host that stopped answering gets no graceful close: in blocking
+                // mode, dropping the channel and the session would each wait the
+                // timeout again.
+                sess.set_blocking(false);
                 TransportError::Timeout(format!("no answer within {} s", timeout.as_secs()))
             } else {
                 TransportError::Command(e.to_string())

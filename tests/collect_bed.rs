@@ -355,9 +355,8 @@ fn a_datadir_with_shell_syntax_is_measured_not_executed() {
     }
 }
 
-#[test]
-fn collect_then_estimate_fits_side_by_side() {
-    let bed = Bed::start(standard_spec(2, 64 * MIB));
+/// `estimate --coordinator` on the bed with overheads scaled to its MB-sized data, as JSON.
+fn estimate_from_bed(bed: &Bed) -> Output {
     let mut args = vec!["estimate".to_string(), "--ssh-user".into(), "root".into()];
     args.extend(bed.collect_args());
     args.extend(
@@ -371,7 +370,13 @@ fn collect_then_estimate_fits_side_by_side() {
         ]
         .map(String::from),
     );
-    let o = whpg(&args);
+    whpg(&args)
+}
+
+#[test]
+fn collect_then_estimate_fits_side_by_side() {
+    let bed = Bed::start(standard_spec(2, 64 * MIB));
+    let o = estimate_from_bed(&bed);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["recommended_plan"], "side-by-side");
@@ -405,20 +410,7 @@ fn collect_then_estimate_needs_delete_and_reinit() {
     // 30 MiB filesystems: today ~15 MB each; side by side needs ~35 MB > 27 MB limit;
     // a backup to one directory, gpdeletesystem, and a rebuild fits.
     let bed = Bed::start(standard_spec(2, 30 * MIB));
-    let mut args = vec!["estimate".to_string(), "--ssh-user".into(), "root".into()];
-    args.extend(bed.collect_args());
-    args.extend(
-        [
-            "--catalog-overhead",
-            "1MB",
-            "--wal-overhead",
-            "4MB",
-            "--format",
-            "json",
-        ]
-        .map(String::from),
-    );
-    let o = whpg(&args);
+    let o = estimate_from_bed(&bed);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["verdict"], "fits-destructive");

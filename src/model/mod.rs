@@ -455,17 +455,15 @@ pub fn estimate(
                         &BackupTarget::External,
                         &steps_ctx,
                     )?;
+                    let mut p = p;
                     if opts.external_capacity.is_none() {
-                        let mut p = p;
                         p.available = false;
                         p.unavailable_reason = Some(
                             "needs --external-capacity (a plugin, Data Domain or NFS target)"
                                 .into(),
                         );
-                        p
-                    } else {
-                        p
                     }
+                    p
                 }
                 PlanId::DirectCopy => {
                     if opts.direct_copy_tool.is_none() {

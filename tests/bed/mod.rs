@@ -812,22 +812,7 @@ impl LocalPostgres {
 
     /// Runs an SQL file as postgres in `db`.
     pub fn sql_file(&self, db: &str, file: &Path) {
-        run(Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-            ])
-            .arg(self.port.to_string())
-            .args(["-d", db, "-f"])
-            .arg(file)
-            .stdout(Stdio::null()));
+        run(self.psql(db).arg("-f").arg(file).stdout(Stdio::null()));
     }
 
     /// `whpg-plan collect --local` against this server; the inventory it wrote.
@@ -865,24 +850,28 @@ impl LocalPostgres {
         self.dir.join("data")
     }
 
-    /// Runs SQL as postgres in `db`.
+    /// psql as postgres on this server, in `db`, stopping at the first error.
+    fn psql(&self, db: &str) -> Command {
+        let mut c = Command::new("psql");
+        c.args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-p",
+        ])
+        .arg(self.port.to_string())
+        .args(["-d", db]);
+        c
+    }
+
+    /// Runs SQL as postgres in `db`; returns its unaligned, tuples-only output.
     pub fn sql(&self, db: &str, sql: &str) -> String {
-        run(Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-            ])
-            .arg(self.port.to_string())
-            .args(["-d", db, "-c", sql]))
+        run(self.psql(db).args(["-A", "-t", "-c", sql]))
     }
 }
 

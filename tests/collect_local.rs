@@ -39,14 +39,7 @@ fn local_postgres_is_a_one_instance_inventory() {
         du_allocated(&pg.data_dir().join("pg_wal"))
     );
     // The table and its index, from the catalog.
-    let shop = inv
-        .composition
-        .as_ref()
-        .unwrap()
-        .databases
-        .iter()
-        .find(|d| d.name == "shop")
-        .unwrap();
+    let shop = inv.database("shop").unwrap();
     let heap = shop
         .storage
         .iter()

@@ -70,15 +70,7 @@ fn csv_estimates_match_what_copy_writes() {
     pg.sql("shop", DATA);
 
     let inv = collect(&pg, &[]);
-    let shop = inv
-        .composition
-        .as_ref()
-        .unwrap()
-        .databases
-        .iter()
-        .find(|d| d.name == "shop")
-        .unwrap()
-        .clone();
+    let shop = inv.database("shop").unwrap().clone();
     let (mut est_total, mut true_total) = (0u64, 0u64);
     let mut report = String::new();
     for table in ["orders", "events", "blobs", "intl"] {
@@ -126,14 +118,7 @@ fn csv_estimates_match_what_copy_writes() {
 
     // Sampling measures the compression: gzip-1 over all sampled tables within ±15%.
     let sampled = collect(&pg, &["--sample-rows", "10000"]);
-    let shop = &sampled
-        .composition
-        .as_ref()
-        .unwrap()
-        .databases
-        .iter()
-        .find(|d| d.name == "shop")
-        .unwrap();
+    let shop = sampled.database("shop").unwrap();
     let (mut est_gz, mut true_gz) = (0f64, 0f64);
     for table in ["orders", "events", "blobs", "intl"] {
         let t = shop.tables.iter().find(|t| t.name == table).unwrap();

@@ -430,6 +430,15 @@ impl Inventory {
         self.hosts.iter().find(|h| h.name == name)
     }
 
+    /// The composition of database `name`, when the catalog was read.
+    pub fn database(&self, name: &str) -> Option<&DatabaseComposition> {
+        self.composition
+            .as_ref()?
+            .databases
+            .iter()
+            .find(|d| d.name == name)
+    }
+
     /// The acting coordinator.
     pub fn coordinator(&self) -> Option<&Instance> {
         self.instances

@@ -434,28 +434,19 @@ pub fn estimate(
     let host_target = opts.host_backup_target();
     let mut plans_out = Vec::new();
     for id in PlanId::ALL {
+        let eval =
+            |target: &BackupTarget| plans::evaluate(&fp, opts, &backup, id, target, &steps_ctx);
         let unavailable = |reason: String| -> Result<PlanResult, String> {
-            let mut p =
-                plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?;
+            let mut p = eval(&BackupTarget::Default)?;
             p.available = false;
             p.unavailable_reason = Some(reason);
             Ok(p)
         };
         let result: Result<PlanResult, String> = (|| {
             Ok(match id {
-                PlanId::SideBySide => {
-                    plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?
-                }
+                PlanId::SideBySide => eval(&host_target)?,
                 PlanId::ExternalBackup => {
-                    let p = plans::evaluate(
-                        &fp,
-                        opts,
-                        &backup,
-                        id,
-                        &BackupTarget::External,
-                        &steps_ctx,
-                    )?;
-                    let mut p = p;
+                    let mut p = eval(&BackupTarget::External)?;
                     if opts.external_capacity.is_none() {
                         p.available = false;
                         p.unavailable_reason = Some(
@@ -472,33 +463,25 @@ pub fn estimate(
                                 .into(),
                         )?
                     } else {
-                        plans::evaluate(&fp, opts, &backup, id, &BackupTarget::Default, &steps_ctx)?
+                        eval(&BackupTarget::Default)?
                     }
                 }
-                PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => match &opts
-                    .backup_dir
-                {
-                    None if opts.external_capacity.is_some() => plans::evaluate(
-                        &fp,
-                        opts,
-                        &backup,
-                        id,
-                        &BackupTarget::External,
-                        &steps_ctx,
-                    )?,
-                    Some(dir) => match fp.cluster_dir_containing(dir) {
-                        Some((h, d)) => unavailable(format!(
-                            "--backup-dir {dir} is inside cluster directory {h}:{d}, which gpdeletesystem deletes"
-                        ))?,
-                        None => plans::evaluate(&fp, opts, &backup, id, &host_target, &steps_ctx)?,
-                    },
-                    None => {
-                        let best = if id == PlanId::DeleteAndReinit {
-                            &best_delete
-                        } else {
-                            &best_mirrorless
-                        };
-                        match best {
+                PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => {
+                    match &opts.backup_dir {
+                        None if opts.external_capacity.is_some() => eval(&BackupTarget::External)?,
+                        Some(dir) => match fp.cluster_dir_containing(dir) {
+                            Some((h, d)) => unavailable(format!(
+                                "--backup-dir {dir} is inside cluster directory {h}:{d}, which gpdeletesystem deletes"
+                            ))?,
+                            None => eval(&host_target)?,
+                        },
+                        None => {
+                            let best = if id == PlanId::DeleteAndReinit {
+                                &best_delete
+                            } else {
+                                &best_mirrorless
+                            };
+                            match best {
                         Some(p) => {
                             let mut p = p.clone();
                             p.warnings.insert(
@@ -514,8 +497,9 @@ pub fn estimate(
                             "needs --backup-dir outside every data and tablespace directory (the default location inside the data directories is deleted by gpdeletesystem), and no mount common to all segment hosts offers one".into(),
                         )?,
                     }
+                        }
                     }
-                },
+                }
             })
         })();
         let result = result.unwrap_or_else(|e| PlanResult::not_evaluable(id, e));

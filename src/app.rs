@@ -16,6 +16,7 @@ use crate::collect::{self, CollectOptions};
 use crate::error::InputError;
 use crate::inventory::{self, InstanceKind, Inventory};
 use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
+use crate::model::options::{DEFAULT_PLUGIN_CONFIG, ExternalKind};
 use crate::model::{self, Codec, Compression, DirectCopyTool, Estimate, MirrorMode, PlanOptions};
 use crate::report::{
     Exporter, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter, charts,
@@ -78,7 +79,7 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
                 OutputFormat::Json => Box::new(JsonExporter),
                 OutputFormat::Yaml => Box::new(YamlExporter),
                 OutputFormat::Markdown => Box::new(MarkdownExporter {
-                    rate: a.outputs.rate,
+                    rates: a.outputs.rates(),
                 }),
             };
             write_outputs(&a.outputs, &est)?;
@@ -91,9 +92,14 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
         }
         Command::Report(a) => {
             let o = &a.outputs;
-            if o.json.is_none() && o.markdown.is_none() && o.html.is_none() && o.png.is_none() {
+            if o.json.is_none()
+                && o.markdown.is_none()
+                && o.html.is_none()
+                && o.png.is_none()
+                && o.layout_dir.is_none()
+            {
                 return Err(InputError::Usage(
-                    "report: name at least one output (--html, --png, --markdown, --json)".into(),
+                    "report: name at least one output (--html, --png, --markdown, --json, --layout-dir)".into(),
                 )
                 .into());
             }
@@ -339,10 +345,37 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
             Some(cfg)
         }
     };
+    for (flag, v) in [
+        ("--external-dir", &a.external_dir),
+        ("--gphome6", &a.gphome6),
+        ("--plugin-config", &a.plugin_config),
+    ] {
+        if let Some(d) = v
+            && flag != "--plugin-config"
+            && !d.starts_with('/')
+        {
+            return Err(InputError::Usage(format!(
+                "{flag} {d} must be an absolute path"
+            )));
+        }
+    }
+    if !a.gphome7.starts_with('/') {
+        return Err(InputError::Usage(format!(
+            "--gphome7 {} must be an absolute path",
+            a.gphome7
+        )));
+    }
     Ok(PlanOptions {
         compression,
         backup_dir: a.backup_dir.clone(),
         external_capacity: a.external_capacity,
+        external_kind: match (&a.external_dir, &a.plugin_config) {
+            (Some(d), _) => ExternalKind::Dir(d.clone()),
+            (None, Some(f)) => ExternalKind::Plugin(f.clone()),
+            (None, None) => ExternalKind::Plugin(DEFAULT_PLUGIN_CONFIG.into()),
+        },
+        gphome6: a.gphome6.clone(),
+        gphome7: a.gphome7.clone(),
         direct_copy_tool: a.direct_copy_tool.map(|t| match t {
             DirectCopyArg::Gpcopy => DirectCopyTool::Gpcopy,
             DirectCopyArg::WhpgCopy => DirectCopyTool::WhpgCopy,
@@ -433,6 +466,15 @@ fn check_outputs(o: &OutputArgs) -> Result<(), InputError> {
     for p in [&o.json, &o.markdown, &o.html].into_iter().flatten() {
         check_output_path(p)?;
     }
+    if let Some(dir) = &o.layout_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            InputError::Usage(format!(
+                "--layout-dir {}: cannot create the directory: {e}",
+                dir.display()
+            ))
+        })?;
+        check_output_path(&dir.join("probe"))?;
+    }
     if let Some(dir) = &o.png {
         std::fs::create_dir_all(dir).map_err(|e| {
             InputError::Usage(format!(
@@ -479,10 +521,17 @@ fn write_outputs(o: &OutputArgs, est: &Estimate) -> Result<(), AppError> {
         write(p, JsonExporter.render(est))?;
     }
     if let Some(p) = &o.markdown {
-        write(p, MarkdownExporter { rate: o.rate }.render(est))?;
+        write(p, MarkdownExporter { rates: o.rates() }.render(est))?;
     }
     if let Some(p) = &o.html {
-        write(p, HtmlExporter { rate: o.rate }.render(est))?;
+        write(p, HtmlExporter { rates: o.rates() }.render(est))?;
+    }
+    if let Some(dir) = &o.layout_dir
+        && let Some(env) = &est.environment
+    {
+        for f in model::layout_files::layout_files(&est.new_layout, &env.hosts6, est.cluster.product) {
+            write(&dir.join(f.name), f.text.into_bytes())?;
+        }
     }
     if let Some(dir) = &o.png {
         for chart in charts::charts_for(est) {

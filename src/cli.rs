@@ -202,9 +202,28 @@ pub struct OutputArgs {
     /// Write the charts as PNG files into DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     pub png: Option<PathBuf>,
-    /// Aggregate backup/restore throughput (e.g. 800MB, per second), to estimate each step's duration.
+    /// Write the 7 layout files the runbook uses into DIR: gpinitsystem_input_7 (-I),
+    /// its mirrorless twin, gpaddmirrors_input_7, gpinitsystem_config_7, hostfile_gpinitsystem, hostfile_all.
+    #[arg(long, value_name = "DIR")]
+    pub layout_dir: Option<PathBuf>,
+    /// Aggregate backup throughput in CSV bytes per second (e.g. 800MB), for step durations;
+    /// the restore then runs at this rate divided by the restore factor (see --restore-rate).
     #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
     pub rate: Option<u64>,
+    /// Aggregate backup throughput (CSV bytes per second); overrides --rate for the backup.
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    pub backup_rate: Option<u64>,
+    /// Aggregate restore throughput (CSV bytes per second); default: the backup rate / 2.5,
+    /// since a restore writes primaries and mirrors and rebuilds every index.
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    pub restore_rate: Option<u64>,
+}
+
+impl OutputArgs {
+    /// The throughputs for step durations, when any rate is given.
+    pub fn rates(&self) -> Option<crate::model::durations::Rates> {
+        crate::model::durations::Rates::new(self.rate, self.backup_rate, self.restore_rate)
+    }
 }
 
 /// Backup codecs (gpbackup `--compression-type`; `none` = `--no-compression`).
@@ -251,6 +270,21 @@ pub struct PlanArgs {
     /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub external_capacity: Option<u64>,
+    /// The external target is a storage plugin (S3, DD Boost) with this gpbackup
+    /// plugin config file (the default kind; the runbook names plugin_config.yaml).
+    #[arg(long, value_name = "FILE", requires = "external_capacity", conflicts_with = "external_dir")]
+    pub plugin_config: Option<String>,
+    /// The external target is a directory on a mount every host shares (NFS):
+    /// gpbackup and gprestore get --backup-dir PATH.
+    #[arg(long, value_name = "PATH", requires = "external_capacity")]
+    pub external_dir: Option<String>,
+    /// The 6 installation directory whose greenplum_path.sh the 6 steps source
+    /// (default /usr/local/greenplum-db-<6 version>).
+    #[arg(long, value_name = "DIR")]
+    pub gphome6: Option<String>,
+    /// The 7 installation directory whose greenplum_path.sh the 7 steps source.
+    #[arg(long, value_name = "DIR", default_value = crate::model::options::DEFAULT_GPHOME7)]
+    pub gphome7: String,
     /// A licensed tool that copies straight from 6 into a running 7.
     #[arg(long, value_enum)]
     pub direct_copy_tool: Option<DirectCopyArg>,

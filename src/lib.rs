@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod collect;
 pub mod error;
 pub mod inventory;
@@ -14,3 +15,4 @@ pub mod model;
 pub mod report;
 pub mod shell;
 pub mod synth;
+pub mod units;

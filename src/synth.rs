@@ -181,6 +181,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
     let total: u64 = data.iter().sum();
     let part = |f: f64| (total as f64 * f) as u64;
     let composition = Composition {
+        compression_throughput: None,
         databases: vec![DatabaseComposition {
             name: "warehouse".into(),
             storage: vec![

@@ -198,6 +198,7 @@ pub fn read_catalog(
     let sql = catalog::composition_sql(version.dialect);
     let stats_sql = catalog::table_stats_sql(version.dialect);
     let mut databases = Vec::new();
+    let mut throughput: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
     let sampling_started = std::time::Instant::now();
     for name in names {
         // Composition and per-table statistics of one database: one psql run.
@@ -255,7 +256,7 @@ pub fn read_catalog(
                 if t.rows <= sample.rows || t.on_disk_bytes < (1 << 20) {
                     continue; // small tables: statistics are enough
                 }
-                if let Err(e) = sample_table(session, conn, &name, t, sample) {
+                if let Err(e) = sample_table(session, conn, &name, t, sample, &mut throughput) {
                     warnings.push(format!("sampling {name}.{}.{}: {e}", t.schema, t.name));
                 }
             }
@@ -286,7 +287,15 @@ pub fn read_catalog(
         version,
         segments,
         tablespaces,
-        composition: Some(Composition { databases }),
+        composition: Some(Composition {
+            databases,
+            compression_throughput: (!throughput.is_empty()).then(|| {
+                throughput
+                    .iter()
+                    .map(|(k, (bytes, secs))| (k.clone(), bytes / secs))
+                    .collect()
+            }),
+        }),
         warnings,
     })
 }
@@ -317,6 +326,7 @@ fn sample_table(
     db: &str,
     t: &mut TableEstimate,
     opts: &SampleOptions,
+    throughput: &mut std::collections::BTreeMap<String, (f64, f64)>,
 ) -> Result<(), String> {
     let sql = catalog::sample_sql(&t.schema, &t.name, opts.rows);
     let cmd = format!(
@@ -345,7 +355,13 @@ fn sample_table(
     t.estimated_from = EstimateSource::Sample;
     t.sample_rows = Some(records);
     t.sample_csv_bytes = Some(bytes.len() as u64);
-    t.sampled_ratios = Some(sample::measure_ratios(bytes));
+    let (ratios, seconds) = sample::measure(bytes);
+    t.sampled_ratios = Some(ratios);
+    for (k, secs) in seconds {
+        let e = throughput.entry(k).or_insert((0.0, 0.0));
+        e.0 += bytes.len() as f64;
+        e.1 += secs;
+    }
     Ok(())
 }
 

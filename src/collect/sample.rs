@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 /// The codecs and levels measured on every sample.
-pub const SAMPLED: [(&str, u32); 6] = [
+pub const SAMPLED: [(&str, u32); 7] = [
     ("gzip", 1),
     ("gzip", 6),
     ("gzip", 9),
     ("zstd", 1),
     ("zstd", 3),
     ("zstd", 9),
+    ("zstd", 19),
 ];
 
 /// How many CSV records `bytes` holds (newlines inside quoted fields do not end a record).
@@ -34,11 +35,19 @@ pub fn csv_records(bytes: &[u8]) -> u64 {
 
 /// Compressed/CSV ratios of `csv` for every codec and level in [`SAMPLED`].
 pub fn measure_ratios(csv: &[u8]) -> BTreeMap<String, f64> {
+    measure(csv).0
+}
+
+/// Compressed/CSV ratios of `csv` and the seconds each codec and level took
+/// to compress it on this machine (one core).
+pub fn measure(csv: &[u8]) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
     let mut out = BTreeMap::new();
+    let mut seconds = BTreeMap::new();
     if csv.is_empty() {
-        return out;
+        return (out, seconds);
     }
     for (codec, level) in SAMPLED {
+        let started = std::time::Instant::now();
         let compressed = match codec {
             "gzip" => {
                 let mut e =
@@ -49,9 +58,13 @@ pub fn measure_ratios(csv: &[u8]) -> BTreeMap<String, f64> {
         };
         if let Ok(n) = compressed {
             out.insert(format!("{codec}-{level}"), n as f64 / csv.len() as f64);
+            seconds.insert(
+                format!("{codec}-{level}"),
+                started.elapsed().as_secs_f64().max(1e-9),
+            );
         }
     }
-    out
+    (out, seconds)
 }
 
 #[cfg(test)]
@@ -74,7 +87,7 @@ mod tests {
             })
             .collect();
         let r = measure_ratios(&csv);
-        assert_eq!(r.len(), 6);
+        assert_eq!(r.len(), SAMPLED.len());
         assert!(r.values().all(|v| *v > 0.0 && *v < 0.5), "{r:?}");
         assert!(r["gzip-9"] <= r["gzip-1"]);
         // Random bytes (as hex) do not compress below half.

@@ -278,6 +278,11 @@ pub struct TablespaceDir {
 pub struct Composition {
     /// One entry per user database (templates excluded).
     pub databases: Vec<DatabaseComposition>,
+    /// CSV bytes per second one core compresses, by codec and level (`gzip-1`,
+    /// `zstd-19`, …), measured on the `--sample-rows` samples on the machine
+    /// that collected: what each codec adds to the backup's duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression_throughput: Option<BTreeMap<String, f64>>,
 }
 
 /// One database's data by storage kind.

@@ -115,6 +115,28 @@ pub struct BackupEstimate {
     pub tables_without_stats: Vec<String>,
     /// Plain-language notes on how the figures were obtained.
     pub notes: Vec<String>,
+    /// CSV bytes per second one core compresses with the chosen codec and level,
+    /// when samples measured it (`None` for no compression or not measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression_bytes_per_second: Option<f64>,
+}
+
+impl BackupEstimate {
+    /// CSV bytes of the busiest segment (each segment compresses its own
+    /// rows on its own core, so it bounds the compression time).
+    pub fn busiest_content_csv_bytes(&self) -> u64 {
+        self.per_content
+            .iter()
+            .map(|c| c.csv_bytes)
+            .max()
+            .unwrap_or(self.ascii_bytes)
+    }
+
+    /// Seconds the busiest segment spends compressing, when measured.
+    pub fn compression_seconds(&self) -> Option<u64> {
+        let rate = self.compression_bytes_per_second.filter(|r| *r > 0.0)?;
+        Some((self.busiest_content_csv_bytes() as f64 / rate).ceil() as u64)
+    }
 }
 
 /// Metadata files (DDL, toc, report) on the coordinator: about 1 MiB plus
@@ -413,10 +435,10 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         let calibrated: u64 = per_content.iter().map(|c| c.compressed_bytes).sum();
         notes.push(format!(
             "an earlier full gpbackup ({ts}, {codec}, {}) was found on every primary: the backup is sized from it{}, scaled by growth ({}); the catalog estimate alone says {}",
-            crate::report::human(total),
+            crate::units::human(total),
             if prev_codec.codec == opts.compression.codec { String::new() } else { format!(" converted from {} to {} by the default ratios", prev_codec.label(), opts.compression.label()) },
-            crate::report::pct(opts.growth),
-            crate::report::human(catalog_compressed)
+            crate::units::pct(opts.growth),
+            crate::units::human(catalog_compressed)
         ));
         previous = Some(PreviousBackupUse {
             timestamp: ts,
@@ -451,6 +473,14 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         previous_backup: previous,
         tables_without_stats: without_stats,
         notes,
+        compression_bytes_per_second: match opts.compression.codec {
+            super::options::Codec::None => None,
+            _ => inv
+                .composition
+                .as_ref()
+                .and_then(|c| c.compression_throughput.as_ref())
+                .and_then(|m| m.get(&opts.compression.label()).copied()),
+        },
     }
 }
 

@@ -312,6 +312,38 @@ impl Footprint {
         Ok(out)
     }
 
+    /// Why a host-local `--backup-dir` cannot be read by gprestore on 7, if so:
+    /// gprestore reads content N's files on the host of 7's content N, so every
+    /// content must stay on its host and the segment count must not change.
+    pub fn host_dir_unreadable_by_7(&self) -> Option<String> {
+        let new: Vec<&NewInstance> = self
+            .new_instances
+            .iter()
+            .filter(|n| n.kind == InstanceKind::Primary)
+            .collect();
+        if new.len() != self.primary_fs.len() {
+            return Some(format!(
+                "the 7 layout has {} segments and the 6 cluster {}: gprestore --resize-cluster reads other contents' files, which a host-local --backup-dir does not hold; use a shared directory (--external-dir) or a plugin",
+                new.len(),
+                self.primary_fs.len()
+            ));
+        }
+        let moved = new.iter().find(|n| {
+            self.primary_fs
+                .get(&n.content)
+                .is_none_or(|(h, _)| *h != n.host)
+        })?;
+        Some(format!(
+            "the 7 layout puts content {} on {}, but its backup files are written on {}: a host-local --backup-dir is read on the host of the 7 segment; use a shared directory (--external-dir) or a plugin",
+            moved.content,
+            moved.host,
+            self.primary_fs
+                .get(&moved.content)
+                .map(|(h, _)| h.as_str())
+                .unwrap_or("no 6 host")
+        ))
+    }
+
     /// For each host, how many of its primaries' data filesystems a
     /// `--backup-dir` funnels onto one: (host, number of data filesystems).
     pub fn hosts_with_several_data_filesystems(&self) -> Vec<(String, usize)> {

@@ -25,6 +25,12 @@ pub struct TargetConfig {
     pub coordinator_directory: Option<String>,
     /// `MACHINE_LIST_FILE`, as written.
     pub machine_list_file: Option<String>,
+    /// `PORT_BASE`: the first primary port on each host.
+    pub port_base: Option<u16>,
+    /// `MIRROR_PORT_BASE`: the first mirror port on each host.
+    pub mirror_port_base: Option<u16>,
+    /// `COORDINATOR_PORT` (or GP6's `MASTER_PORT`).
+    pub coordinator_port: Option<u16>,
     /// The segment hosts, in order (from the machine list, or the inventory's).
     pub hosts: Vec<String>,
     /// Set when the host list was not found and the 6 segment hosts were assumed.
@@ -106,8 +112,26 @@ pub fn parse_gpinitsystem_config(text: &str, path: &str) -> Result<TargetConfig,
             return Err((*line, format!("{k} entries must be absolute paths")));
         }
     }
+    let port = |names: &[&str]| -> Result<Option<u16>, (usize, String)> {
+        for k in names {
+            if let Some((line, v)) = vars.get(*k) {
+                let text = v.first().map(String::as_str).unwrap_or("");
+                return match text.parse::<u16>() {
+                    Ok(p) if p > 0 => Ok(Some(p)),
+                    _ => Err((*line, format!("{k}={text} is not a port (1-65535)"))),
+                };
+            }
+        }
+        Ok(None)
+    };
+    let port_base = port(&["PORT_BASE"])?;
+    let mirror_port_base = port(&["MIRROR_PORT_BASE"])?;
+    let coordinator_port = port(&["COORDINATOR_PORT", "MASTER_PORT"])?;
     Ok(TargetConfig {
         path: path.to_string(),
+        port_base,
+        mirror_port_base,
+        coordinator_port,
         seg_prefix: scalar("SEG_PREFIX").unwrap_or_else(|| "gpseg".into()),
         data_directories,
         mirror_data_directories,
@@ -151,6 +175,11 @@ pub struct NewInstance {
     pub host: String,
     /// Data directory.
     pub datadir: String,
+    /// Port (distinct from every 6 port, since both clusters run at once).
+    pub port: u16,
+    /// dbid: coordinator 1, primaries `2 + content`, mirrors after them, standby last
+    /// (the order gpinitsystem assigns them).
+    pub dbid: u32,
     /// Filesystem (mount point) of the data directory.
     pub mount: String,
     /// Restored data bytes in the data directory.
@@ -187,6 +216,7 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
     };
 
     let mut out = Vec::new();
+    let shift = port_shift(inv.instances.iter().map(|i| i.port));
     let Some(target) = &opts.target else {
         // Same hosts, same contents, new directories on the same filesystems.
         for i in &inv.instances {
@@ -207,11 +237,14 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
                 content: i.content,
                 host: i.host.clone(),
                 datadir: sibling_dir(&i.datadir),
+                port: i.port.saturating_add(shift),
+                dbid: 0,
                 mount,
                 data_bytes: (i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow).round() as u64,
                 tablespace_bytes,
             });
         }
+        assign_dbids(&mut out);
         return Ok(out);
     };
 
@@ -301,6 +334,8 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
                 content,
                 host: host.to_string(),
                 datadir,
+                port: 0,
+                dbid: 0,
                 mount,
                 data_bytes: cd.base.round() as u64,
                 tablespace_bytes,
@@ -354,12 +389,71 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
             content: -1,
             host,
             datadir,
+            port: target
+                .coordinator_port
+                .unwrap_or(i.port.saturating_add(shift)),
+            dbid: 0,
             mount,
             data_bytes: cd.base.round() as u64,
             tablespace_bytes: Vec::new(),
         });
     }
+    // Segment ports: PORT_BASE / MIRROR_PORT_BASE counted up per host, as gpinitsystem does.
+    let old_min = |role: InstanceKind| {
+        inv.instances
+            .iter()
+            .filter(|i| i.kind() == role)
+            .map(|i| i.port)
+            .min()
+            .unwrap_or(6000)
+            .saturating_add(shift)
+    };
+    let primary_base = target
+        .port_base
+        .unwrap_or_else(|| old_min(InstanceKind::Primary));
+    let mirror_base = target
+        .mirror_port_base
+        .unwrap_or_else(|| old_min(InstanceKind::Mirror));
+    let mut next: HashMap<(String, bool), u16> = HashMap::new();
+    for n in out.iter_mut().filter(|n| n.content >= 0) {
+        let primary = n.kind == InstanceKind::Primary;
+        let k = next.entry((n.host.clone(), primary)).or_insert(0);
+        let base = if primary { primary_base } else { mirror_base };
+        n.port = base.saturating_add(*k);
+        *k += 1;
+    }
+    assign_dbids(&mut out);
     Ok(out)
+}
+
+/// The smallest shift (from 10000 down to 1000) that moves every 6 port onto
+/// one no 6 instance uses and that stays a valid port: the 7 cluster runs
+/// beside the 6 one on the same hosts.
+fn port_shift(old: impl Iterator<Item = u16>) -> u16 {
+    let old: std::collections::HashSet<u16> = old.collect();
+    let max = old.iter().copied().max().unwrap_or(0);
+    [10000u16, 20000, 1000, 2000, 3000, 500]
+        .into_iter()
+        .find(|s| {
+            u32::from(max) + u32::from(*s) <= 65535 && old.iter().all(|p| !old.contains(&(p + s)))
+        })
+        .unwrap_or(1)
+}
+
+/// dbids in gpinitsystem's order: coordinator 1, primaries by content,
+/// mirrors by content, then the standby.
+fn assign_dbids(out: &mut [NewInstance]) {
+    let rank = |k: InstanceKind| match k {
+        InstanceKind::Coordinator => 0,
+        InstanceKind::Primary => 1,
+        InstanceKind::Mirror => 2,
+        InstanceKind::Standby => 3,
+    };
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by_key(|&i| (rank(out[i].kind), out[i].content));
+    for (dbid, i) in order.into_iter().enumerate() {
+        out[i].dbid = dbid as u32 + 1;
+    }
 }
 
 /// `/data1/primary/gpseg0` → `/data1/primary_gp7/gpseg0`: a new directory beside the old one.

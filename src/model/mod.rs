@@ -3,8 +3,10 @@
 
 pub mod backup;
 pub mod csv;
+pub mod durations;
 pub mod footprint;
 pub mod layout;
+pub mod layout_files;
 pub mod options;
 pub mod plans;
 pub mod steps;
@@ -20,6 +22,7 @@ pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
 use steps::StepContext;
+pub use steps::{Env, RunbookEnvironment, Step};
 
 /// The answer, as the exit code reports it (design.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,6 +141,10 @@ pub struct BackupDirCandidate {
     pub mount: String,
     /// The directory that would be passed to `--backup-dir`.
     pub backup_dir: String,
+    /// Whether side-by-side fits with it.
+    pub side_by_side_fits: bool,
+    /// Its worst `peak / limit`.
+    pub side_by_side_worst: f64,
     /// Whether delete-and-reinit fits with it.
     pub delete_and_reinit_fits: bool,
     /// Its worst `peak / limit`.
@@ -177,6 +184,13 @@ pub struct Estimate {
     /// The `--what-if` matrix, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub what_if: Option<Vec<WhatIfRow>>,
+    /// The environments and working directory every runbook step assumes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<RunbookEnvironment>,
+    /// The 7 layout every plan was sized for (host, port, data directory,
+    /// dbid of each instance); `report --layout-dir` writes it as files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new_layout: Vec<layout::NewInstance>,
 }
 
 impl Estimate {
@@ -349,11 +363,19 @@ pub fn estimate(
             incomplete,
             warnings,
             what_if: None,
+            environment: None,
+            new_layout: Vec::new(),
         });
     }
 
     let fp = Footprint::build(inv, opts)?;
-    let steps_ctx = StepContext::from_inventory(inv, opts);
+    let mut steps_ctx = StepContext::new(inv, opts, &fp.new_instances);
+    steps_ctx.trial_dir = opts.backup_dir.clone().or_else(|| {
+        backup_dir_candidates(&fp)
+            .into_iter()
+            .map(|(_, d)| d)
+            .find(|d| fp.cluster_dir_containing(d).is_none())
+    });
     if let (Some(tool), product) = (opts.direct_copy_tool, inv.source.product) {
         let expected = match product {
             Product::Greenplum => Some(DirectCopyTool::Gpcopy),
@@ -373,136 +395,28 @@ pub fn estimate(
         warnings.push("single-instance PostgreSQL inventory: the plans and commands are Greenplum's; use the figures, not the commands".into());
     }
 
-    // The backup-dir search (delete-and-reinit needs a directory outside the cluster).
-    let mut search = Vec::new();
-    let mut best_delete: Option<PlanResult> = None;
-    let mut best_mirrorless: Option<PlanResult> = None;
-    let better = |cand: &PlanResult, cur: &Option<PlanResult>| match cur {
-        None => true,
-        Some(c) => (cand.fits, -cand.worst_peak_over_limit) > (c.fits, -c.worst_peak_over_limit),
-    };
-    for (mount, dir) in backup_dir_candidates(&fp) {
-        let mut cand = BackupDirCandidate {
-            mount: mount.clone(),
-            backup_dir: dir.clone(),
-            delete_and_reinit_fits: false,
-            delete_and_reinit_worst: 0.0,
-            mirrorless_fits: false,
-            mirrorless_worst: 0.0,
-            rejected: None,
-        };
-        if let Some((h, d)) = fp.cluster_dir_containing(&dir) {
-            cand.rejected = Some(format!("inside cluster directory {h}:{d}"));
-            search.push(cand);
-            continue;
-        }
-        let target = BackupTarget::Dir(dir.clone());
-        let d = plans::evaluate(
-            &fp,
-            opts,
-            &backup,
-            PlanId::DeleteAndReinit,
-            &target,
-            &steps_ctx,
-        );
-        let m = plans::evaluate(
-            &fp,
-            opts,
-            &backup,
-            PlanId::DeleteAndReinitMirrorless,
-            &target,
-            &steps_ctx,
-        );
-        match (d, m) {
-            (Ok(d), Ok(m)) => {
-                cand.delete_and_reinit_fits = d.fits;
-                cand.delete_and_reinit_worst = d.worst_peak_over_limit;
-                cand.mirrorless_fits = m.fits;
-                cand.mirrorless_worst = m.worst_peak_over_limit;
-                if better(&d, &best_delete) {
-                    best_delete = Some(d);
-                }
-                if better(&m, &best_mirrorless) {
-                    best_mirrorless = Some(m);
-                }
-            }
-            (Err(e), _) | (_, Err(e)) => cand.rejected = Some(e),
-        }
-        search.push(cand);
+    // Both clusters run at once in the plans that keep a rollback: a 7 port a
+    // 6 instance on the same host already uses would stop gpinitsystem.
+    let used: std::collections::HashSet<(&str, u16)> = inv
+        .instances
+        .iter()
+        .map(|i| (i.host.as_str(), i.port))
+        .collect();
+    if let Some(n) = fp
+        .new_instances
+        .iter()
+        .find(|n| used.contains(&(n.host.as_str(), n.port)))
+    {
+        warnings.push(format!(
+            "the 7 layout gives {} port {} on {}, which a 6 instance there uses: 6 and 7 cannot run side by side with it (change PORT_BASE, MIRROR_PORT_BASE or COORDINATOR_PORT)",
+            n.datadir, n.port, n.host
+        ));
     }
-
-    let host_target = opts.host_backup_target();
+    let (search, best) = search_backup_dirs(&fp, opts, &backup, &steps_ctx);
     let mut plans_out = Vec::new();
     for id in PlanId::ALL {
-        let eval =
-            |target: &BackupTarget| plans::evaluate(&fp, opts, &backup, id, target, &steps_ctx);
-        let unavailable = |reason: String| -> Result<PlanResult, String> {
-            let mut p = eval(&BackupTarget::Default)?;
-            p.available = false;
-            p.unavailable_reason = Some(reason);
-            Ok(p)
-        };
-        let result: Result<PlanResult, String> = (|| {
-            Ok(match id {
-                PlanId::SideBySide => eval(&host_target)?,
-                PlanId::ExternalBackup => {
-                    let mut p = eval(&BackupTarget::External)?;
-                    if opts.external_capacity.is_none() {
-                        p.available = false;
-                        p.unavailable_reason = Some(
-                            "needs --external-capacity (a plugin, Data Domain or NFS target)"
-                                .into(),
-                        );
-                    }
-                    p
-                }
-                PlanId::DirectCopy => {
-                    if opts.direct_copy_tool.is_none() {
-                        unavailable(
-                            "needs --direct-copy-tool gpcopy|whpg-copy (separately licensed)"
-                                .into(),
-                        )?
-                    } else {
-                        eval(&BackupTarget::Default)?
-                    }
-                }
-                PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => {
-                    match &opts.backup_dir {
-                        None if opts.external_capacity.is_some() => eval(&BackupTarget::External)?,
-                        Some(dir) => match fp.cluster_dir_containing(dir) {
-                            Some((h, d)) => unavailable(format!(
-                                "--backup-dir {dir} is inside cluster directory {h}:{d}, which gpdeletesystem deletes"
-                            ))?,
-                            None => eval(&host_target)?,
-                        },
-                        None => {
-                            let best = if id == PlanId::DeleteAndReinit {
-                                &best_delete
-                            } else {
-                                &best_mirrorless
-                            };
-                            match best {
-                        Some(p) => {
-                            let mut p = p.clone();
-                            p.warnings.insert(
-                                0,
-                                format!(
-                                    "no --backup-dir was given: {} was chosen by searching the mount points common to all segment hosts; pass --backup-dir to decide",
-                                    p.backup_dir.as_deref().unwrap_or("?")
-                                ),
-                            );
-                            p
-                        }
-                        None => unavailable(
-                            "needs --backup-dir outside every data and tablespace directory (the default location inside the data directories is deleted by gpdeletesystem), and no mount common to all segment hosts offers one".into(),
-                        )?,
-                    }
-                        }
-                    }
-                }
-            })
-        })();
-        let result = result.unwrap_or_else(|e| PlanResult::not_evaluable(id, e));
+        let result = plan_with_location(id, &fp, opts, &backup, &steps_ctx, &best)
+            .unwrap_or_else(|e| PlanResult::not_evaluable(id, e));
         plans_out.push(result);
     }
 
@@ -552,6 +466,168 @@ pub fn estimate(
         incomplete,
         warnings,
         what_if: what_if_rows,
+        environment: Some(steps_ctx.env.clone()),
+        new_layout: fp.new_instances.clone(),
+    })
+}
+
+/// The plans that stage their backup in a host-local `--backup-dir`.
+const HOST_DIR_PLANS: [PlanId; 3] = [
+    PlanId::SideBySide,
+    PlanId::DeleteAndReinit,
+    PlanId::DeleteAndReinitMirrorless,
+];
+
+/// Tries every candidate `--backup-dir` (a directory on each mount common to
+/// all segment hosts, outside both clusters) for the host-local plans, and
+/// keeps each plan's best: fits first, then the lowest worst peak.
+fn search_backup_dirs(
+    fp: &Footprint,
+    opts: &PlanOptions,
+    backup: &BackupEstimate,
+    ctx: &StepContext,
+) -> (Vec<BackupDirCandidate>, Vec<(PlanId, PlanResult)>) {
+    let mut search = Vec::new();
+    let mut best: Vec<(PlanId, PlanResult)> = Vec::new();
+    let unreadable = fp.host_dir_unreadable_by_7();
+    for (mount, dir) in backup_dir_candidates(fp) {
+        let mut cand = BackupDirCandidate {
+            mount: mount.clone(),
+            backup_dir: dir.clone(),
+            side_by_side_fits: false,
+            side_by_side_worst: 0.0,
+            delete_and_reinit_fits: false,
+            delete_and_reinit_worst: 0.0,
+            mirrorless_fits: false,
+            mirrorless_worst: 0.0,
+            rejected: None,
+        };
+        if let Some((h, d)) = fp.cluster_dir_containing(&dir) {
+            cand.rejected = Some(format!("inside cluster directory {h}:{d}"));
+        } else if let Some(why) = &unreadable {
+            cand.rejected = Some(why.clone());
+        }
+        if cand.rejected.is_some() {
+            search.push(cand);
+            continue;
+        }
+        let target = BackupTarget::Dir(dir.clone());
+        for id in HOST_DIR_PLANS {
+            match plans::evaluate(fp, opts, backup, id, &target, ctx) {
+                Ok(p) => {
+                    let slot = match id {
+                        PlanId::SideBySide => {
+                            (&mut cand.side_by_side_fits, &mut cand.side_by_side_worst)
+                        }
+                        PlanId::DeleteAndReinit => (
+                            &mut cand.delete_and_reinit_fits,
+                            &mut cand.delete_and_reinit_worst,
+                        ),
+                        _ => (&mut cand.mirrorless_fits, &mut cand.mirrorless_worst),
+                    };
+                    (*slot.0, *slot.1) = (p.fits, p.worst_peak_over_limit);
+                    let better = match best.iter().find(|(b, _)| *b == id) {
+                        None => true,
+                        Some((_, c)) => {
+                            (p.fits, -p.worst_peak_over_limit) > (c.fits, -c.worst_peak_over_limit)
+                        }
+                    };
+                    if better {
+                        best.retain(|(b, _)| *b != id);
+                        best.push((id, p));
+                    }
+                }
+                Err(e) => cand.rejected = Some(e),
+            }
+        }
+        search.push(cand);
+    }
+    (search, best)
+}
+
+/// One plan evaluated where its backup really goes, with the reason; marked
+/// not available when the user has not declared what it needs.
+fn plan_with_location(
+    id: PlanId,
+    fp: &Footprint,
+    opts: &PlanOptions,
+    backup: &BackupEstimate,
+    ctx: &StepContext,
+    best: &[(PlanId, PlanResult)],
+) -> Result<PlanResult, String> {
+    let eval = |target: &BackupTarget| plans::evaluate(fp, opts, backup, id, target, ctx);
+    let unavailable = |reason: String| -> Result<PlanResult, String> {
+        let mut p = eval(&BackupTarget::Default)?;
+        p.available = false;
+        p.unavailable_reason = Some(reason);
+        Ok(p)
+    };
+    let with_reason = |mut p: PlanResult, reason: String| {
+        p.backup_location_reason = Some(reason);
+        p
+    };
+    let external_reason = || match &opts.external_kind {
+        options::ExternalKind::Plugin(f) => format!(
+            "the declared external target is a storage plugin ({f}): the data streams off the hosts and gprestore reads it through the same plugin"
+        ),
+        options::ExternalKind::Dir(d) => format!(
+            "the declared external target is the shared directory {d}, mounted on every host: gpbackup and gprestore both name it with --backup-dir"
+        ),
+    };
+    Ok(match id {
+        PlanId::ExternalBackup => {
+            let mut p = with_reason(eval(&BackupTarget::External)?, external_reason());
+            if opts.external_capacity.is_none() {
+                p.available = false;
+                p.unavailable_reason = Some(
+                    "needs --external-capacity (with --plugin-config FILE or --external-dir PATH)"
+                        .into(),
+                );
+            }
+            p
+        }
+        PlanId::DirectCopy => match opts.direct_copy_tool {
+            None => unavailable(
+                "needs --direct-copy-tool gpcopy|whpg-copy (separately licensed)".into(),
+            )?,
+            Some(_) => eval(&BackupTarget::Default)?,
+        },
+        _ if id != PlanId::SideBySide && opts.backup_dir.is_none() && opts.external_capacity.is_some() => {
+            with_reason(eval(&BackupTarget::External)?, external_reason())
+        }
+        _ => match &opts.backup_dir {
+            Some(dir) => {
+                if let Some((h, d)) = fp.cluster_dir_containing(dir) {
+                    unavailable(format!(
+                        "--backup-dir {dir} is inside cluster directory {h}:{d}: gpdeletesystem deletes it, gpinitsystem may collide with it, and gprestore on 7 must read it from outside both clusters"
+                    ))?
+                } else if let Some(why) = fp.host_dir_unreadable_by_7() {
+                    unavailable(why)?
+                } else {
+                    with_reason(
+                        eval(&BackupTarget::Dir(dir.clone()))?,
+                        format!(
+                            "--backup-dir {dir} as given: outside every 6 and 7 data and tablespace directory, so gprestore on 7 reads it and gpdeletesystem leaves it; each host's whole backup lands on the filesystem holding it"
+                        ),
+                    )
+                }
+            }
+            None => match best.iter().find(|(b, _)| *b == id) {
+                Some((_, p)) => {
+                    let dir = p.backup_dir.clone().unwrap_or_default();
+                    with_reason(
+                        p.clone(),
+                        format!(
+                            "no --backup-dir was given: {dir} was chosen by trying a directory on every mount common to all segment hosts (outside both clusters: gprestore on 7 cannot read a backup inside the 6 data directories) and keeping the lowest peak; pass --backup-dir to decide"
+                        ),
+                    )
+                }
+                None => unavailable(match fp.host_dir_unreadable_by_7() {
+                    Some(why) => why,
+                    None => "needs --backup-dir outside every 6 and 7 data and tablespace directory (gprestore on 7 does not read the 6 data directories, and gpdeletesystem deletes them), and no mount common to all segment hosts offers one".into(),
+                })?,
+            },
+        },
     })
 }
 

@@ -125,6 +125,38 @@ impl DirectCopyTool {
     }
 }
 
+/// What kind of off-host backup target `--external-capacity` describes; the
+/// two are different gpbackup flags that cannot be combined.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
+pub enum ExternalKind {
+    /// A storage plugin (S3, DD Boost): `--plugin-config FILE` on both sides.
+    Plugin(String),
+    /// A directory on a mount every host shares (NFS): `--backup-dir PATH`.
+    Dir(String),
+}
+
+impl ExternalKind {
+    /// The gpbackup / gprestore flag that selects this target.
+    pub fn flag(&self) -> String {
+        match self {
+            ExternalKind::Plugin(f) => format!("--plugin-config {}", crate::shell::quote(f)),
+            ExternalKind::Dir(d) => format!("--backup-dir {}", crate::shell::quote(d)),
+        }
+    }
+
+    /// A short label for tables.
+    pub fn label(&self) -> String {
+        match self {
+            ExternalKind::Plugin(f) => format!("plugin ({f})"),
+            ExternalKind::Dir(d) => format!("shared directory {d}"),
+        }
+    }
+}
+
+/// The plugin config file name the runbook uses when none is given.
+pub const DEFAULT_PLUGIN_CONFIG: &str = "plugin_config.yaml";
+
 /// How gpinitsystem places mirrors (`--mirror-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -145,6 +177,12 @@ pub struct PlanOptions {
     pub backup_dir: Option<String>,
     /// Capacity of an external backup target, when one is declared.
     pub external_capacity: Option<u64>,
+    /// What the external target is (plugin or shared directory).
+    pub external_kind: ExternalKind,
+    /// The 6 installation directory (its `greenplum_path.sh` sets the 6 environment).
+    pub gphome6: Option<String>,
+    /// The 7 installation directory.
+    pub gphome7: String,
     /// A licensed direct-copy tool, when declared.
     pub direct_copy_tool: Option<DirectCopyTool>,
     /// The 7 layout; `None` keeps the old layout.
@@ -163,6 +201,9 @@ pub struct PlanOptions {
     pub warn_fill: f64,
 }
 
+/// Where the 7 software is assumed to be installed unless `--gphome7` says otherwise.
+pub const DEFAULT_GPHOME7: &str = "/usr/local/greenplum-db-7";
+
 /// 20 MB catalog per instance (capacity guidance).
 pub const DEFAULT_CATALOG_OVERHEAD: u64 = 20 * 1000 * 1000;
 /// WAL per instance: (2 × checkpoint_segments + 1) × 64 MB = 1088 MB at the default 8.
@@ -174,6 +215,9 @@ impl Default for PlanOptions {
             compression: Compression::DEFAULT,
             backup_dir: None,
             external_capacity: None,
+            external_kind: ExternalKind::Plugin(DEFAULT_PLUGIN_CONFIG.into()),
+            gphome6: None,
+            gphome7: DEFAULT_GPHOME7.into(),
             direct_copy_tool: None,
             target: None,
             mirror_mode: MirrorMode::Group,

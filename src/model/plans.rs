@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::backup::BackupEstimate;
 use super::footprint::{Components, Footprint};
 use super::options::{BackupTarget, PlanOptions};
-use super::steps::{Step, StepContext, plan_steps};
+use super::steps::{BackupLocation, Step, StepContext, plan_steps};
 
 /// A plan's stable id (JSON and tests use these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -199,6 +199,9 @@ pub struct PlanResult {
     /// The `--backup-dir` this plan uses, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup_dir: Option<String>,
+    /// Why the backup goes where it goes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_location_reason: Option<String>,
     /// The phases, in order.
     pub phases: Vec<String>,
     /// The highest `peak / limit` over the filesystems.
@@ -228,6 +231,7 @@ impl PlanResult {
             keeps_rollback: id.keeps_rollback(),
             backup_target: String::new(),
             backup_dir: None,
+            backup_location_reason: None,
             phases: phases(id).iter().map(|p| p.name.to_string()).collect(),
             worst_peak_over_limit: f64::INFINITY,
             total_shortfall_bytes: 0,
@@ -347,9 +351,9 @@ pub fn evaluate(
             fits = false;
             warnings.push(format!(
                 "the external target holds {} but the backup needs {}: short by {}",
-                crate::report::human(cap),
-                crate::report::human(need),
-                crate::report::human(need - cap)
+                crate::units::human(cap),
+                crate::units::human(need),
+                crate::units::human(need - cap)
             ));
         }
     }
@@ -381,13 +385,8 @@ pub fn evaluate(
     }
     if id == PlanId::SideBySide {
         warnings.push(
-            "6 and 7 run on the same hosts: give the 7 cluster its own PORT_BASE, MIRROR_PORT_BASE and COORDINATOR_PORT and its own data directories".into(),
+            "6 and 7 run on the same hosts at once: the 7 layout (gpinitsystem_input_7) gives every 7 instance its own port and data directory; check those ports are free on every host".into(),
         );
-        if *target == BackupTarget::Default {
-            warnings.push(
-                "the backup lands inside the 6 data directories (<datadir>/backups): it is deleted with the 6 cluster, so verify 7 before gpdeletesystem".into(),
-            );
-        }
     }
     if matches!(
         id,
@@ -412,12 +411,20 @@ pub fn evaluate(
         BackupTarget::Dir(d) if id.stages_backup_on_hosts() => Some(d.clone()),
         _ => None,
     };
-    let backup_target = match id {
-        PlanId::DirectCopy => "none (copied directly)".to_string(),
-        PlanId::ExternalBackup => "external".to_string(),
-        _ => target.label(),
+    let location = match (id, target) {
+        (PlanId::DirectCopy, _) => BackupLocation::None,
+        (PlanId::ExternalBackup, _) | (_, BackupTarget::External) => {
+            BackupLocation::External(opts.external_kind.clone())
+        }
+        (_, BackupTarget::Dir(d)) => BackupLocation::HostDir(d.clone()),
+        (_, BackupTarget::Default) => BackupLocation::None,
     };
-    let external_steps = external && id != PlanId::DirectCopy;
+    let backup_target = match &location {
+        BackupLocation::None if id == PlanId::DirectCopy => "none (copied directly)".to_string(),
+        BackupLocation::None => "none chosen".to_string(),
+        BackupLocation::External(k) => format!("external: {}", k.label()),
+        BackupLocation::HostDir(d) => format!("--backup-dir {d}"),
+    };
     Ok(PlanResult {
         id,
         available: true,
@@ -426,12 +433,13 @@ pub fn evaluate(
         keeps_rollback: id.keeps_rollback(),
         backup_target,
         backup_dir: backup_dir.clone(),
+        backup_location_reason: None,
         phases: phases.iter().map(|p| p.name.to_string()).collect(),
         worst_peak_over_limit: worst,
         total_shortfall_bytes,
         external_required_bytes,
         filesystems,
-        steps: plan_steps(id, steps_ctx, opts, backup_dir.as_deref(), external_steps),
+        steps: plan_steps(id, steps_ctx, opts, &location),
         warnings,
     })
 }

@@ -147,20 +147,31 @@ fn backup_is_csv_times_ratio_per_content() {
 fn side_by_side_phases_on_one_filesystem() {
     let e = estimate(&small_cluster(), &small_opts(), &[], false).unwrap();
     let p = e.plan(PlanId::SideBySide).unwrap();
+    // No --backup-dir: the search tries /d1/whpg_backup and /d2/whpg_backup (both
+    // outside the clusters); they tie, so the first is kept. gprestore on 7
+    // cannot read a backup inside the 6 data directories, so the backup of both
+    // h1 primaries (c0 on /d1, c1 on /d2) lands on h1:/d1.
+    assert_eq!(p.backup_dir.as_deref(), Some("/d1/whpg_backup"));
+    assert!(p.backup_location_reason.as_deref().unwrap().contains("no --backup-dir was given"));
     let f = fs_of(p, "h1", "/d1");
-    // backup: 250 + 100 (c0's backup) = 350
-    // init 7: 350 + 2 new instances × 10 M overhead = 370
-    // restore: 370 + 100 (new c0 primary) + 100 (new c2 mirror) = 570
-    // verify: 570; delete backup & 6: 30 other + 200 + 20 = 250
+    // backup: 250 + 100 (c0) + 100 (c1) = 450
+    // init 7: 450 + 2 new instances × 10 M overhead = 470
+    // restore: 470 + 100 (new c0 primary) + 100 (new c2 mirror) = 670
+    // verify: 670; delete backup & 6: 30 other + 200 + 20 = 250
     assert_eq!(
         f.phase_bytes,
-        vec![350 * M, 370 * M, 570 * M, 570 * M, 250 * M]
+        vec![450 * M, 470 * M, 670 * M, 670 * M, 250 * M]
     );
-    assert_eq!(f.peak_bytes, 570 * M);
+    assert_eq!(f.peak_bytes, 670 * M);
     assert_eq!(f.peak_phase, "restore");
     assert_eq!(f.limit_bytes, 900 * M); // 0.90 × 1000 M
     assert_eq!(f.shortfall_bytes, 0);
-    assert_eq!(f.at_peak.backup, 100 * M);
+    assert_eq!(f.at_peak.backup, 200 * M);
+    // h1:/d2 holds no backup: 250, 270, 470, 470, 250.
+    assert_eq!(
+        fs_of(p, "h1", "/d2").phase_bytes,
+        vec![250 * M, 270 * M, 470 * M, 470 * M, 250 * M]
+    );
     assert_eq!(f.at_peak.new_primary, 100 * M);
     assert_eq!(f.at_peak.new_mirror, 100 * M);
     assert_eq!(f.at_peak.other, 30 * M);
@@ -377,9 +388,10 @@ fn growth_scales_today_backup_and_new_cluster() {
     };
     let e = estimate(&small_cluster(), &o, &[], false).unwrap();
     let f = fs_of(e.plan(PlanId::SideBySide).unwrap(), "h1", "/d1");
-    // growth 10% of 2 × 100 M data = 20 M; backup 110; new 110 + 110; overheads 20.
-    // restore: 250 + 20 + 110 + 20 + 220 = 620 M.
-    assert_eq!(f.peak_bytes, 620 * M);
+    // growth 10% of 2 × 100 M data = 20 M; backup 110 for each of h1's two
+    // contents, both on /d1 (the searched --backup-dir); new 110 + 110; overheads 20.
+    // restore: 250 + 20 + 220 + 20 + 220 = 730 M.
+    assert_eq!(f.peak_bytes, 730 * M);
     assert_eq!(f.at_peak.growth, 20 * M);
 }
 
@@ -549,19 +561,30 @@ fn rule_of_thumb_beside_the_model() {
 #[test]
 fn what_if_lists_fitting_combinations_first() {
     let o = PlanOptions {
-        max_fill: 0.5,
+        max_fill: 0.52,
         ..small_opts()
     };
     let e = estimate(&small_cluster(), &o, &[], true).unwrap();
     let rows = e.what_if.unwrap();
-    // 7 compressions (none + the 6 of the matrix) × 3 targets (default, /d1, /d2 candidates).
-    assert_eq!(rows.len(), 21);
+    // 7 compressions (none + the 6 of the matrix) × 2 targets (the /d1 and /d2
+    // candidates; the data directories are no target: 7 cannot read them).
+    assert_eq!(rows.len(), 14);
+    assert!(rows.iter().all(|r| r.backup_target.starts_with("--backup-dir")));
     let first_non_fit = rows.iter().position(|r| !r.fits).unwrap_or(rows.len());
     assert!(rows[first_non_fit..].iter().all(|r| !r.fits));
-    // Side-by-side at gzip-9 (0.29): h1:/d1 = 250 + 29 + 20 + 200 = 499 ≤ 500 → a
-    // rollback-keeping row fits and comes first.
+    // Side-by-side, both of h1's backups on h1:/d1, limit 520 M:
+    // zstd-19 (0.20): 250 + 2 × 20 + 20 + 200 = 510 ≤ 520 → fits, keeps a rollback, first;
+    // gzip-9 (0.29): 250 + 2 × 29 + 20 + 200 = 528 > 520 → side-by-side does not fit.
     assert!(rows[0].fits && rows[0].keeps_rollback);
     assert_eq!(rows[0].best_plan, Some(PlanId::SideBySide));
+    assert_eq!(rows[0].compression, "zstd-19");
+    let g9 = rows
+        .iter()
+        .find(|r| r.compression == "gzip-9" && r.backup_target.contains("/d1/"))
+        .unwrap();
+    assert!(g9.plans.contains(&(PlanId::SideBySide, false)));
+    // Not measured here: no codec speed is claimed.
+    assert!(rows.iter().all(|r| r.compress_seconds.is_none()));
 }
 
 mod properties {
@@ -670,5 +693,6 @@ fn direct_copy_commands_follow_the_declared_tool() {
         .unwrap()
         .commands
         .clone();
-    assert_eq!(copy, vec!["gpcopy --source-host cdw --source-port 6000 --dest-host <7 coordinator host> --dest-port <7 coordinator port> --full --validate count".to_string()]);
+    // 6 ports are all 6000 here: the 7 cluster is shifted by 10000 (16000 is free).
+    assert_eq!(copy, vec!["gpcopy --source-host cdw --source-port 6000 --dest-host cdw --dest-port 16000 --full --validate count".to_string()]);
 }

@@ -42,6 +42,10 @@ pub struct WhatIfRow {
     pub changes: u32,
     /// The plans tried and whether each fits.
     pub plans: Vec<(PlanId, bool)>,
+    /// Seconds the busiest segment spends compressing its backup with this
+    /// codec and level, when `--sample-rows` measured the codec's speed:
+    /// the time a slower, smaller codec adds.
+    pub compress_seconds: Option<u64>,
 }
 
 /// Evaluates the matrix; rows that fit come first, rollback-keeping before
@@ -52,15 +56,19 @@ pub fn what_if(
     fp: &Footprint,
     steps_ctx: &StepContext,
 ) -> Vec<WhatIfRow> {
-    let mut targets = vec![BackupTarget::Default];
-    if let Some(d) = &opts.backup_dir {
-        targets.push(BackupTarget::Dir(d.clone()));
-    }
-    for (_, dir) in backup_dir_candidates(fp) {
-        if fp.cluster_dir_containing(&dir).is_none()
-            && opts.backup_dir.as_deref() != Some(dir.as_str())
-        {
-            targets.push(BackupTarget::Dir(dir));
+    // A host-local directory must lie outside both clusters and be read on the
+    // same host by 7: the data directories themselves are no target.
+    let mut targets = Vec::new();
+    if fp.host_dir_unreadable_by_7().is_none() {
+        if let Some(d) = &opts.backup_dir {
+            targets.push(BackupTarget::Dir(d.clone()));
+        }
+        for (_, dir) in backup_dir_candidates(fp) {
+            if fp.cluster_dir_containing(&dir).is_none()
+                && opts.backup_dir.as_deref() != Some(dir.as_str())
+            {
+                targets.push(BackupTarget::Dir(dir));
+            }
         }
     }
     if opts.external_capacity.is_some() {
@@ -91,7 +99,7 @@ pub fn what_if(
             };
             let backup = estimate_backup(inv, &o);
             let ids: &[PlanId] = match target {
-                BackupTarget::Default => &[PlanId::SideBySide],
+                BackupTarget::Default => &[],
                 BackupTarget::Dir(_) => &[
                     PlanId::SideBySide,
                     PlanId::DeleteAndReinit,
@@ -127,6 +135,7 @@ pub fn what_if(
                 worst_peak_over_limit: worst,
                 changes,
                 plans: results.iter().map(|r| (r.id, r.fits)).collect(),
+                compress_seconds: backup.compression_seconds(),
             }
         })
         .collect();

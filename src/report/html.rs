@@ -5,17 +5,17 @@
 use std::fmt::Write;
 
 use super::charts::{self, Chart};
-use super::{Exporter, focus_plan, human, pct, step_duration, verdict_sentence};
+use super::{Exporter, environment_lines, focus_plan, human, pct, step_heading, verdict_sentence};
 use crate::model::{Estimate, PlanResult, Verdict};
 
 /// How many filesystems the focus plan's table lists.
 pub const FILESYSTEM_ROWS: usize = 200;
 
-/// HTML report; `rate` (bytes per second) adds step durations.
+/// HTML report; `rates` add step durations.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HtmlExporter {
     /// Aggregate throughput for duration estimates.
-    pub rate: Option<u64>,
+    pub rates: Option<crate::model::durations::Rates>,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -347,16 +347,37 @@ impl Exporter for HtmlExporter {
             fs_table(&mut s, p, FILESYSTEM_ROWS);
             s.push_str("</section>\n");
 
-            let _ = writeln!(s, "<section><h2>Steps of {}</h2><ol>", esc(p.id.as_str()));
+            let _ = writeln!(s, "<section><h2>Steps of {}</h2>", esc(p.id.as_str()));
+            if let Some(r) = &p.backup_location_reason {
+                let _ = writeln!(
+                    s,
+                    "<p>Backup location: {} ({}).</p>",
+                    esc(&p.backup_target),
+                    esc(r)
+                );
+            }
+            for (text, lines) in environment_lines(e) {
+                let _ = writeln!(s, "<p>{}</p><pre>{}</pre>", esc(&text), esc(&lines.join("\n")));
+            }
+            s.push_str("<ol>\n");
             for st in &p.steps {
-                let _ = write!(s, "<li><strong>{}</strong>", esc(&st.phase));
-                if let Some(d) = self.rate.and_then(|r| step_duration(&st.phase, e, r)) {
-                    let _ = write!(s, " <span class=\"na\">(about {d})</span>");
+                let (head, duration) = step_heading(st, e, self.rates.as_ref());
+                let _ = write!(
+                    s,
+                    "<li><span class=\"na\">{}</span> <strong>{}</strong>",
+                    esc(&st.phase),
+                    esc(&head)
+                );
+                if let Some(d) = duration {
+                    let _ = write!(s, "<br><span class=\"na\">{}</span>", esc(&d));
                 }
                 if let Some(n) = &st.note {
                     let _ = write!(s, "<br>{}", esc(n));
                 }
-                let _ = writeln!(s, "<pre>{}</pre></li>", esc(&st.commands.join("\n")));
+                if !st.commands.is_empty() {
+                    let _ = write!(s, "<pre>{}</pre>", esc(&st.commands.join("\n")));
+                }
+                s.push_str("</li>\n");
             }
             s.push_str("</ol></section>\n");
 
@@ -437,6 +458,7 @@ impl Exporter for HtmlExporter {
                 "Fits",
                 "Peak / limit",
                 "Changes",
+                "Compressing (busiest segment)",
             ]));
             for r in rows {
                 s.push_str(&row(
@@ -449,8 +471,9 @@ impl Exporter for HtmlExporter {
                         if r.fits { "yes" } else { "no" }.into(),
                         pct(r.worst_peak_over_limit),
                         r.changes.to_string(),
+                        esc(&super::compress_time(r.compress_seconds)),
                     ],
-                    &[false, false, false, false, true, true],
+                    &[false, false, false, false, true, true, true],
                     None,
                 ));
             }

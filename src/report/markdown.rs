@@ -3,14 +3,16 @@
 
 use std::fmt::Write;
 
-use super::{Exporter, PRE_CHECKS, focus_plan, human, pct, step_duration, verdict_sentence};
+use super::{
+    Exporter, PRE_CHECKS, environment_lines, focus_plan, human, pct, step_heading, verdict_sentence,
+};
 use crate::model::Estimate;
 
-/// Markdown for a change-approval ticket; `rate` (bytes per second) adds step durations.
+/// Markdown for a change-approval ticket; `rates` add step durations.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MarkdownExporter {
     /// Aggregate throughput for duration estimates.
-    pub rate: Option<u64>,
+    pub rates: Option<crate::model::durations::Rates>,
 }
 
 impl Exporter for MarkdownExporter {
@@ -165,24 +167,37 @@ impl Exporter for MarkdownExporter {
             }
             let _ = writeln!(s);
             let _ = writeln!(s, "## Steps of {}\n", p.id);
+            if let Some(r) = &p.backup_location_reason {
+                let _ = writeln!(s, "Backup location: {} ({r}).\n", p.backup_target);
+            }
+            for (text, lines) in environment_lines(e) {
+                let _ = writeln!(s, "{text}\n\n```sh");
+                for l in lines {
+                    let _ = writeln!(s, "{l}");
+                }
+                let _ = writeln!(s, "```\n");
+            }
+            let mut phase = "";
             for (n, st) in p.steps.iter().enumerate() {
-                match self.rate.and_then(|r| step_duration(&st.phase, e, r)) {
-                    Some(d) => {
-                        let rate = human(self.rate.unwrap_or(0));
-                        let _ = writeln!(s, "{}. **{}** (about {d} at {rate}/s)", n + 1, st.phase);
-                    }
-                    None => {
-                        let _ = writeln!(s, "{}. **{}**", n + 1, st.phase);
-                    }
+                if st.phase != phase {
+                    phase = &st.phase;
+                    let _ = writeln!(s, "**Phase: {phase}**\n");
+                }
+                let (head, duration) = step_heading(st, e, self.rates.as_ref());
+                let _ = writeln!(s, "{}. {head}", n + 1);
+                if let Some(d) = duration {
+                    let _ = writeln!(s, "   _{d}_");
                 }
                 if let Some(note) = &st.note {
                     let _ = writeln!(s, "   {note}");
                 }
-                let _ = writeln!(s, "   ```sh");
-                for cmd in &st.commands {
-                    let _ = writeln!(s, "   {cmd}");
+                if !st.commands.is_empty() {
+                    let _ = writeln!(s, "   ```sh");
+                    for cmd in &st.commands {
+                        let _ = writeln!(s, "   {cmd}");
+                    }
+                    let _ = writeln!(s, "   ```");
                 }
-                let _ = writeln!(s, "   ```");
             }
             let _ = writeln!(s);
             let _ = writeln!(s, "## Risks and rollback\n");

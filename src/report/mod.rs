@@ -62,41 +62,62 @@ pub const PRE_CHECKS: [&str; 5] = [
     "Free space is measured again on the day (whpg-plan estimate --coordinator …).",
 ];
 
-/// How long a step takes at `rate` bytes per second, for the steps that move
-/// the data: the backup and the restore move the CSV text; a direct copy and
-/// gpaddmirrors move the primaries' data. `None` for steps that do not.
-pub fn step_duration(phase: &str, e: &Estimate, rate: u64) -> Option<String> {
-    if rate == 0 {
-        return None;
-    }
-    let bytes = match phase {
-        "backup" | "backup to external target" | "restore" => e.backup.ascii_bytes,
-        "copy 6 to 7" | "gpaddmirrors" => e.cluster.primary_data_bytes,
-        _ => return None,
+/// The runbook's preamble: where the steps run and how each environment is
+/// set up, as Markdown-free lines (reports wrap them).
+pub fn environment_lines(e: &Estimate) -> Vec<(String, Vec<String>)> {
+    let Some(env) = &e.environment else {
+        return Vec::new();
     };
-    let secs = bytes / rate;
-    Some(match secs {
-        s if s >= 3600 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
-        s if s >= 60 => format!("{} min", s.div_ceil(60)),
-        s => format!("{s} s"),
-    })
+    vec![
+        (
+            format!(
+                "Every step runs as gpadmin in {} (put the files `report --layout-dir` writes there).",
+                env.workdir
+            ),
+            vec![format!("mkdir -p {0} && cd {0}", env.workdir)],
+        ),
+        (
+            format!("\"6 environment\" steps run on {} after:", env.gp6_host),
+            env.gp6.clone(),
+        ),
+        (
+            format!("\"7 environment\" steps run on {} after:", env.gp7_host),
+            env.gp7.clone(),
+        ),
+    ]
 }
 
-/// Bytes for people: decimal units with one decimal (`1.5 TB`), as disks
-/// and the vendors' sizing pages state them.
-pub fn human(bytes: u64) -> String {
-    use humansize::{DECIMAL, FormatSizeOptions, format_size};
-    format_size(bytes, FormatSizeOptions::from(DECIMAL).decimal_places(1))
-}
-
-/// A fraction as a whole percentage (`0.873` → `87%`).
-pub fn pct(f: f64) -> String {
-    if f.is_finite() {
-        format!("{:.0}%", f * 100.0)
-    } else {
-        "∞".into()
+/// A what-if row's compression time, or why there is none.
+pub fn compress_time(seconds: Option<u64>) -> String {
+    match seconds {
+        Some(s) => crate::model::durations::format_seconds(s),
+        None => "not measured".into(),
     }
 }
+
+/// A step's heading: title, environment, manual mark and (with rates) duration.
+pub fn step_heading(
+    st: &crate::model::Step,
+    e: &Estimate,
+    rates: Option<&crate::model::durations::Rates>,
+) -> (String, Option<String>) {
+    let mut head = format!("[{}] {}", st.env.label(), st.title);
+    if st.manual {
+        head.push_str(" (manual check)");
+    }
+    let duration = rates
+        .and_then(|r| crate::model::durations::step_duration(st, e, r))
+        .map(|d| {
+            format!(
+                "about {}: {}",
+                crate::model::durations::format_seconds(d.seconds),
+                d.basis
+            )
+        });
+    (head, duration)
+}
+
+pub use crate::units::{human, pct};
 
 /// One sentence that states the verdict.
 pub fn verdict_sentence(e: &Estimate) -> String {

@@ -109,6 +109,11 @@ impl Exporter for TableExporter {
                 s,
                 "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)"
             );
+            if let Some(p) = super::focus_plan(e)
+                && let Some(r) = &p.backup_location_reason
+            {
+                let _ = writeln!(s, "  {} backs up to {}: {r}", p.id, p.backup_target);
+            }
             for p in e.plans.iter().filter(|p| !p.available) {
                 let _ = writeln!(
                     s,
@@ -185,18 +190,25 @@ impl Exporter for TableExporter {
             );
             let _ = writeln!(
                 s,
-                "{:<9} {:<36} {:<29} {:>6} {:>8}",
+                "{:<9} {:<36} {:<29} {:>6} {:>8}  COMPRESSING",
                 "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES"
             );
             for r in fitting.iter().take(12) {
                 let _ = writeln!(
                     s,
-                    "{:<9} {:<36} {:<29} {:>6} {:>8}",
+                    "{:<9} {:<36} {:<29} {:>6} {:>8}  {}",
                     r.compression,
                     r.backup_target,
                     r.best_plan.map(|p| p.as_str()).unwrap_or("-"),
                     pct(r.worst_peak_over_limit),
-                    r.changes
+                    r.changes,
+                    super::compress_time(r.compress_seconds)
+                );
+            }
+            if rows.iter().all(|r| r.compress_seconds.is_none()) {
+                let _ = writeln!(
+                    s,
+                    "  COMPRESSING: not measured (collect with --sample-rows); higher levels are slower, zstd-19 many times slower than zstd-3"
                 );
             }
         }

@@ -1,0 +1,694 @@
+//! A checker for the command lines a runbook prints: each gpbackup, gprestore,
+//! gpdeletesystem, gpinitsystem, gpaddmirrors, gpcopy and whpg-copy call is
+//! parsed from the bash line and checked against the tool's flag set, so a
+//! runbook with a flag the real tool would reject, a missing required flag,
+//! two flags that exclude each other or a compression level out of range is
+//! caught before anyone runs it.
+//!
+//! gpbackup's and gprestore's flag sets are those of gpbackup 1.30
+//! (`options/flag.go`); the utilities' are their reference pages. gpcopy's
+//! and whpg-copy's are the subset the runbook uses plus the documented
+//! common ones (their full sets are not public source).
+
+/// One simple command of a bash line: its words, redirections removed.
+pub type Words = Vec<String>;
+
+/// Splits a bash line into simple commands (at `|`, `||`, `&&`, `;`) and
+/// words, honouring single and double quotes, backslashes and `$(…)`.
+/// Redirections (`> f`, `2>&1`, `< f`) are dropped. A quote left open is an error.
+pub fn split_line(line: &str) -> Result<Vec<Words>, String> {
+    let mut commands: Vec<Words> = Vec::new();
+    let mut words: Words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut skip_next_word = false;
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    let finish = |word: &mut String, in_word: &mut bool, words: &mut Words, skip: &mut bool| {
+        if *in_word {
+            if *skip {
+                *skip = false;
+            } else {
+                words.push(std::mem::take(word));
+            }
+            word.clear();
+            *in_word = false;
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' => {
+                in_word = true;
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&x| x == '\'')
+                    .ok_or("a single quote is not closed")?;
+                word.extend(&chars[i + 1..i + 1 + end]);
+                i += end + 2;
+                continue;
+            }
+            '"' => {
+                in_word = true;
+                i += 1;
+                let mut depth = 0;
+                loop {
+                    let Some(&d) = chars.get(i) else {
+                        return Err("a double quote is not closed".into());
+                    };
+                    match d {
+                        '\\' if i + 1 < chars.len() => {
+                            word.push(chars[i + 1]);
+                            i += 2;
+                            continue;
+                        }
+                        '$' if chars.get(i + 1) == Some(&'(') => {
+                            depth += 1;
+                            word.push_str("$(");
+                            i += 2;
+                            continue;
+                        }
+                        ')' if depth > 0 => depth -= 1,
+                        '"' if depth == 0 => break,
+                        _ => {}
+                    }
+                    word.push(d);
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
+            '\\' if i + 1 < chars.len() => {
+                in_word = true;
+                word.push(chars[i + 1]);
+                i += 2;
+                continue;
+            }
+            '$' if chars.get(i + 1) == Some(&'(') => {
+                in_word = true;
+                let mut depth = 0;
+                while let Some(&d) = chars.get(i) {
+                    word.push(d);
+                    i += 1;
+                    match d {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if depth != 0 {
+                    return Err("a $( is not closed".into());
+                }
+                continue;
+            }
+            ' ' | '\t' => finish(&mut word, &mut in_word, &mut words, &mut skip_next_word),
+            '|' | '&' | ';' => {
+                finish(&mut word, &mut in_word, &mut words, &mut skip_next_word);
+                if !words.is_empty() {
+                    commands.push(std::mem::take(&mut words));
+                }
+                if chars.get(i + 1) == Some(&c) {
+                    i += 1;
+                }
+            }
+            '>' | '<' => {
+                // `2>&1`, `> file`, `>> file`, `< file`: not words of the command.
+                let fd_prefix = in_word && word.chars().all(|x| x.is_ascii_digit());
+                if fd_prefix {
+                    word.clear();
+                    in_word = false;
+                } else {
+                    finish(&mut word, &mut in_word, &mut words, &mut skip_next_word);
+                }
+                if chars.get(i + 1) == Some(&'>') {
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&'&') {
+                    i += 2;
+                    while chars.get(i).is_some_and(|x| x.is_ascii_digit()) {
+                        i += 1;
+                    }
+                    continue;
+                }
+                skip_next_word = true;
+            }
+            _ => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+        i += 1;
+    }
+    finish(&mut word, &mut in_word, &mut words, &mut skip_next_word);
+    if !words.is_empty() {
+        commands.push(words);
+    }
+    Ok(commands)
+}
+
+/// How a tool's flags are spelled and related.
+struct ToolSpec {
+    /// Flags that take a value (`--name value` or `--name=value`).
+    valued: &'static [&'static str],
+    /// Flags that take none.
+    switches: &'static [&'static str],
+    /// Each inner list: at least one of these must be present.
+    required: &'static [&'static [&'static str]],
+    /// Pairs that cannot be combined.
+    exclusive: &'static [(&'static str, &'static str)],
+    /// Flags that need another flag.
+    needs: &'static [(&'static str, &'static str)],
+    /// A leading subcommand word, if the tool has one.
+    subcommand: Option<&'static str>,
+}
+
+const GPBACKUP: ToolSpec = ToolSpec {
+    valued: &[
+        "--backup-dir",
+        "--compression-type",
+        "--compression-level",
+        "--dbname",
+        "--exclude-schema",
+        "--exclude-schema-file",
+        "--exclude-table",
+        "--exclude-table-file",
+        "--from-timestamp",
+        "--include-schema",
+        "--include-schema-file",
+        "--include-table",
+        "--include-table-file",
+        "--jobs",
+        "--plugin-config",
+        "--copy-queue-size",
+    ],
+    switches: &[
+        "--data-only",
+        "--debug",
+        "--incremental",
+        "--leaf-partition-data",
+        "--metadata-only",
+        "--no-compression",
+        "--no-history",
+        "--quiet",
+        "--single-data-file",
+        "--verbose",
+        "--with-stats",
+        "--without-globals",
+        "--version",
+        "--help",
+    ],
+    required: &[&["--dbname", "--version", "--help"]],
+    exclusive: &[
+        ("--backup-dir", "--plugin-config"),
+        ("--data-only", "--metadata-only"),
+        ("--no-compression", "--compression-type"),
+        ("--no-compression", "--compression-level"),
+        ("--single-data-file", "--jobs"),
+        ("--with-globals", "--without-globals"),
+        ("--include-table", "--exclude-table"),
+        ("--include-schema", "--exclude-schema"),
+    ],
+    needs: &[("--from-timestamp", "--incremental")],
+    subcommand: None,
+};
+
+const GPRESTORE: ToolSpec = ToolSpec {
+    valued: &[
+        "--backup-dir",
+        "--exclude-schema",
+        "--exclude-schema-file",
+        "--exclude-table",
+        "--exclude-table-file",
+        "--include-schema",
+        "--include-schema-file",
+        "--include-table",
+        "--include-table-file",
+        "--jobs",
+        "--plugin-config",
+        "--redirect-db",
+        "--redirect-schema",
+        "--copy-queue-size",
+        "--timestamp",
+        "--report-dir",
+    ],
+    switches: &[
+        "--create-db",
+        "--data-only",
+        "--debug",
+        "--incremental",
+        "--metadata-only",
+        "--on-error-continue",
+        "--quiet",
+        "--with-globals",
+        "--truncate-table",
+        "--verbose",
+        "--with-stats",
+        "--run-analyze",
+        "--resize-cluster",
+        "--version",
+        "--help",
+    ],
+    required: &[&["--timestamp", "--version", "--help"]],
+    exclusive: &[
+        ("--backup-dir", "--plugin-config"),
+        ("--data-only", "--metadata-only"),
+        ("--with-globals", "--without-globals"),
+        ("--with-stats", "--run-analyze"),
+        ("--include-table", "--exclude-table"),
+    ],
+    needs: &[],
+    subcommand: None,
+};
+
+const GPDELETESYSTEM: ToolSpec = ToolSpec {
+    valued: &[
+        "-d",
+        "--master-data-directory",
+        "--coordinator-data-directory",
+        "-B",
+        "-l",
+    ],
+    switches: &["-f", "-D", "-v", "--version", "-?", "--help"],
+    required: &[&[
+        "-d",
+        "--master-data-directory",
+        "--coordinator-data-directory",
+        "--version",
+        "-?",
+        "--help",
+    ]],
+    exclusive: &[],
+    needs: &[],
+    subcommand: None,
+};
+
+const GPINITSYSTEM: ToolSpec = ToolSpec {
+    valued: &[
+        "-c",
+        "-h",
+        "-B",
+        "-p",
+        "-s",
+        "-P",
+        "-S",
+        "--standby_datadir",
+        "-m",
+        "--max_connections",
+        "-b",
+        "--shared_buffers",
+        "-n",
+        "--locale",
+        "--lc-collate",
+        "--lc-ctype",
+        "--lc-messages",
+        "--lc-monetary",
+        "--lc-numeric",
+        "--lc-time",
+        "-e",
+        "--su_password",
+        "--mirror-mode",
+        "-l",
+        "-I",
+        "-O",
+    ],
+    switches: &["-a", "-q", "-D", "-v", "--version", "-?", "--help"],
+    required: &[&["-c", "-I", "--version", "-v", "-?", "--help"]],
+    exclusive: &[("-c", "-I"), ("-S", "--standby_datadir")],
+    needs: &[
+        ("-P", "-s"),
+        ("-S", "-s"),
+        ("--standby_datadir", "-s"),
+        ("-h", "-c"),
+    ],
+    subcommand: None,
+};
+
+const GPADDMIRRORS: ToolSpec = ToolSpec {
+    valued: &["-B", "-d", "-i", "-o", "-p", "-l", "-b"],
+    switches: &[
+        "-a",
+        "-s",
+        "-v",
+        "-q",
+        "--hba-hostnames",
+        "--version",
+        "-?",
+        "--help",
+    ],
+    required: &[&["-i", "-o", "-p", "--version", "-?", "--help"]],
+    exclusive: &[("-i", "-p"), ("-i", "-s")],
+    needs: &[],
+    subcommand: None,
+};
+
+const GPCOPY: ToolSpec = ToolSpec {
+    valued: &[
+        "--source-host",
+        "--source-port",
+        "--source-user",
+        "--dest-host",
+        "--dest-port",
+        "--dest-user",
+        "--dbname",
+        "--dest-dbname",
+        "--include-table",
+        "--include-table-file",
+        "--exclude-table",
+        "--exclude-table-file",
+        "--validate",
+        "--jobs",
+    ],
+    switches: &[
+        "--full",
+        "--truncate",
+        "--drop",
+        "--append",
+        "--skip-existing",
+        "--metadata-only",
+        "--analyze",
+        "--dry-run",
+        "--debug",
+        "--quiet",
+        "--verbose",
+        "--version",
+        "--help",
+    ],
+    required: &[
+        &["--source-host", "--version", "--help"],
+        &[
+            "--full",
+            "--dbname",
+            "--include-table",
+            "--include-table-file",
+            "--version",
+            "--help",
+        ],
+    ],
+    exclusive: &[
+        ("--full", "--dbname"),
+        ("--full", "--include-table"),
+        ("--truncate", "--drop"),
+        ("--truncate", "--append"),
+    ],
+    needs: &[],
+    subcommand: None,
+};
+
+const WHPG_COPY: ToolSpec = ToolSpec {
+    valued: &[
+        "--src-url",
+        "--dst-url",
+        "--validate-method",
+        "--include-table",
+        "--exclude-table",
+        "--jobs",
+    ],
+    switches: &["--truncate", "--dry-run", "--help"],
+    required: &[&["--src-url", "--help"], &["--dst-url", "--help"]],
+    exclusive: &[],
+    needs: &[],
+    subcommand: Some("copy"),
+};
+
+fn spec(program: &str) -> Option<(&'static str, &'static ToolSpec)> {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    Some(match name {
+        "gpbackup" => ("gpbackup", &GPBACKUP),
+        "gprestore" => ("gprestore", &GPRESTORE),
+        "gpdeletesystem" => ("gpdeletesystem", &GPDELETESYSTEM),
+        "gpinitsystem" => ("gpinitsystem", &GPINITSYSTEM),
+        "gpaddmirrors" => ("gpaddmirrors", &GPADDMIRRORS),
+        "gpcopy" => ("gpcopy", &GPCOPY),
+        "whpg-copy" => ("whpg-copy", &WHPG_COPY),
+        _ => return None,
+    })
+}
+
+/// A value that is a shell expansion the checker cannot see through
+/// (`$(cat f)`, `$VAR`): accepted where a literal is expected.
+fn is_expansion(v: &str) -> bool {
+    v.starts_with('$')
+}
+
+/// Checks one simple command; `Ok(None)` when it is not one of the tools.
+fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
+    let Some(program) = words.first() else {
+        return Ok(None);
+    };
+    let Some((name, spec)) = spec(program) else {
+        return Ok(None);
+    };
+    let mut args = &words[1..];
+    if let Some(sub) = spec.subcommand {
+        match args.first() {
+            Some(a) if a == sub => args = &args[1..],
+            Some(a) if a == "--help" => {}
+            other => {
+                return Err(format!(
+                    "{name}: expected the subcommand '{sub}', found {}",
+                    other.map(|s| format!("'{s}'")).unwrap_or("nothing".into())
+                ));
+            }
+        }
+    }
+    let mut seen: Vec<(&str, Option<String>)> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+            _ => (a, None),
+        };
+        if !flag.starts_with('-') {
+            return Err(format!("{name}: unexpected argument '{a}'"));
+        }
+        let value = if let Some(f) = spec.valued.iter().find(|f| **f == flag) {
+            match inline {
+                Some(v) => Some(v),
+                None => {
+                    i += 1;
+                    let v = args
+                        .get(i)
+                        .ok_or_else(|| format!("{name}: {f} needs a value"))?;
+                    if v.starts_with('-') && !v.starts_with("-1") {
+                        return Err(format!("{name}: {f} needs a value, found '{v}'"));
+                    }
+                    Some(v.clone())
+                }
+            }
+        } else if spec.switches.contains(&flag) {
+            if inline.is_some() {
+                return Err(format!("{name}: {flag} takes no value"));
+            }
+            None
+        } else {
+            return Err(format!("{name}: unknown flag {flag}"));
+        };
+        if seen.iter().any(|(f, _)| *f == flag) {
+            return Err(format!("{name}: {flag} is given twice"));
+        }
+        let flag: &'static str = spec
+            .valued
+            .iter()
+            .chain(spec.switches)
+            .find(|f| **f == flag)
+            .copied()
+            .expect("known flag");
+        seen.push((flag, value));
+        i += 1;
+    }
+    let has = |f: &str| seen.iter().any(|(x, _)| *x == f);
+    let value = |f: &str| seen.iter().find(|(x, _)| *x == f).and_then(|(_, v)| v.clone());
+    for group in spec.required {
+        if !group.iter().any(|f| has(f)) {
+            return Err(format!("{name}: {} is required", group[0]));
+        }
+    }
+    for (a, b) in spec.exclusive {
+        if has(a) && has(b) {
+            return Err(format!("{name}: {a} cannot be combined with {b}"));
+        }
+    }
+    for (a, b) in spec.needs {
+        if has(a) && !has(b) {
+            return Err(format!("{name}: {a} needs {b}"));
+        }
+    }
+    check_values(name, &value)?;
+    Ok(Some(name))
+}
+
+/// Value rules: compression types and levels, timestamps, absolute paths, ports.
+fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    let number = |f: &str, lo: u64, hi: u64| -> Result<(), String> {
+        match value(f) {
+            Some(v) if !is_expansion(&v) => match v.parse::<u64>() {
+                Ok(n) if (lo..=hi).contains(&n) => Ok(()),
+                _ => Err(format!("{name}: {f} {v} is not in {lo}..={hi}")),
+            },
+            _ => Ok(()),
+        }
+    };
+    let absolute = |f: &str| -> Result<(), String> {
+        match value(f) {
+            Some(v) if !is_expansion(&v) && !v.starts_with('/') => {
+                Err(format!("{name}: {f} {v} must be an absolute path"))
+            }
+            _ => Ok(()),
+        }
+    };
+    match name {
+        "gpbackup" => {
+            let codec = value("--compression-type").unwrap_or_else(|| "gzip".into());
+            let hi = match codec.as_str() {
+                "gzip" => 9,
+                "zstd" => 19,
+                other => {
+                    return Err(format!(
+                        "gpbackup: --compression-type {other} is not gzip or zstd"
+                    ));
+                }
+            };
+            number("--compression-level", 1, hi)?;
+            number("--jobs", 1, 65535)?;
+            absolute("--backup-dir")?;
+        }
+        "gprestore" => {
+            if let Some(ts) = value("--timestamp")
+                && !is_expansion(&ts)
+                && !(ts.len() == 14 && ts.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "gprestore: --timestamp {ts} is not YYYYMMDDHHMMSS"
+                ));
+            }
+            number("--jobs", 1, 65535)?;
+            absolute("--backup-dir")?;
+        }
+        "gpinitsystem" => {
+            number("-P", 1, 65535)?;
+            absolute("-S")?;
+            if let Some(m) = value("--mirror-mode")
+                && m != "group"
+                && m != "spread"
+            {
+                return Err(format!(
+                    "gpinitsystem: --mirror-mode {m} is not group or spread"
+                ));
+            }
+        }
+        "gpdeletesystem" => absolute("-d")?,
+        "gpcopy" => {
+            number("--source-port", 1, 65535)?;
+            number("--dest-port", 1, 65535)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks every tool call in a bash line; returns the tools it found.
+pub fn check_line(line: &str) -> Result<Vec<&'static str>, String> {
+    let mut found = Vec::new();
+    for words in split_line(line)? {
+        if let Some(name) = check_words(&words)? {
+            found.push(name);
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_quotes_pipes_and_redirections() {
+        let c = split_line(
+            r#"gpbackup --dbname 'my db' --backup-dir "/d x" 2>&1 | tee g_1.log && test -s "$(cat t)" > /dev/null"#,
+        )
+        .unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0], vec!["gpbackup", "--dbname", "my db", "--backup-dir", "/d x"]);
+        assert_eq!(c[1], vec!["tee", "g_1.log"]);
+        assert_eq!(c[2], vec!["test", "-s", "$(cat t)"]);
+        assert!(split_line("echo 'open").is_err());
+        assert!(split_line("echo \"open").is_err());
+    }
+
+    #[test]
+    fn accepts_what_the_tools_accept() {
+        for ok in [
+            "gpbackup --dbname sales --backup-dir /b --compression-type zstd --compression-level 19",
+            "gpbackup --dbname sales --no-compression --metadata-only",
+            "gprestore --timestamp 20261130101500 --plugin-config p.yaml --with-globals --create-db",
+            "gprestore --timestamp \"$(cat gpbackup_1.timestamp)\" --backup-dir /b --resize-cluster",
+            "gpdeletesystem -d /data/master/gpseg-1 -f",
+            "gpinitsystem -a -I gpinitsystem_input_7 -s scdw -P 5432 -S /data/c/gpseg-1",
+            "gpinitsystem -c cfg -h hosts --mirror-mode=spread",
+            "gpaddmirrors -a -i gpaddmirrors_input_7",
+            "gpcopy --source-host cdw --source-port 5432 --dest-host cdw --dest-port 15432 --full --validate count",
+            "whpg-copy copy --src-url postgres://a --dst-url postgres://b --validate-method count",
+        ] {
+            assert!(check_line(ok).is_ok(), "{ok}: {:?}", check_line(ok));
+        }
+    }
+
+    #[test]
+    fn rejects_each_kind_of_mistake() {
+        let cases = [
+            // unknown flags
+            ("gpbackup --dbname s --backup-directory /b", "unknown flag"),
+            ("gprestore --timestamp 20261130101500 --without-globals", "unknown flag"),
+            ("gpinitsystem -c cfg --mirror_mode=spread", "unknown flag"),
+            // missing required flags
+            ("gprestore --backup-dir /b --create-db", "--timestamp is required"),
+            ("gpbackup --backup-dir /b", "--dbname is required"),
+            ("gpdeletesystem -f", "-d is required"),
+            ("gpinitsystem -a -h hosts", "-c is required"),
+            // flags that exclude each other
+            ("gpbackup --dbname s --backup-dir /b --plugin-config p.yaml", "cannot be combined"),
+            ("gprestore --timestamp 20261130101500 --backup-dir /b --plugin-config p", "cannot be combined"),
+            ("gpbackup --dbname s --data-only --metadata-only", "cannot be combined"),
+            ("gprestore --timestamp 20261130101500 --data-only --metadata-only", "cannot be combined"),
+            ("gpbackup --dbname s --with-globals --without-globals", "unknown flag"),
+            ("gpbackup --dbname s --no-compression --compression-level 3", "cannot be combined"),
+            // values out of range
+            ("gpbackup --dbname s --compression-level 10", "not in 1..=9"),
+            ("gpbackup --dbname s --compression-type zstd --compression-level 20", "not in 1..=19"),
+            ("gpbackup --dbname s --compression-type lz4", "not gzip or zstd"),
+            ("gprestore --timestamp 2026-11-30", "not YYYYMMDDHHMMSS"),
+            ("gpbackup --dbname s --backup-dir relative/dir", "absolute path"),
+            ("gpinitsystem -I f -P 5432", "-P needs -s"),
+            ("gpinitsystem -c cfg --mirror-mode=ring", "not group or spread"),
+            ("whpg-copy --src-url a --dst-url b", "subcommand"),
+            ("gpcopy --source-host a --full --dbname x", "cannot be combined"),
+            ("gpbackup --dbname", "needs a value"),
+            ("gpbackup --dbname a --dbname b", "given twice"),
+        ];
+        for (line, why) in cases {
+            match check_line(line) {
+                Ok(_) => panic!("accepted: {line}"),
+                Err(e) => assert!(e.contains(why), "{line}: {e} (expected {why})"),
+            }
+        }
+    }
+
+    #[test]
+    fn finds_tools_inside_pipelines_and_conditions() {
+        assert_eq!(
+            check_line("test -s f && gpssh -f h -e \"rm -rf /b/x\"").unwrap(),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            check_line("gpbackup --dbname s 2>&1 | tee x.log").unwrap(),
+            vec!["gpbackup"]
+        );
+        assert!(check_line("true && gprestore --create-db").is_err());
+    }
+}

@@ -529,7 +529,9 @@ fn write_outputs(o: &OutputArgs, est: &Estimate) -> Result<(), AppError> {
     if let Some(dir) = &o.layout_dir
         && let Some(env) = &est.environment
     {
-        for f in model::layout_files::layout_files(&est.new_layout, &env.hosts6, est.cluster.product) {
+        for f in
+            model::layout_files::layout_files(&est.new_layout, &env.hosts6, est.cluster.product)
+        {
             write(&dir.join(f.name), f.text.into_bytes())?;
         }
     }

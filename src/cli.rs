@@ -272,7 +272,12 @@ pub struct PlanArgs {
     pub external_capacity: Option<u64>,
     /// The external target is a storage plugin (S3, DD Boost) with this gpbackup
     /// plugin config file (the default kind; the runbook names plugin_config.yaml).
-    #[arg(long, value_name = "FILE", requires = "external_capacity", conflicts_with = "external_dir")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "external_capacity",
+        conflicts_with = "external_dir"
+    )]
     pub plugin_config: Option<String>,
     /// The external target is a directory on a mount every host shares (NFS):
     /// gpbackup and gprestore get --backup-dir PATH.

@@ -503,7 +503,11 @@ fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
         i += 1;
     }
     let has = |f: &str| seen.iter().any(|(x, _)| *x == f);
-    let value = |f: &str| seen.iter().find(|(x, _)| *x == f).and_then(|(_, v)| v.clone());
+    let value = |f: &str| {
+        seen.iter()
+            .find(|(x, _)| *x == f)
+            .and_then(|(_, v)| v.clone())
+    };
     for group in spec.required {
         if !group.iter().any(|f| has(f)) {
             return Err(format!("{name}: {} is required", group[0]));
@@ -563,9 +567,7 @@ fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<()
                 && !is_expansion(&ts)
                 && !(ts.len() == 14 && ts.bytes().all(|b| b.is_ascii_digit()))
             {
-                return Err(format!(
-                    "gprestore: --timestamp {ts} is not YYYYMMDDHHMMSS"
-                ));
+                return Err(format!("gprestore: --timestamp {ts} is not YYYYMMDDHHMMSS"));
             }
             number("--jobs", 1, 65535)?;
             absolute("--backup-dir")?;
@@ -614,7 +616,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.len(), 3);
-        assert_eq!(c[0], vec!["gpbackup", "--dbname", "my db", "--backup-dir", "/d x"]);
+        assert_eq!(
+            c[0],
+            vec!["gpbackup", "--dbname", "my db", "--backup-dir", "/d x"]
+        );
         assert_eq!(c[1], vec!["tee", "g_1.log"]);
         assert_eq!(c[2], vec!["test", "-s", "$(cat t)"]);
         assert!(split_line("echo 'open").is_err());
@@ -644,30 +649,69 @@ mod tests {
         let cases = [
             // unknown flags
             ("gpbackup --dbname s --backup-directory /b", "unknown flag"),
-            ("gprestore --timestamp 20261130101500 --without-globals", "unknown flag"),
+            (
+                "gprestore --timestamp 20261130101500 --without-globals",
+                "unknown flag",
+            ),
             ("gpinitsystem -c cfg --mirror_mode=spread", "unknown flag"),
             // missing required flags
-            ("gprestore --backup-dir /b --create-db", "--timestamp is required"),
+            (
+                "gprestore --backup-dir /b --create-db",
+                "--timestamp is required",
+            ),
             ("gpbackup --backup-dir /b", "--dbname is required"),
             ("gpdeletesystem -f", "-d is required"),
             ("gpinitsystem -a -h hosts", "-c is required"),
             // flags that exclude each other
-            ("gpbackup --dbname s --backup-dir /b --plugin-config p.yaml", "cannot be combined"),
-            ("gprestore --timestamp 20261130101500 --backup-dir /b --plugin-config p", "cannot be combined"),
-            ("gpbackup --dbname s --data-only --metadata-only", "cannot be combined"),
-            ("gprestore --timestamp 20261130101500 --data-only --metadata-only", "cannot be combined"),
-            ("gpbackup --dbname s --with-globals --without-globals", "unknown flag"),
-            ("gpbackup --dbname s --no-compression --compression-level 3", "cannot be combined"),
+            (
+                "gpbackup --dbname s --backup-dir /b --plugin-config p.yaml",
+                "cannot be combined",
+            ),
+            (
+                "gprestore --timestamp 20261130101500 --backup-dir /b --plugin-config p",
+                "cannot be combined",
+            ),
+            (
+                "gpbackup --dbname s --data-only --metadata-only",
+                "cannot be combined",
+            ),
+            (
+                "gprestore --timestamp 20261130101500 --data-only --metadata-only",
+                "cannot be combined",
+            ),
+            (
+                "gpbackup --dbname s --with-globals --without-globals",
+                "unknown flag",
+            ),
+            (
+                "gpbackup --dbname s --no-compression --compression-level 3",
+                "cannot be combined",
+            ),
             // values out of range
             ("gpbackup --dbname s --compression-level 10", "not in 1..=9"),
-            ("gpbackup --dbname s --compression-type zstd --compression-level 20", "not in 1..=19"),
-            ("gpbackup --dbname s --compression-type lz4", "not gzip or zstd"),
+            (
+                "gpbackup --dbname s --compression-type zstd --compression-level 20",
+                "not in 1..=19",
+            ),
+            (
+                "gpbackup --dbname s --compression-type lz4",
+                "not gzip or zstd",
+            ),
             ("gprestore --timestamp 2026-11-30", "not YYYYMMDDHHMMSS"),
-            ("gpbackup --dbname s --backup-dir relative/dir", "absolute path"),
+            (
+                "gpbackup --dbname s --backup-dir relative/dir",
+                "absolute path",
+            ),
             ("gpinitsystem -I f -P 5432", "-P needs -s"),
-            ("gpinitsystem -c cfg --mirror-mode=ring", "not group or spread"),
+            (
+                "gpinitsystem -c cfg --mirror-mode=ring",
+                "not group or spread",
+            ),
             ("whpg-copy --src-url a --dst-url b", "subcommand"),
-            ("gpcopy --source-host a --full --dbname x", "cannot be combined"),
+            (
+                "gpcopy --source-host a --full --dbname x",
+                "cannot be combined",
+            ),
             ("gpbackup --dbname", "needs a value"),
             ("gpbackup --dbname a --dbname b", "given twice"),
         ];

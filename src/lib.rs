@@ -7,8 +7,8 @@
 
 pub mod app;
 pub mod cli;
-pub mod commands;
 pub mod collect;
+pub mod commands;
 pub mod error;
 pub mod inventory;
 pub mod model;

@@ -31,7 +31,9 @@ pub struct Rates {
 impl Rates {
     /// From `--rate`, `--backup-rate`, `--restore-rate`; `None` when no rate is given.
     pub fn new(rate: Option<u64>, backup: Option<u64>, restore: Option<u64>) -> Option<Rates> {
-        let b = backup.or(rate).or(restore.map(|r| (r as f64 * RESTORE_FACTOR) as u64))?;
+        let b = backup
+            .or(rate)
+            .or(restore.map(|r| (r as f64 * RESTORE_FACTOR) as u64))?;
         if b == 0 {
             return None;
         }
@@ -127,7 +129,10 @@ mod tests {
         assert_eq!(r.restore, 400_000_000);
         assert!(r.restore_derived);
         let r = Rates::new(Some(1_000), Some(2_000), Some(300)).unwrap();
-        assert_eq!((r.backup, r.restore, r.restore_derived), (2_000, 300, false));
+        assert_eq!(
+            (r.backup, r.restore, r.restore_derived),
+            (2_000, 300, false)
+        );
         assert!(Rates::new(None, None, None).is_none());
         assert!(Rates::new(Some(0), None, None).is_none());
     }

@@ -128,7 +128,8 @@ fn config_file(new: &[NewInstance], product: Product) -> String {
         dirs_of(InstanceKind::Primary, h) == primary_dirs
             && dirs_of(InstanceKind::Mirror, h) == mirror_dirs
     });
-    let mut s = String::from("# A gpinitsystem_config for the 7 layout whpg-plan sized the upgrade for.\n");
+    let mut s =
+        String::from("# A gpinitsystem_config for the 7 layout whpg-plan sized the upgrade for.\n");
     if !regular {
         s.push_str(&format!(
             "# The layout gives hosts different directories, which this format cannot say:\n# use gpinitsystem -I {}.\n",
@@ -167,7 +168,11 @@ fn config_file(new: &[NewInstance], product: Product) -> String {
 }
 
 /// Every file the runbook names, from the placed 7 instances and the 6 hosts.
-pub fn layout_files(new: &[NewInstance], old_hosts: &[String], product: Product) -> Vec<LayoutFile> {
+pub fn layout_files(
+    new: &[NewInstance],
+    old_hosts: &[String],
+    product: Product,
+) -> Vec<LayoutFile> {
     let mut all: Vec<String> = old_hosts
         .iter()
         .cloned()
@@ -191,7 +196,9 @@ pub fn layout_files(new: &[NewInstance], old_hosts: &[String], product: Product)
         },
         LayoutFile {
             name: files::ADDMIRRORS,
-            text: format!("# gpaddmirrors -i: content|address|port|data directory of each 7 mirror.\n{mirrors}"),
+            text: format!(
+                "# gpaddmirrors -i: content|address|port|data directory of each 7 mirror.\n{mirrors}"
+            ),
         },
         LayoutFile {
             name: files::CONFIG,
@@ -212,7 +219,14 @@ pub fn layout_files(new: &[NewInstance], old_hosts: &[String], product: Product)
 mod tests {
     use super::*;
 
-    fn n(kind: InstanceKind, content: i32, host: &str, dir: &str, port: u16, dbid: u32) -> NewInstance {
+    fn n(
+        kind: InstanceKind,
+        content: i32,
+        host: &str,
+        dir: &str,
+        port: u16,
+        dbid: u32,
+    ) -> NewInstance {
         NewInstance {
             kind,
             content,
@@ -229,7 +243,14 @@ mod tests {
     #[test]
     fn input_file_lists_every_instance_as_gpinitsystem_reads_it() {
         let new = vec![
-            n(InstanceKind::Coordinator, -1, "cdw", "/data/coord", 15432, 1),
+            n(
+                InstanceKind::Coordinator,
+                -1,
+                "cdw",
+                "/data/coord",
+                15432,
+                1,
+            ),
             n(InstanceKind::Primary, 0, "sdw1", "/data1/p", 16000, 2),
             n(InstanceKind::Primary, 1, "sdw2", "/data1/p", 16000, 3),
             n(InstanceKind::Mirror, 0, "sdw2", "/data1/m", 17000, 4),
@@ -246,7 +267,10 @@ mod tests {
         assert!(!files[1].text.contains("MIRROR_ARRAY"));
         assert_eq!(
             files[2].text.lines().skip(1).collect::<Vec<_>>(),
-            vec!["0|sdw2|17000|/data1/m/gpseg0", "1|sdw1|17000|/data1/m/gpseg1"]
+            vec![
+                "0|sdw2|17000|/data1/m/gpseg0",
+                "1|sdw1|17000|/data1/m/gpseg1"
+            ]
         );
         let config = &files[3].text;
         assert!(config.contains("declare -a DATA_DIRECTORY=(/data1/p)\n"));

@@ -495,7 +495,9 @@ impl<'a> Runbook<'a> {
             "add --exclude-table-file restore_exclude_<n>.txt where the trial found objects that do not restore; gprestore stops at the first error",
         );
         if self.ctx.resize {
-            note.push_str("; --resize-cluster: the 7 cluster has another number of segments than the backup");
+            note.push_str(
+                "; --resize-cluster: the 7 cluster has another number of segments than the backup",
+            );
         }
         self.push(
             phase,
@@ -510,7 +512,13 @@ impl<'a> Runbook<'a> {
     fn verify(&mut self, phase: &str) {
         let mut cmds = vec!["gpstate -e".to_string()];
         cmds.extend(self.per_db(|_, db| vec![format!("analyzedb -a -d {}", quote(db))]));
-        self.push(phase, "Check the 7 cluster and gather statistics", Env::Gp7, cmds, "");
+        self.push(
+            phase,
+            "Check the 7 cluster and gather statistics",
+            Env::Gp7,
+            cmds,
+            "",
+        );
         self.manual(
             phase,
             "Complete the upgrade: compare row counts per table with 6, read every gprestore report for skipped tables and dropped objects, review scripts against the 6 to 7 changes",
@@ -557,7 +565,10 @@ impl<'a> Runbook<'a> {
         }
         cmds.push(format!("gpdeletesystem -d {dir}{force}"));
         if !verified {
-            note.insert_str(0, "DESTRUCTIVE, no rollback from here: the backup is the only copy; ");
+            note.insert_str(
+                0,
+                "DESTRUCTIVE, no rollback from here: the backup is the only copy; ",
+            );
         }
         self.push(phase, "Delete the 6 cluster", Env::Gp6, cmds, &note);
     }

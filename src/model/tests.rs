@@ -152,7 +152,12 @@ fn side_by_side_phases_on_one_filesystem() {
     // cannot read a backup inside the 6 data directories, so the backup of both
     // h1 primaries (c0 on /d1, c1 on /d2) lands on h1:/d1.
     assert_eq!(p.backup_dir.as_deref(), Some("/d1/whpg_backup"));
-    assert!(p.backup_location_reason.as_deref().unwrap().contains("no --backup-dir was given"));
+    assert!(
+        p.backup_location_reason
+            .as_deref()
+            .unwrap()
+            .contains("no --backup-dir was given")
+    );
     let f = fs_of(p, "h1", "/d1");
     // backup: 250 + 100 (c0) + 100 (c1) = 450
     // init 7: 450 + 2 new instances × 10 M overhead = 470
@@ -569,7 +574,10 @@ fn what_if_lists_fitting_combinations_first() {
     // 7 compressions (none + the 6 of the matrix) × 2 targets (the /d1 and /d2
     // candidates; the data directories are no target: 7 cannot read them).
     assert_eq!(rows.len(), 14);
-    assert!(rows.iter().all(|r| r.backup_target.starts_with("--backup-dir")));
+    assert!(
+        rows.iter()
+            .all(|r| r.backup_target.starts_with("--backup-dir"))
+    );
     let first_non_fit = rows.iter().position(|r| !r.fits).unwrap_or(rows.len());
     assert!(rows[first_non_fit..].iter().all(|r| !r.fits));
     // Side-by-side, both of h1's backups on h1:/d1, limit 520 M:

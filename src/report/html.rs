@@ -357,7 +357,12 @@ impl Exporter for HtmlExporter {
                 );
             }
             for (text, lines) in environment_lines(e) {
-                let _ = writeln!(s, "<p>{}</p><pre>{}</pre>", esc(&text), esc(&lines.join("\n")));
+                let _ = writeln!(
+                    s,
+                    "<p>{}</p><pre>{}</pre>",
+                    esc(&text),
+                    esc(&lines.join("\n"))
+                );
             }
             s.push_str("<ol>\n");
             for st in &p.steps {

@@ -102,7 +102,8 @@ pub struct BackupEstimate {
     /// How the CSV bytes were estimated: `stats`, `sample`, `default`, `mixed`,
     /// or `no-catalog`; `previous_backup` when an earlier backup calibrates it.
     pub estimated_from: String,
-    /// Bytes of metadata files written on the coordinator.
+    /// Bytes of metadata files one backup of every database writes on the
+    /// coordinator (the metadata-only trial writes as much again).
     pub metadata_bytes: u64,
     /// Per storage kind.
     pub by_kind: Vec<KindEstimate>,
@@ -139,11 +140,12 @@ impl BackupEstimate {
     }
 }
 
-/// Metadata files (DDL, toc, report) on the coordinator: about 1 MiB plus
-/// 4 KiB per table; 16 MiB when the table count is unknown.
-fn metadata_bytes(tables: Option<u64>) -> u64 {
+/// Metadata files (DDL, toc, report) on the coordinator: about 1 MiB per
+/// gpbackup run (one per database) plus 4 KiB per table; 16 MiB when the
+/// table count is unknown.
+fn metadata_bytes(tables: Option<u64>, databases: u64) -> u64 {
     match tables {
-        Some(t) => (1 << 20) + t * 4096,
+        Some(t) => databases.max(1) * (1 << 20) + t * 4096,
         None => 16 << 20,
     }
 }
@@ -467,7 +469,13 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         },
         compression_ratio_from: ratio_from,
         estimated_from,
-        metadata_bytes: metadata_bytes(tables),
+        metadata_bytes: metadata_bytes(
+            tables,
+            inv.composition
+                .as_ref()
+                .map(|c| c.databases.len() as u64)
+                .unwrap_or(1),
+        ),
         by_kind,
         per_content,
         previous_backup: previous,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::backup::BackupEstimate;
 use super::layout::{NewInstance, place_new_cluster};
-use super::options::{BackupTarget, PlanOptions};
+use super::options::{BackupTarget, ExternalKind, PlanOptions};
 use crate::inventory::{HostStatus, InstanceKind, Inventory, mount_for_path, path_is_under};
 
 /// One measured filesystem, addressed by index in [`Footprint::fs`].
@@ -264,13 +264,17 @@ impl Footprint {
             .find(|(_, d)| path_is_under(path, d) || path_is_under(d, path))
     }
 
-    /// Bytes of backup landing on each filesystem for a target.
+    /// Bytes of backup landing on each filesystem for a target: each
+    /// content's files on its host, and on the coordinator the metadata twice
+    /// (the metadata-only trial's copy stays until the cleanup step).
     pub fn place_backup(
         &self,
         target: &BackupTarget,
+        external: &ExternalKind,
         backup: &BackupEstimate,
     ) -> Result<Vec<u64>, String> {
         let mut out = vec![0u64; self.fs.len()];
+        let metadata = backup.metadata_bytes.saturating_mul(2);
         let coordinator = self.coordinator_fs.as_ref();
         match target {
             BackupTarget::Default => {
@@ -280,7 +284,7 @@ impl Footprint {
                     }
                 }
                 if let Some((_, idx)) = coordinator {
-                    out[*idx] += backup.metadata_bytes;
+                    out[*idx] += metadata;
                     if backup.per_content.is_empty() {
                         out[*idx] += backup.compressed_bytes;
                     }
@@ -293,23 +297,33 @@ impl Footprint {
                         out[self.index(host, &m)?] += c.compressed_bytes;
                     }
                 }
-                if let Some((host, _)) = coordinator {
-                    let m = self.mount_of(host, dir)?;
-                    let idx = self.index(host, &m)?;
-                    out[idx] += backup.metadata_bytes;
+                if let Some(idx) = self.coordinator_fs_of(dir)? {
+                    out[idx] += metadata;
                     if backup.per_content.is_empty() {
                         out[idx] += backup.compressed_bytes;
                     }
                 }
             }
             BackupTarget::External => {
-                // Plugins stream data off the hosts; only metadata lands locally first.
-                if let Some((_, idx)) = coordinator {
-                    out[*idx] += backup.metadata_bytes;
+                // A plugin streams data off the hosts but keeps the metadata in the
+                // coordinator data directory; a shared directory holds it all.
+                if let (ExternalKind::Plugin(_), Some((_, idx))) = (external, coordinator) {
+                    out[*idx] += metadata;
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The coordinator's filesystem holding `dir`, if there is a coordinator.
+    pub fn coordinator_fs_of(&self, dir: &str) -> Result<Option<usize>, String> {
+        match &self.coordinator_fs {
+            None => Ok(None),
+            Some((host, _)) => {
+                let m = self.mount_of(host, dir)?;
+                Ok(Some(self.index(host, &m)?))
+            }
+        }
     }
 
     /// Why a host-local `--backup-dir` cannot be read by gprestore on 7, if so:

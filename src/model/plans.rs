@@ -117,10 +117,11 @@ fn phases(id: PlanId) -> &'static [PhaseState] {
         ph("verify", T, T, T, T, T, T),
         ph("delete 6", F, F, T, T, T, T),
     ];
+    // The backup column of a direct copy is the metadata-only trial's files.
     const DIRECT: &[PhaseState] = &[
-        ph("init 7", T, F, F, F, T, T),
-        ph("copy 6 to 7", T, F, T, T, T, T),
-        ph("verify", T, F, T, T, T, T),
+        ph("init 7", T, T, F, F, T, T),
+        ph("copy 6 to 7", T, T, T, T, T, T),
+        ph("verify", T, T, T, T, T, T),
         ph("delete 6", F, F, T, T, T, T),
     ];
     const DELETE: &[PhaseState] = &[
@@ -258,10 +259,21 @@ pub fn evaluate(
     target: &BackupTarget,
     steps_ctx: &StepContext,
 ) -> Result<PlanResult, String> {
+    let ext = &opts.external_kind;
     let placed = match id {
-        PlanId::DirectCopy => vec![0; fp.fs.len()],
-        PlanId::ExternalBackup => fp.place_backup(&BackupTarget::External, backup)?,
-        _ => fp.place_backup(target, backup)?,
+        // No staged backup: only the metadata-only trial's files, on the coordinator.
+        PlanId::DirectCopy => {
+            let mut v = vec![0; fp.fs.len()];
+            if let Some(idx) = match &steps_ctx.trial_dir {
+                Some(d) => fp.coordinator_fs_of(d)?,
+                None => fp.coordinator_fs.as_ref().map(|(_, i)| *i),
+            } {
+                v[idx] += backup.metadata_bytes;
+            }
+            v
+        }
+        PlanId::ExternalBackup => fp.place_backup(&BackupTarget::External, ext, backup)?,
+        _ => fp.place_backup(target, ext, backup)?,
     };
     let phases = phases(id);
     let mut filesystems = Vec::new();

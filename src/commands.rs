@@ -1,5 +1,5 @@
 //! A checker for the command lines a runbook prints: each gpbackup, gprestore,
-//! gpdeletesystem, gpinitsystem, gpaddmirrors, gpcopy and whpg-copy call is
+//! gpdeletesystem, gpinitsystem, gpinitstandby, gpaddmirrors, gpcopy and whpg-copy call is
 //! parsed from the bash line and checked against the tool's flag set, so a
 //! runbook with a flag the real tool would reject, a missing required flag,
 //! two flags that exclude each other or a compression level out of range is
@@ -346,6 +346,25 @@ const GPADDMIRRORS: ToolSpec = ToolSpec {
     subcommand: None,
 };
 
+const GPINITSTANDBY: ToolSpec = ToolSpec {
+    valued: &["-s", "-P", "-S", "-l", "-B"],
+    switches: &[
+        "-a",
+        "-n",
+        "-r",
+        "-q",
+        "-D",
+        "--hba-hostnames",
+        "-v",
+        "-?",
+        "--help",
+    ],
+    required: &[&["-s", "-n", "-r", "-v", "-?", "--help"]],
+    exclusive: &[("-s", "-r"), ("-s", "-n")],
+    needs: &[("-P", "-s"), ("-S", "-s")],
+    subcommand: None,
+};
+
 const GPCOPY: ToolSpec = ToolSpec {
     valued: &[
         "--source-host",
@@ -423,6 +442,7 @@ fn spec(program: &str) -> Option<(&'static str, &'static ToolSpec)> {
         "gpdeletesystem" => ("gpdeletesystem", &GPDELETESYSTEM),
         "gpinitsystem" => ("gpinitsystem", &GPINITSYSTEM),
         "gpaddmirrors" => ("gpaddmirrors", &GPADDMIRRORS),
+        "gpinitstandby" => ("gpinitstandby", &GPINITSTANDBY),
         "gpcopy" => ("gpcopy", &GPCOPY),
         "whpg-copy" => ("whpg-copy", &WHPG_COPY),
         _ => return None,
@@ -585,6 +605,10 @@ fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<()
             }
         }
         "gpdeletesystem" => absolute("-d")?,
+        "gpinitstandby" => {
+            number("-P", 1, 65535)?;
+            absolute("-S")?;
+        }
         "gpcopy" => {
             number("--source-port", 1, 65535)?;
             number("--dest-port", 1, 65535)?;
@@ -637,6 +661,7 @@ mod tests {
             "gpinitsystem -a -I gpinitsystem_input_7 -s scdw -P 5432 -S /data/c/gpseg-1",
             "gpinitsystem -c cfg -h hosts --mirror-mode=spread",
             "gpaddmirrors -a -i gpaddmirrors_input_7",
+            "gpinitstandby -a -s scdw -P 15432 -S /data/c/gpseg-1",
             "gpcopy --source-host cdw --source-port 5432 --dest-host cdw --dest-port 15432 --full --validate count",
             "whpg-copy copy --src-url postgres://a --dst-url postgres://b --validate-method count",
         ] {

@@ -511,6 +511,32 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
         ))
     }
 
+    /// Host `h`'s configuration directory on the machine, which the host sees as /cfg.
+    pub fn cfg_dir(&self, h: usize) -> PathBuf {
+        self.dir.path().join(format!("host-{}", self.spec.hosts[h]))
+    }
+
+    /// Runs `cmd` on host `h` as root over ssh (the machine's OpenSSH client).
+    pub fn ssh(&self, h: usize, cmd: &str) -> std::process::Output {
+        Command::new("ssh")
+            .args([
+                "-q",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-i",
+            ])
+            .arg(&self.client_key)
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", self.known_hosts.display()))
+            .arg(format!("root@{}", self.addresses[h]))
+            .arg(cmd)
+            .stdin(Stdio::null())
+            .output()
+            .expect("ssh runs")
+    }
+
     /// Stops host `h`'s sshd (a host that is down).
     pub fn stop_host(&mut self, h: usize) {
         if let Some(pid) = self.sshd_pid(h) {

@@ -125,16 +125,20 @@ STATS = """# Backup: CSV from catalog stats: 0.45 + 0.30 (heap) + 1.9 (AO row) +
 write("fits-side-by-side.yaml", build(
     "# Sample: a cluster on 4 TB data filesystems where the guides' same-hardware path fits.\n"
     + COMMON + STATS +
-    """# Side-by-side, per data filesystem at the restore phase:
-#   823 (today) + 264.69 (backup) + 2 x 400 (new primary + mirror) + 2 x 1.108 = 1,889.9 GB
-#   limit 0.90 x 4,000 GB = 3,600 GB -> fits at 52% of the limit.  Expected exit code 0.
+    """# Side-by-side backs up to --backup-dir /data1/whpg_backup: gprestore on 7 cannot read a backup
+# inside the 6 data directories, so the search over the mounts common to all segment hosts picks a
+# directory outside both clusters (/data1 and /data2 tie, / is too small). /data1 on each host
+# receives both of its contents' backups, 2 x 264.69 = 529.4 GB. At the restore phase on /data1:
+#   823 (today) + 529.4 (backup) + 2 x 400 (new primary + mirror) + 2 x 1.108 = 2,154.6 GB
+#   limit 0.90 x 4,000 GB = 3,600 GB -> fits at 60% of the limit.  Expected exit code 0.
 """, 4 * TB))
 
 write("needs-delete-and-reinit.yaml", build(
     "# Sample: 2 TB data filesystems: the old and new clusters do not fit side by side, but\n"
     "# backing up to one filesystem outside the data directories, deleting 6 and rebuilding does.\n"
     + COMMON + STATS +
-    """# Side-by-side at restore: 1,889.9 GB > limit 0.90 x 2,000 = 1,800 GB -> short 89.9 GB per filesystem.
+    """# Side-by-side at restore on /data1 (both of a host's backups there, as in fits-side-by-side):
+#   823 + 529.4 + 800 + 2.216 = 2,154.6 GB > limit 0.90 x 2,000 = 1,800 GB -> short 354.6 GB.
 # Delete-and-reinit with --backup-dir /data1/whpg_backup (found by the search over the mounts
 # common to all segment hosts; /data1 and /data2 tie, / is too small): /data1 on each host
 # receives both of its contents' backups, 2 x 264.69 = 529.4 GB.
@@ -149,8 +153,8 @@ write("does-not-fit.yaml", build(
 #   heap 0.75 x 1.0 TB = 0.75 TB; AO 0.95 x uncompressed (2.0 + 3.6 TB) = 5.32 TB; CSV 6.07 TB;
 #   gzip-1 x 0.35 = 2.1245 TB; per content 265.56 GB.
 # Limit per data filesystem: 0.90 x 1,100 GB = 990 GB; 823 GB are used today.
-#   Any backup on the hosts: 823 + 265.56 = 1,088.6 GB (default location) or
-#   823 + 531.1 = 1,354.1 GB (one --backup-dir per host) -> over 990 GB before anything is deleted.
+#   Any backup on the hosts: 823 + 531.1 = 1,354.1 GB (one --backup-dir per host, outside the data
+#   directories, which 7 cannot read) -> over 990 GB before anything is deleted.
 # Expected exit code 4. Keeping 6 while 7 is restored cannot fit either: 823 + 800 > 990 GB.
 # The way out: back up to an external target, then delete and rebuild
 # (--external-capacity 3TB: delete-and-reinit's peak is today's 823 GB, 83% of the limit; exit 3).

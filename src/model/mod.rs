@@ -562,7 +562,8 @@ fn plan_with_location(
         p.unavailable_reason = Some(reason);
         Ok(p)
     };
-    let with_reason = |mut p: PlanResult, reason: String| {
+    let with_reason = |mut p: PlanResult, source: plans::LocationSource, reason: String| {
+        p.backup_location_source = Some(source);
         p.backup_location_reason = Some(reason);
         p
     };
@@ -576,7 +577,11 @@ fn plan_with_location(
     };
     Ok(match id {
         PlanId::ExternalBackup => {
-            let mut p = with_reason(eval(&BackupTarget::External)?, external_reason());
+            let mut p = with_reason(
+                eval(&BackupTarget::External)?,
+                plans::LocationSource::External,
+                external_reason(),
+            );
             if opts.external_capacity.is_none() {
                 p.available = false;
                 p.unavailable_reason = Some(
@@ -593,7 +598,11 @@ fn plan_with_location(
             Some(_) => eval(&BackupTarget::Default)?,
         },
         _ if id != PlanId::SideBySide && opts.backup_dir.is_none() && opts.external_capacity.is_some() => {
-            with_reason(eval(&BackupTarget::External)?, external_reason())
+            with_reason(
+                eval(&BackupTarget::External)?,
+                plans::LocationSource::External,
+                external_reason(),
+            )
         }
         _ => match &opts.backup_dir {
             Some(dir) => {
@@ -606,6 +615,7 @@ fn plan_with_location(
                 } else {
                     with_reason(
                         eval(&BackupTarget::Dir(dir.clone()))?,
+                        plans::LocationSource::Given,
                         format!(
                             "--backup-dir {dir} as given: outside every 6 and 7 data and tablespace directory, so gprestore on 7 reads it and gpdeletesystem leaves it; each host's whole backup lands on the filesystem holding it"
                         ),
@@ -617,6 +627,7 @@ fn plan_with_location(
                     let dir = p.backup_dir.clone().unwrap_or_default();
                     with_reason(
                         p.clone(),
+                        plans::LocationSource::Searched,
                         format!(
                             "no --backup-dir was given: {dir} was chosen by trying a directory on every mount common to all segment hosts (outside both clusters: gprestore on 7 cannot read a backup inside the 6 data directories) and keeping the lowest peak; pass --backup-dir to decide"
                         ),

@@ -148,6 +148,31 @@ fn phases(id: PlanId) -> &'static [PhaseState] {
     }
 }
 
+/// Who chose a plan's backup location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocationSource {
+    /// The user's `--backup-dir`.
+    Given,
+    /// The search over the mounts common to all segment hosts.
+    Searched,
+    /// The declared external target.
+    External,
+}
+
+impl LocationSource {
+    /// A few words for the terminal summary.
+    pub fn short(self) -> &'static str {
+        match self {
+            LocationSource::Given => "as given",
+            LocationSource::Searched => {
+                "found by searching the mounts common to all segment hosts; --backup-dir decides"
+            }
+            LocationSource::External => "the declared external target",
+        }
+    }
+}
+
 /// One filesystem's result under one plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FsResult {
@@ -203,6 +228,9 @@ pub struct PlanResult {
     /// Why the backup goes where it goes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup_location_reason: Option<String>,
+    /// Who chose the backup location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_location_source: Option<LocationSource>,
     /// The phases, in order.
     pub phases: Vec<String>,
     /// The highest `peak / limit` over the filesystems.
@@ -233,6 +261,7 @@ impl PlanResult {
             backup_target: String::new(),
             backup_dir: None,
             backup_location_reason: None,
+            backup_location_source: None,
             phases: phases(id).iter().map(|p| p.name.to_string()).collect(),
             worst_peak_over_limit: f64::INFINITY,
             total_shortfall_bytes: 0,
@@ -446,6 +475,7 @@ pub fn evaluate(
         backup_target,
         backup_dir: backup_dir.clone(),
         backup_location_reason: None,
+        backup_location_source: None,
         phases: phases.iter().map(|p| p.name.to_string()).collect(),
         worst_peak_over_limit: worst,
         total_shortfall_bytes,

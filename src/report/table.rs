@@ -110,9 +110,15 @@ impl Exporter for TableExporter {
                 "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)"
             );
             if let Some(p) = super::focus_plan(e)
-                && let Some(r) = &p.backup_location_reason
+                && let Some(src) = p.backup_location_source
             {
-                let _ = writeln!(s, "  {} backs up to {}: {r}", p.id, p.backup_target);
+                let _ = writeln!(
+                    s,
+                    "  {} backs up to {} ({})",
+                    p.id,
+                    p.backup_target,
+                    src.short()
+                );
             }
             for p in e.plans.iter().filter(|p| !p.available) {
                 let _ = writeln!(

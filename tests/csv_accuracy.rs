@@ -134,6 +134,42 @@ fn csv_estimates_match_what_copy_writes() {
         "gzip-1 estimate off by {:.1}%",
         err * 100.0
     );
+
+    // The samples also measured each codec's speed on this machine, and the
+    // what-if rows say how long the busiest segment compresses with each.
+    let speeds = sampled
+        .composition
+        .as_ref()
+        .unwrap()
+        .compression_throughput
+        .clone()
+        .expect("compression speed measured");
+    for key in [
+        "gzip-1", "gzip-6", "gzip-9", "zstd-1", "zstd-3", "zstd-9", "zstd-19",
+    ] {
+        assert!(speeds[key] > 0.0, "{key}: {speeds:?}");
+    }
+    eprintln!("compression speed (bytes/s of CSV, one core): {speeds:?}");
+    let dir = write_inventory(&sampled);
+    let e = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+        .arg("estimate")
+        .arg(dir.path().join("inv.json"))
+        .args(["--what-if", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&e.stdout).unwrap();
+    let rows = v["what_if"].as_array().unwrap();
+    let compress = |codec: &str| {
+        rows.iter()
+            .find(|r| r["compression"] == codec)
+            .map(|r| r["compress_seconds"].as_u64())
+    };
+    // One segment holds all the data here: its CSV ÷ the measured speed, rounded up.
+    let csv = v["backup"]["ascii_bytes"].as_u64().unwrap() as f64;
+    for codec in ["gzip-1", "zstd-19"] {
+        let expected = (csv / speeds[codec]).ceil() as u64;
+        assert_eq!(compress(codec), Some(Some(expected)), "{codec}");
+    }
 }
 
 fn write_inventory(inv: &Inventory) -> tempfile::TempDir {

@@ -378,3 +378,34 @@ fn a_layout_that_moves_contents_needs_a_shared_target() {
             .all(|(_, w)| w.contains(&"--resize-cluster".to_string()))
     );
 }
+
+#[test]
+fn durations_follow_the_rates_by_hand() {
+    use whpg_plan::model::durations::{Rates, step_duration};
+    let e = estimate("fits-side-by-side.yaml", &[], Product::Greenplum);
+    let p = e.plan(PlanId::SideBySide).unwrap();
+    let step = |title: &str| p.steps.iter().find(|s| s.title.starts_with(title)).unwrap();
+    // --rate 1GB: backup 6.05 TB of CSV ÷ 1 GB/s = 6,050 s.
+    let r = Rates::new(Some(1_000_000_000), None, None).unwrap();
+    assert_eq!(
+        step_duration(step("Back up"), &e, &r).unwrap().seconds,
+        6_050
+    );
+    // Restore at 1 GB/s ÷ 2.5 = 400 MB/s over 6.05 TB of CSV + 0.2 TB of
+    // indexes rebuilt (sample header): 6.25e12 ÷ 4e8 = 15,625 s.
+    let d = step_duration(step("Restore"), &e, &r).unwrap();
+    assert_eq!(d.seconds, 15_625);
+    assert!(d.basis.contains("backup rate ÷ 2.5"), "{}", d.basis);
+    // An explicit --restore-rate 500MB: 6.25e12 ÷ 5e8 = 12,500 s.
+    let r = Rates::new(Some(1_000_000_000), None, Some(500_000_000)).unwrap();
+    assert_eq!(
+        step_duration(step("Restore"), &e, &r).unwrap().seconds,
+        12_500
+    );
+    // gpaddmirrors copies the 3.2 TB of primary data: 3,200 s at 1 GB/s.
+    let m = e.plan(PlanId::DeleteAndReinitMirrorless).unwrap();
+    let add = m.steps.iter().find(|s| s.phase == "gpaddmirrors").unwrap();
+    assert_eq!(step_duration(add, &e, &r).unwrap().seconds, 3_200);
+    // Steps that move no data have no duration.
+    assert!(step_duration(step("Check the 7 cluster"), &e, &r).is_none());
+}

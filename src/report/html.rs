@@ -388,7 +388,7 @@ impl Exporter for HtmlExporter {
 
             s.push_str("<section><h2>Risks, rollback and warnings</h2><ul>\n");
             let rollback = if p.keeps_rollback {
-                "The 6 cluster stays intact until the last step; until then, rollback is to stop 7 and keep using 6. The rollback ends when gpdeletesystem runs on 6."
+                "The 6 cluster stays intact until the last step; until then, rollback is to stop 7 and keep using 6. The rollback ends when the 6 cluster is deleted."
             } else {
                 "There is no rollback to the 6 cluster: gpdeletesystem deletes it before 7 is restored. From then on the backup is the only copy of the data."
             };

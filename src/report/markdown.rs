@@ -181,7 +181,7 @@ impl Exporter for MarkdownExporter {
             for (n, st) in p.steps.iter().enumerate() {
                 if st.phase != phase {
                     phase = &st.phase;
-                    let _ = writeln!(s, "**Phase: {phase}**\n");
+                    let _ = writeln!(s, "\n**Phase: {phase}**\n");
                 }
                 let (head, duration) = step_heading(st, e, self.rates.as_ref());
                 let _ = writeln!(s, "{}. {head}", n + 1);
@@ -208,7 +208,7 @@ impl Exporter for MarkdownExporter {
                 );
                 let _ = writeln!(
                     s,
-                    "- The rollback ends when `gpdeletesystem` runs on the 6 cluster: only after 7 is verified."
+                    "- The rollback ends when the 6 cluster is deleted: only after 7 is verified."
                 );
             } else {
                 let _ = writeln!(

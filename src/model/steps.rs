@@ -3,7 +3,7 @@
 //! Destructive commands (gpdeletesystem, rm) exist here only as text.
 //!
 //! Rules the commands follow (gpbackup/gprestore 1.30, the 6 and 7 utilities;
-//! see docs/runbook.md): a backup meant for 7 goes to a `--backup-dir` outside
+//! docs/runbook.md lists them with their sources): a backup meant for 7 goes to a `--backup-dir` outside
 //! both clusters or to a plugin, and gprestore names the same location;
 //! `--with-globals` on the first restore only; no `--create-db` for databases
 //! a fresh 7 cluster already has; `--resize-cluster` when the segment counts

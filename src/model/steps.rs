@@ -178,6 +178,10 @@ pub struct StepContext {
     /// A `--backup-dir` outside both clusters for the metadata-only trial of a
     /// plan that stages no backup (direct copy), when one was found.
     pub trial_dir: Option<String>,
+    /// Every 6 instance: host, data directory, dbid.
+    pub instances6: Vec<(String, String, u32)>,
+    /// The 6 tablespace locations (each instance's files are under `<location>/<dbid>`).
+    pub tablespaces6: Vec<String>,
 }
 
 /// Databases every fresh 7 cluster already has: `gprestore --create-db` fails for them.
@@ -262,6 +266,21 @@ impl StepContext {
             resize: old_primaries != new_primaries,
             env,
             trial_dir: None,
+            instances6: inv
+                .instances
+                .iter()
+                .map(|i| (i.host.clone(), i.datadir.clone(), i.dbid))
+                .collect(),
+            tablespaces6: {
+                let mut t: Vec<String> = inv
+                    .instances
+                    .iter()
+                    .flat_map(|i| i.tablespaces.iter().map(|t| t.location.clone()))
+                    .collect();
+                t.sort();
+                t.dedup();
+                t
+            },
         }
     }
 }
@@ -452,7 +471,8 @@ impl<'a> Runbook<'a> {
             files::INPUT
         };
         let mut cmd = format!("gpinitsystem -a -I {input}");
-        if let Some(s) = &self.ctx.standby7 {
+        // Without mirrors the standby comes later, with them (gpinitstandby).
+        if let (Some(s), false) = (&self.ctx.standby7, mirrorless) {
             cmd.push_str(&format!(
                 " -s {} -P {} -S {}",
                 quote(&s.host),
@@ -542,19 +562,27 @@ impl<'a> Runbook<'a> {
         );
     }
 
-    /// gpdeletesystem on the running 6 cluster; `verified` allows `-f` for a
-    /// plugin's metadata copies in the coordinator directory.
+    /// Deletes the 6 cluster. Before 7 exists: gpdeletesystem on the running 6
+    /// cluster. Once 7 holds data (`verified`), gpdeletesystem would also
+    /// remove 7's tablespace files: it deletes `<location>/<dbid>` for every 6
+    /// instance, and 7 instances with the same dbid keep theirs in that same
+    /// directory (`GPDB_7_…` beside `GPDB_6_…`). Then 6 is stopped and its
+    /// directories are removed by name.
     fn delete6(&mut self, phase: &str, verified: bool) {
+        if verified && !self.ctx.tablespaces6.is_empty() {
+            self.delete6_by_name(phase);
+            return;
+        }
         let dir = quote(&self.ctx.coordinator6.datadir);
         let mut cmds = Vec::new();
         let mut force = "";
         let mut note = String::from(
-            "needs the 6 cluster running (gpstart -a if it was stopped); removes every 6 data directory and tablespace location",
+            "needs the 6 cluster running (gpstart -a if it was stopped) and asks twice before it deletes every 6 data directory and tablespace location",
         );
         if self.location.leaves_coordinator_backups() {
             if verified {
                 force = " -f";
-                note.push_str("; -f: the plugin's metadata copies in the coordinator directory (backups/) are not needed once 7 is verified");
+                note.push_str("; -f: the metadata copies gpbackup left in the coordinator directory (backups/) are not needed once 7 is verified");
             } else {
                 cmds.push(format!(
                     "mv \"$MASTER_DATA_DIRECTORY/backups\" {}",
@@ -571,6 +599,45 @@ impl<'a> Runbook<'a> {
             );
         }
         self.push(phase, "Delete the 6 cluster", Env::Gp6, cmds, &note);
+    }
+
+    fn delete6_by_name(&mut self, phase: &str) {
+        let mut hosts: Vec<&str> = self
+            .ctx
+            .instances6
+            .iter()
+            .map(|(h, _, _)| h.as_str())
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        let mut cmds = vec!["gpstop -a -M fast".to_string()];
+        for host in hosts {
+            let mut paths = Vec::new();
+            for (h, datadir, dbid) in &self.ctx.instances6 {
+                if h != host {
+                    continue;
+                }
+                paths.push(quote(datadir));
+                for loc in &self.ctx.tablespaces6 {
+                    paths.push(format!(
+                        "{}/GPDB_6_*",
+                        quote(&format!("{}/{dbid}", loc.trim_end_matches('/')))
+                    ));
+                }
+            }
+            cmds.push(format!(
+                "gpssh -h {} -e {}",
+                quote(host),
+                quote(&format!("rm -rf {}", paths.join(" ")))
+            ));
+        }
+        self.push(
+            phase,
+            "Delete the 6 cluster: stop it, then remove its data directories and its own tablespace subdirectories by name",
+            Env::Gp6,
+            cmds,
+            "not gpdeletesystem: it removes <tablespace location>/<dbid> for every 6 instance, and the 7 instances with the same dbids keep their tablespace files in those directories (GPDB_7_… beside GPDB_6_…)",
+        );
     }
 
     /// Removes this upgrade's backups (trial and full) from a host-local or shared directory.
@@ -669,15 +736,22 @@ pub fn plan_steps(
             rb.cutover("delete backup");
             rb.remove_backup("delete backup");
             if mirrorless {
+                let mut cmds = vec![format!("gpaddmirrors -a -i {}", files::ADDMIRRORS)];
+                if let Some(s) = &ctx.standby7 {
+                    cmds.push(format!(
+                        "gpinitstandby -a -s {} -P {} -S {}",
+                        quote(&s.host),
+                        s.port,
+                        quote(&s.datadir)
+                    ));
+                }
+                cmds.push("gpstate -e".into());
                 rb.push(
                     "gpaddmirrors",
-                    "Add the mirrors the 7 layout places",
+                    "Add the mirrors (and the standby) the 7 layout places",
                     Env::Gp7,
-                    vec![
-                        format!("gpaddmirrors -a -i {}", files::ADDMIRRORS),
-                        "gpstate -e".into(),
-                    ],
-                    "the cluster has no mirrors until this completes",
+                    cmds,
+                    "the cluster has no mirrors and no standby until this completes",
                 );
                 rb.mark(DataMove::Mirrors);
             }

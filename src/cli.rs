@@ -82,6 +82,17 @@ pub struct PgArgs {
     /// Seconds all samples together may take; later tables keep their statistics estimate.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub sample_budget: u64,
+    /// Leave database NAME out on purpose (repeatable); the output says so. Any
+    /// other database that cannot be read makes the inventory incomplete (exit 5).
+    #[arg(long, value_name = "NAME")]
+    pub exclude_database: Vec<String>,
+    /// statement_timeout of the catalog queries in seconds (0 = none, as gpbackup).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub catalog_timeout: u64,
+    /// lock_timeout of the catalog queries in seconds: a table locked longer
+    /// (behind a TRUNCATE or ALTER) is reported as not measured, not waited on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub lock_timeout: u64,
     /// A directory an earlier gpbackup wrote to with --backup-dir (repeatable); its files
     /// calibrate the estimate. Backups inside the data directories are always looked for.
     #[arg(long, value_name = "DIR")]

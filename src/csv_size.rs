@@ -14,6 +14,30 @@ use serde::Deserialize;
 
 use crate::inventory::{EstimateSource, StorageKind};
 
+/// Default CSV bytes per on-disk byte of a heap table. The capacity guidance
+/// says raw data grows about 1.4× when loaded, so CSV ≈ heap ÷ 1.4 ≈ 0.71;
+/// rounded up to stay on the safe side.
+pub const HEAP_CSV_PER_ON_DISK: f64 = 0.75;
+/// Default CSV bytes per uncompressed byte of an append-optimized table
+/// (4-byte row overhead instead of 24, so text is close to the raw size).
+pub const AO_CSV_PER_UNCOMPRESSED: f64 = 0.95;
+/// Default CSV bytes per on-disk byte of an AO row table whose compression
+/// ratio is unknown: the guides warn that ASCII can be much larger than
+/// compressed binary data; 3× is a typical zlib/zstd ratio on warehouse rows.
+pub const AO_ROW_CSV_PER_ON_DISK: f64 = 3.0;
+/// As [`AO_ROW_CSV_PER_ON_DISK`] for column-oriented tables, which compress better.
+pub const AO_COLUMN_CSV_PER_ON_DISK: f64 = 3.5;
+
+/// CSV bytes from a documented default factor for one storage kind.
+pub fn default_csv(kind: StorageKind, on_disk: u64, uncompressed: Option<u64>) -> f64 {
+    match (kind, uncompressed) {
+        (StorageKind::Heap, _) => on_disk as f64 * HEAP_CSV_PER_ON_DISK,
+        (_, Some(u)) => u as f64 * AO_CSV_PER_UNCOMPRESSED,
+        (StorageKind::AoRow, None) => on_disk as f64 * AO_ROW_CSV_PER_ON_DISK,
+        (StorageKind::AoColumn, None) => on_disk as f64 * AO_COLUMN_CSV_PER_ON_DISK,
+    }
+}
+
 /// Statistics of one column as the catalog query returns them.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct ColumnStats {
@@ -81,6 +105,27 @@ fn is_string(type_name: &str) -> bool {
     let t = type_name.to_ascii_lowercase();
     !t.ends_with("[]")
         && (t.starts_with("character") || t == "text" || t.starts_with("varchar") || t == "name")
+}
+
+/// Whether the statistics cannot see this column's values: ANALYZE leaves
+/// values over 1 kB (before compression) out of the most common values and the
+/// histogram, and `avg_width` is their stored, compressed width. A variable-
+/// width column that was analyzed, is not all NULL, and has neither is such
+/// a column: only a sample tells its text width.
+pub fn width_hidden(c: &ColumnStats) -> bool {
+    let t = c.type_name.to_ascii_lowercase();
+    let varlena = is_string(&t)
+        || t == "bytea"
+        || t == "json"
+        || t == "jsonb"
+        || t == "xml"
+        || t.ends_with("[]");
+    varlena
+        && c.analyzed
+        && c.null_frac.is_some_and(|f| f < 1.0)
+        && c.hist_len.is_none()
+        && c.mcv_len.is_none()
+        && c.elem_len.is_none()
 }
 
 /// Mean text width of a non-NULL value of the column, before quoting. For
@@ -242,7 +287,7 @@ pub fn table_csv(t: &TableStats) -> (u64, EstimateSource) {
     }
     let kind = storage_kind(&t.kind).unwrap_or(StorageKind::Heap);
     (
-        super::backup::default_csv(kind, t.on_disk_bytes, t.uncompressed_bytes).round() as u64,
+        default_csv(kind, t.on_disk_bytes, t.uncompressed_bytes).round() as u64,
         EstimateSource::Default,
     )
 }
@@ -258,6 +303,31 @@ mod tests {
             analyzed: true,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn values_too_wide_for_the_statistics_are_recognised() {
+        // 3 kB texts: analyzed, no histogram, no MCV, stored ~100 bytes compressed.
+        let wide = ColumnStats {
+            null_frac: Some(0.0),
+            avg_width: Some(104.0),
+            ..col("text")
+        };
+        assert!(width_hidden(&wide));
+        // Short texts have a histogram; integers are never varlena; all-NULL has no width.
+        let short = ColumnStats {
+            hist_len: Some(12.0),
+            ..wide.clone()
+        };
+        assert!(!width_hidden(&short));
+        assert!(!width_hidden(&ColumnStats {
+            null_frac: Some(0.0),
+            ..col("integer")
+        }));
+        assert!(!width_hidden(&ColumnStats {
+            null_frac: Some(1.0),
+            ..col("text")
+        }));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod commands;
+pub mod csv_size;
 pub mod error;
 pub mod inventory;
 pub mod model;

@@ -182,10 +182,14 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
     let part = |f: f64| (total as f64 * f) as u64;
     let composition = Composition {
         compression_throughput: None,
+        not_measured: Vec::new(),
+        excluded_databases: Vec::new(),
+        notes: Vec::new(),
         databases: vec![DatabaseComposition {
             name: "warehouse".into(),
             storage: vec![
                 StorageComposition {
+                    per_content: Vec::new(),
                     kind: StorageKind::Heap,
                     tables: Some(500),
                     on_disk_bytes: part(0.3),
@@ -197,6 +201,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     sampled_ratios: None,
                 },
                 StorageComposition {
+                    per_content: Vec::new(),
                     kind: StorageKind::AoRow,
                     tables: Some(200),
                     on_disk_bytes: part(0.25),
@@ -208,6 +213,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     sampled_ratios: None,
                 },
                 StorageComposition {
+                    per_content: Vec::new(),
                     kind: StorageKind::AoColumn,
                     tables: Some(100),
                     on_disk_bytes: part(0.4),

@@ -35,11 +35,16 @@ pub struct ServerVersion {
 /// All versions: the server's version string.
 pub const VERSION_SQL: &str = "SELECT version()";
 
-/// Detects the product from `version()`: `PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build …)`,
-/// `… (WarehousePG 6.27.0 …)`, or a plain `PostgreSQL 15.8 on …`.
+/// Detects the product from `version()`, as the real banners put it:
+/// Greenplum `PostgreSQL 9.4.26 (Greenplum Database 6.24.3 build …) on …`;
+/// WarehousePG `PostgreSQL 9.4.26 (Greenplum Database 6.27.5-WHPG build dev) on
+/// … WarehousePG` (the product name at the very end, the version inside the
+/// Greenplum parenthesis with a `-WHPG` suffix); plain `PostgreSQL 15.8 (Debian …) on …`.
+/// Forks such as Apache Cloudberry or Greengage are an error that names what
+/// was found, never mistaken for a plain PostgreSQL.
 pub fn parse_version(v: &str) -> Result<ServerVersion, String> {
     let v = v.trim();
-    let after = |marker: &str| -> Option<String> {
+    let number_after = |marker: &str| -> Option<String> {
         let i = v.find(marker)? + marker.len();
         let ver: String = v[i..]
             .trim_start()
@@ -48,12 +53,36 @@ pub fn parse_version(v: &str) -> Result<ServerVersion, String> {
             .collect();
         (!ver.is_empty()).then_some(ver)
     };
-    let (product, version) = if let Some(ver) = after("WarehousePG") {
+    let whpg = v.ends_with("WarehousePG") || v.contains("-WHPG") || v.contains("(WarehousePG");
+    let (product, version) = if whpg {
+        let ver = number_after("(Greenplum Database")
+            .or_else(|| number_after("WarehousePG"))
+            .ok_or_else(|| format!("version() names WarehousePG but no version: '{v}'"))?;
         (Product::Warehousepg, ver)
-    } else if let Some(ver) = after("Greenplum Database") {
+    } else if let Some(ver) = number_after("(Greenplum Database") {
         (Product::Greenplum, ver)
-    } else if let Some(ver) = after("PostgreSQL") {
-        (Product::Postgresql, ver)
+    } else if let Some(fork) = [
+        "Cloudberry",
+        "Greengage",
+        "HashData",
+        "MatrixDB",
+        "Database",
+    ]
+    .iter()
+    .find(|f| v.contains(*f))
+    {
+        return Err(format!(
+            "version() names {}, which is neither Greenplum, WarehousePG nor a plain PostgreSQL: '{v}'",
+            match *fork {
+                "Database" => "another database product",
+                f => f,
+            }
+        ));
+    } else if v.starts_with("PostgreSQL") {
+        (
+            Product::Postgresql,
+            number_after("PostgreSQL").unwrap_or_default(),
+        )
     } else {
         return Err(format!(
             "version() does not name Greenplum, WarehousePG or PostgreSQL: '{v}'"
@@ -113,88 +142,166 @@ FROM pg_database WHERE datallowconn AND NOT datistemplate";
 const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'gp_toolkit', 'pg_aoseg', \
 'pg_toast', 'pg_bitmapindex') AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
 
-/// The dialect's pieces of the table queries: storage kind expression, FROM,
-/// WHERE filter, AO compression ratio, and on-disk size expression.
+/// The dialect's pieces of the table queries: the storage kind expression
+/// (and what to group by for it), FROM, and the WHERE filter. Only leaf
+/// tables hold data: a relation with children in `pg_inherits` (a partitioned
+/// table, and in GP6 every intermediate partition level, which is an empty
+/// `relkind 'r'` parent) is left out.
 struct TableSql {
     kind: &'static str,
+    kind_group: &'static str,
     from: &'static str,
     filter: &'static str,
-    ratio: &'static str,
-    size: &'static str,
 }
+
+const LEAF: &str = "NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)";
 
 fn table_sql(d: Dialect) -> TableSql {
     match d {
-        // GP6: relstorage 'h' heap, 'a' AO row, 'c' AO column ('x' external excluded);
-        // empty partition parents are left out through pg_partition.
+        // GP6: relstorage 'h' heap, 'a' AO row, 'c' AO column ('x' external excluded).
         Dialect::Gp6 => TableSql {
             kind: "CASE c.relstorage WHEN 'h' THEN 'heap' WHEN 'a' THEN 'ao_row' ELSE 'ao_column' END",
+            kind_group: "c.relstorage",
             from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+            // A partition root without leaves (pg_partition names it, pg_inherits
+            // has no child) is empty too.
             filter: "c.relkind = 'r' AND c.relstorage IN ('h', 'a', 'c') AND c.oid NOT IN (SELECT parrelid FROM pg_partition)",
-            ratio: "CASE WHEN c.relstorage IN ('a', 'c') THEN coalesce(nullif(get_ao_compression_ratio(c.oid), -1), 1) ELSE 1 END",
-            size: "CASE WHEN c.relstorage = 'h' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END",
         },
         // GP7: table access methods; partition parents are relkind 'p'.
         Dialect::Gp7 => TableSql {
             kind: "a.amname",
+            kind_group: "a.amname",
             from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam",
             filter: "c.relkind = 'r' AND a.amname IN ('heap', 'ao_row', 'ao_column')",
-            ratio: "CASE WHEN a.amname IN ('ao_row', 'ao_column') THEN coalesce(nullif(get_ao_compression_ratio(c.oid), -1), 1) ELSE 1 END",
-            size: "CASE WHEN a.amname = 'heap' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END",
         },
         // Plain PostgreSQL 12+: heap only.
         Dialect::Postgres => TableSql {
             kind: "a.amname",
+            kind_group: "a.amname",
             from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam",
             filter: "c.relkind = 'r' AND a.amname = 'heap'",
-            ratio: "1",
-            size: "pg_table_size(c.oid)",
         },
     }
 }
 
-/// The per-database composition query for a dialect: per storage kind, the
-/// number of tables, on-disk bytes (heap: `pg_table_size`, TOAST included;
-/// AO: `pg_relation_size`, the committed EOF), index bytes, the uncompressed
-/// estimate (AO: size × `get_ao_compression_ratio`, called only on AO tables;
-/// −1 = unknown counts as 1), and rows (`reltuples`). External and foreign
-/// tables, views and empty GP6 partition parents are left out.
-pub fn composition_sql(d: Dialect) -> String {
+/// Which tables a relations query covers: all leaf tables but `exclude`
+/// (dropped during the run), or only `only` (narrowing down a lock wait).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OidFilter {
+    /// Measure only these (all when `None`).
+    pub only: Option<Vec<u32>>,
+    /// Leave these out.
+    pub exclude: Vec<u32>,
+}
+
+impl OidFilter {
+    fn sql(&self, col: &str) -> String {
+        let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        let mut s = String::new();
+        if let Some(only) = &self.only {
+            s.push_str(&format!(" AND {col} IN ({})", list(only)));
+        }
+        if !self.exclude.is_empty() {
+            s.push_str(&format!(" AND {col} NOT IN ({})", list(&self.exclude)));
+        }
+        s
+    }
+}
+
+/// Every leaf table's sizes, one JSON object per line (so no single value
+/// grows with the catalog). On Greenplum the size functions run inside one
+/// `gp_dist_random('pg_class')` scan, where each segment answers for itself:
+/// one distributed query sizes every table on every segment at once and
+/// gives the bytes per content, instead of one cluster-wide dispatch per call
+/// on the coordinator. Heap: `pg_table_size` (TOAST included; TOAST bytes
+/// also alone); AO: `pg_relation_size` (the committed EOF); indexes apart.
+pub fn relations_sql(d: Dialect, f: &OidFilter) -> String {
     let TableSql {
         kind,
+        kind_group,
         from,
         filter,
-        ratio,
-        size,
     } = table_sql(d);
+    let toast = |rel: &str| {
+        format!(
+            "CASE WHEN {rel}.reltoastrelid <> 0 THEN pg_relation_size({rel}.reltoastrelid) ELSE 0 END"
+        )
+    };
+    if d == Dialect::Postgres {
+        return format!(
+            "SELECT row_to_json(t) FROM (\
+SELECT oid, schema, name, kind, rows, bytes AS on_disk_bytes, idx AS index_bytes, toast AS toast_bytes, \
+json_build_array(json_build_array(-1, bytes)) AS per_content FROM (\
+SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, {kind} AS kind, c.reltuples::float8 AS rows, \
+pg_table_size(c.oid) AS bytes, pg_indexes_size(c.oid) AS idx, {} AS toast \
+FROM {from} WHERE {filter} AND {USER_SCHEMAS} AND {LEAF}{}) r ORDER BY on_disk_bytes DESC) t",
+            toast("c"),
+            f.sql("c.oid")
+        );
+    }
+    let seg_size = match d {
+        Dialect::Gp6 => {
+            "CASE WHEN d.relstorage = 'h' THEN pg_table_size(d.oid) ELSE pg_relation_size(d.oid) END"
+        }
+        // heap is access method 2 in every PostgreSQL 12+ catalog.
+        _ => "CASE WHEN d.relam = 2 THEN pg_table_size(d.oid) ELSE pg_relation_size(d.oid) END",
+    };
+    let seg_filter = match d {
+        Dialect::Gp6 => "d.relkind = 'r' AND d.relstorage IN ('h', 'a', 'c') AND d.oid >= 16384",
+        _ => "d.relkind = 'r' AND d.oid >= 16384",
+    };
     format!(
-        "SELECT coalesce(json_agg(row_to_json(k)), '[]') FROM (\
-SELECT kind, count(*)::int8 AS tables, sum(bytes)::int8 AS on_disk_bytes, sum(idx)::int8 AS index_bytes, \
-sum(bytes * ratio)::int8 AS uncompressed_bytes, sum(greatest(reltuples, 0))::int8 AS rows FROM (\
-SELECT {kind} AS kind, {size} AS bytes, pg_indexes_size(c.oid) AS idx, {ratio} AS ratio, c.reltuples \
-FROM {from} WHERE {filter} AND {USER_SCHEMAS}) r GROUP BY kind ORDER BY kind) k"
+        "SELECT row_to_json(t) FROM (\
+SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, {kind} AS kind, c.reltuples::float8 AS rows, \
+sum(s.bytes)::int8 AS on_disk_bytes, sum(s.idx)::int8 AS index_bytes, sum(s.toast)::int8 AS toast_bytes, \
+json_agg(json_build_array(s.content, s.bytes) ORDER BY s.content) AS per_content FROM (\
+SELECT d.gp_segment_id AS content, d.oid, {seg_size} AS bytes, pg_indexes_size(d.oid) AS idx, {} AS toast \
+FROM gp_dist_random('pg_class') d WHERE {seg_filter}{}) s \
+JOIN {from} ON c.oid = s.oid WHERE {filter} AND {USER_SCHEMAS} AND {LEAF} \
+GROUP BY c.oid, n.nspname, c.relname, {kind_group}, c.reltuples ORDER BY 6 DESC) t",
+        toast("d"),
+        f.sql("d.oid")
     )
 }
 
-/// The per-table statistics the CSV estimate needs (all versions; GP6 path
-/// uses only PostgreSQL 9.4 features: multi-argument `unnest` in FROM, json_agg).
-/// Per column: `format_type`, pg_stats' null_frac and avg_width, the mean text
-/// length in bytes (`octet_length`: CSV size is bytes, not characters) of the histogram bounds, Σ length × frequency of the most common
-/// values, their total frequency, and the same two figures for the characters
-/// CSV adds (2 quotes around a value holding a comma, quote, CR or LF, or an
-/// empty string, plus each inner quote doubled). Array columns have per-element
-/// statistics instead: the mean text length of `most_common_elems` and the
-/// average element count (the last entry of `elem_count_histogram`).
-pub fn table_stats_sql(d: Dialect) -> String {
-    let TableSql {
-        kind,
-        from,
-        filter,
-        ratio,
-        size,
-    } = table_sql(d);
-    // CSV extra characters of one value: 2 for the enclosing quotes when it needs
-    // them (comma, quote, CR, LF, or empty), plus one per inner quote (doubled).
+/// The oids of every leaf table (catalog only: no size function, no lock on
+/// a table), to narrow down which table a lock wait is on.
+pub fn relation_oids_sql(d: Dialect) -> String {
+    let TableSql { from, filter, .. } = table_sql(d);
+    format!(
+        "SELECT coalesce(json_agg(c.oid::int8 ORDER BY c.oid), '[]') FROM {from} WHERE {filter} AND {USER_SCHEMAS} AND {LEAF}"
+    )
+}
+
+/// `get_ao_compression_ratio` for the given AO tables only: each call is a
+/// cluster-wide query, so it is made just for AO tables without statistics,
+/// whose CSV estimate needs their uncompressed size.
+pub fn ao_ratio_sql(oids: &[u32]) -> String {
+    let list = oids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT coalesce(json_agg(json_build_array(r::int8, get_ao_compression_ratio(r))), '[]') FROM unnest(ARRAY[{list}]::oid[]) r"
+    )
+}
+
+/// The statistics the CSV estimate needs, one JSON object per leaf table and
+/// line (PostgreSQL 9.4 features only on the GP6 path: multi-argument
+/// `unnest` in FROM, json_agg). Per column: `format_type`, pg_stats'
+/// null_frac and avg_width (the table's own row: `inherited = false`), the
+/// mean text length in bytes (`octet_length`: CSV size is bytes, not
+/// characters) of the histogram bounds, Σ length × frequency of the most
+/// common values, their total frequency, and the same two figures for the
+/// characters CSV adds (2 quotes around a value holding a comma, quote, CR or
+/// LF, or an empty string, plus each inner quote doubled). Array columns have
+/// per-element statistics instead: the mean text length of
+/// `most_common_elems` and the average element count (the last entry of
+/// `elem_count_histogram`). The session's `extra_float_digits` decides how
+/// floats print, as in gpbackup's COPY.
+pub fn stats_sql(d: Dialect) -> String {
+    let TableSql { from, filter, .. } = table_sql(d);
     let extra_of = |v: &str| {
         format!(
             "(CASE WHEN {v} = '' OR strpos({v}, ',') > 0 OR strpos({v}, '\"') > 0 OR strpos({v}, chr(10)) > 0 \
@@ -203,9 +310,8 @@ OR strpos({v}, chr(13)) > 0 THEN 2 ELSE 0 END + length({v}) - length(replace({v}
     };
     let (extra, extra_m) = (extra_of("v"), extra_of("m.v"));
     format!(
-        "SELECT coalesce(json_agg(row_to_json(t)), '[]') FROM (\
-SELECT n.nspname AS schema, c.relname AS name, {kind} AS kind, c.reltuples::float8 AS rows, \
-({size})::int8 AS on_disk_bytes, (({size}) * ({ratio}))::int8 AS uncompressed_bytes, \
+        "SELECT row_to_json(t) FROM (\
+SELECT c.oid::int8 AS oid, \
 (SELECT coalesce(json_agg(row_to_json(col)), '[]') FROM (\
 SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, s.attname IS NOT NULL AS analyzed, \
 s.null_frac::float8 AS null_frac, s.avg_width::float8 AS avg_width, \
@@ -219,9 +325,9 @@ FROM unnest(s.most_common_vals::text::text[], s.most_common_freqs) m(v, f)) END 
 CASE WHEN ty.typcategory = 'A' THEN (SELECT avg(octet_length(v))::float8 FROM unnest(s.most_common_elems::text::text[]) v) END AS elem_len, \
 CASE WHEN ty.typcategory = 'A' THEN s.elem_count_histogram[array_upper(s.elem_count_histogram, 1)]::float8 END AS elem_count \
 FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid \
-LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname \
+LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname AND NOT s.inherited \
 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) col) AS columns \
-FROM {from} WHERE {filter} AND {USER_SCHEMAS} ORDER BY 5 DESC) t"
+FROM {from} WHERE {filter} AND {USER_SCHEMAS} AND {LEAF}) t"
     )
 }
 
@@ -236,8 +342,9 @@ pub fn sample_sql(schema: &str, table: &str, rows: u64) -> String {
     )
 }
 
-/// How to reach the database on the coordinator.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How to reach the database on the coordinator, and the session settings
+/// every catalog query runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgConnection {
     /// `-h` (default: psql's own, the local socket).
     pub host: Option<String>,
@@ -247,10 +354,48 @@ pub struct PgConnection {
     pub user: Option<String>,
     /// `-d` for the topology queries.
     pub database: String,
+    /// `statement_timeout` in ms (0 = none, as gpbackup sets it): a site-wide
+    /// timeout must not kill the catalog queries.
+    pub statement_timeout_ms: u64,
+    /// `lock_timeout` in ms: a table that cannot be locked in time (behind a
+    /// TRUNCATE or ALTER) is reported, not waited on.
+    pub lock_timeout_ms: u64,
+}
+
+/// The default `lock_timeout`: 10 s.
+pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 10_000;
+
+impl Default for PgConnection {
+    fn default() -> Self {
+        PgConnection {
+            host: None,
+            port: None,
+            user: None,
+            database: "postgres".into(),
+            statement_timeout_ms: 0,
+            lock_timeout_ms: DEFAULT_LOCK_TIMEOUT_MS,
+        }
+    }
+}
+
+/// The session settings, as client options (they override database- and
+/// role-level settings): the timeouts, `application_name`, and the text
+/// settings gpbackup's session uses (`extra_float_digits` at its maximum,
+/// ISO dates, postgres intervals), so values print as the backup writes them.
+fn session_env(conn: &PgConnection, statement_timeout_ms: u64) -> String {
+    format!(
+        "PGAPPNAME=whpg-plan PGOPTIONS='-c statement_timeout={statement_timeout_ms} -c lock_timeout={} -c extra_float_digits=3 -c DateStyle=ISO -c IntervalStyle=postgres' ",
+        conn.lock_timeout_ms
+    )
 }
 
 fn psql_base(conn: &PgConnection, database: &str) -> String {
-    let mut s = String::from("psql -X -A -t -q -v ON_ERROR_STOP=1");
+    psql_base_timeout(conn, database, conn.statement_timeout_ms)
+}
+
+fn psql_base_timeout(conn: &PgConnection, database: &str, statement_timeout_ms: u64) -> String {
+    let mut s = session_env(conn, statement_timeout_ms);
+    s.push_str("psql -X -A -t -q -v ON_ERROR_STOP=1");
     if let Some(h) = &conn.host {
         s.push_str(&format!(" -h {}", quote(h)));
     }
@@ -267,6 +412,20 @@ fn psql_base(conn: &PgConnection, database: &str) -> String {
 /// The psql command line that runs `sql` against `database` and prints only the value.
 pub fn psql_command(conn: &PgConnection, database: &str, sql: &str) -> String {
     format!("{} -c {}", psql_base(conn, database), quote(sql))
+}
+
+/// As [`psql_command`], with its own `statement_timeout` (a sample's bound).
+pub fn psql_command_timeout(
+    conn: &PgConnection,
+    database: &str,
+    sql: &str,
+    statement_timeout_ms: u64,
+) -> String {
+    format!(
+        "{} -c {}",
+        psql_base_timeout(conn, database, statement_timeout_ms),
+        quote(sql)
+    )
 }
 
 /// The marker psql prints (`\echo`) before each query's result in a batch.
@@ -337,6 +496,49 @@ pub struct TablespaceRow {
     pub location: String,
 }
 
+/// One leaf table's sizes from [`relations_sql`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RelationRow {
+    /// oid.
+    pub oid: u32,
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// `heap`, `ao_row` or `ao_column`.
+    pub kind: String,
+    /// `reltuples`.
+    pub rows: f64,
+    /// On-disk bytes over all segments (indexes excluded).
+    pub on_disk_bytes: u64,
+    /// Index bytes.
+    pub index_bytes: u64,
+    /// TOAST bytes (heap).
+    pub toast_bytes: u64,
+    /// (content, on-disk bytes) per segment (−1 for a single instance).
+    pub per_content: Vec<(i32, u64)>,
+}
+
+/// One leaf table's column statistics from [`stats_sql`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StatsRow {
+    /// oid.
+    pub oid: u32,
+    /// Columns in order.
+    pub columns: Vec<crate::csv_size::ColumnStats>,
+}
+
+/// Parses one JSON object per line.
+pub fn parse_json_lines<T: for<'de> Deserialize<'de>>(
+    what: &str,
+    out: &str,
+) -> Result<Vec<T>, String> {
+    out.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| parse_json(what, l))
+        .collect()
+}
+
 /// One storage kind's sums in one database.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CompositionRow {
@@ -391,12 +593,27 @@ mod tests {
             parse_version("PostgreSQL 12.12 (Greenplum Database 7.1.0 build commit:x) on x86_64")
                 .unwrap();
         assert_eq!(gp7.dialect, Dialect::Gp7);
-        let wh =
-            parse_version("PostgreSQL 9.4.26 (WarehousePG 6.27.1 build dev) on x86_64").unwrap();
+        // The real WarehousePG banners (greenplum.md): the product at the very end,
+        // the version inside the Greenplum parenthesis with a -WHPG suffix.
+        let wh6 = parse_version("PostgreSQL 9.4.26 (Greenplum Database 6.27.5-WHPG build dev) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 6.4.0, 64-bit compiled on Nov 15 2024 WarehousePG").unwrap();
         assert_eq!(
-            (wh.product, wh.dialect),
-            (Product::Warehousepg, Dialect::Gp6)
+            (wh6.product, wh6.version.as_str(), wh6.dialect),
+            (Product::Warehousepg, "6.27.5", Dialect::Gp6)
         );
+        let wh7 = parse_version("PostgreSQL 12.12 (Greenplum Database 7.5.0-WHPG build dev) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 9.4.0, 64-bit compiled on Jan 1 2025 Bhuvnesh C. WarehousePG").unwrap();
+        assert_eq!(
+            (wh7.product, wh7.version.as_str(), wh7.dialect),
+            (Product::Warehousepg, "7.5.0", Dialect::Gp7)
+        );
+        // Forks are named, never taken for a plain PostgreSQL.
+        let e = parse_version(
+            "PostgreSQL 14.4 (Apache Cloudberry 1.6.0 build 1) on x86_64-pc-linux-gnu",
+        )
+        .unwrap_err();
+        assert!(e.contains("Cloudberry"), "{e}");
+        let e = parse_version("PostgreSQL 9.4.26 (Greengage Database 6.28.0 build 1) on x86_64")
+            .unwrap_err();
+        assert!(e.contains("Greengage"), "{e}");
         let pg = parse_version("PostgreSQL 15.8 (Debian 15.8-0+deb12u1) on x86_64-pc-linux-gnu")
             .unwrap();
         assert_eq!(
@@ -413,22 +630,50 @@ mod tests {
 
     #[test]
     fn gp6_sql_uses_only_gp6_catalog_names() {
-        let q = composition_sql(Dialect::Gp6);
-        assert!(q.contains("relstorage") && q.contains("pg_partition"));
-        assert!(!q.contains("relam") && !q.contains("pg_am"));
-        // No syntax newer than PostgreSQL 9.4.
-        for newer in [
-            "TABLESAMPLE",
-            "ON CONFLICT",
-            "FILTER (",
-            "jsonb",
-            "pg_catalog.",
+        let f = OidFilter::default();
+        for q in [
+            relations_sql(Dialect::Gp6, &f),
+            stats_sql(Dialect::Gp6),
+            relation_oids_sql(Dialect::Gp6),
         ] {
-            assert!(!q.contains(newer), "{newer}");
-            assert!(!SEGMENTS_SQL.contains(newer) && !GP_TABLESPACES_SQL.contains(newer));
+            assert!(q.contains("relstorage"), "{q}");
+            assert!(!q.contains("relam") && !q.contains("pg_am"));
+            // No syntax newer than PostgreSQL 9.4.
+            for newer in [
+                "TABLESAMPLE",
+                "ON CONFLICT",
+                "FILTER (",
+                "jsonb",
+                "pg_catalog.",
+            ] {
+                assert!(!q.contains(newer), "{newer}");
+                assert!(!SEGMENTS_SQL.contains(newer) && !GP_TABLESPACES_SQL.contains(newer));
+            }
+            // Leaf tables only: every partition level with children is left out.
+            assert!(
+                q.contains("NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)")
+            );
         }
-        let q7 = composition_sql(Dialect::Gp7);
+        let q7 = relations_sql(Dialect::Gp7, &f);
         assert!(q7.contains("relam") && !q7.contains("relstorage"));
+        // One distributed query sizes every table on every segment; no
+        // per-table cluster-wide call (get_ao_compression_ratio) in it.
+        for d in [Dialect::Gp6, Dialect::Gp7] {
+            let q = relations_sql(d, &f);
+            assert_eq!(q.matches("gp_dist_random('pg_class')").count(), 1);
+            assert!(!q.contains("get_ao_compression_ratio"));
+        }
+        assert!(!relations_sql(Dialect::Postgres, &f).contains("gp_dist_random"));
+        // The statistics are the table's own, not its inheritance tree's.
+        assert!(stats_sql(Dialect::Gp6).contains("AND NOT s.inherited"));
+        let only = OidFilter {
+            only: Some(vec![1, 2]),
+            exclude: vec![3],
+        };
+        assert!(
+            relations_sql(Dialect::Gp6, &only)
+                .contains(" AND d.oid IN (1, 2) AND d.oid NOT IN (3)")
+        );
     }
 
     #[test]
@@ -437,9 +682,6 @@ mod tests {
             sample_sql("public", "we\"ird", 10),
             "COPY (SELECT * FROM \"public\".\"we\"\"ird\" LIMIT 10) TO STDOUT WITH CSV DELIMITER ','"
         );
-        let q = table_stats_sql(Dialect::Gp6);
-        assert!(q.contains("relstorage") && !q.contains("relam"));
-        assert!(!q.contains("TABLESAMPLE") && !q.contains("pg_catalog."));
     }
 
     #[test]
@@ -449,7 +691,7 @@ mod tests {
             ..Default::default()
         };
         let cmd = psql_batch_command(&c, "sales", &["SELECT 1".into(), "SELECT '$(x)'".into()]);
-        assert!(cmd.starts_with("psql -X -A -t -q -v ON_ERROR_STOP=1 -d sales <<'WHPG_SQL_END'\n"));
+        assert!(cmd.starts_with("PGAPPNAME=whpg-plan PGOPTIONS='-c statement_timeout=0 -c lock_timeout=10000 -c extra_float_digits=3 -c DateStyle=ISO -c IntervalStyle=postgres' psql -X -A -t -q -v ON_ERROR_STOP=1 -d sales <<'WHPG_SQL_END'\n"), "{cmd}");
         assert!(cmd.contains("\\echo @@whpg-query 1\nSELECT '$(x)';\n"));
         assert!(cmd.ends_with("\nWHPG_SQL_END\n"));
         let parts = split_batch("@@whpg-query 0\n[1,\n 2]\n@@whpg-query 1\n\"x\"\n");
@@ -459,15 +701,20 @@ mod tests {
     #[test]
     fn psql_command_quotes_everything() {
         let c = PgConnection {
-            host: None,
             port: Some(5432),
             user: Some("gpadmin".into()),
-            database: "postgres".into(),
+            ..Default::default()
         };
         let cmd = psql_command(&c, "sales; rm -rf /", "SELECT 'x'");
-        assert_eq!(
-            cmd,
-            "psql -X -A -t -q -v ON_ERROR_STOP=1 -p 5432 -U gpadmin -d 'sales; rm -rf /' -c 'SELECT '\\''x'\\'''"
+        assert!(
+            cmd.ends_with(
+                r" psql -X -A -t -q -v ON_ERROR_STOP=1 -p 5432 -U gpadmin -d 'sales; rm -rf /' -c 'SELECT '\''x'\'''"
+            ),
+            "{cmd}"
+        );
+        // A sample's own statement timeout replaces the session's.
+        assert!(
+            psql_command_timeout(&c, "s", "SELECT 1", 5000).contains("-c statement_timeout=5000 ")
         );
     }
 

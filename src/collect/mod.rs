@@ -4,6 +4,7 @@
 //! A host that cannot be measured is a row with its reason, not an abort.
 
 pub mod catalog;
+pub mod databases;
 pub mod probe;
 pub mod sample;
 pub mod transport;
@@ -14,12 +15,10 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::inventory::{
-    Composition, DatabaseComposition, EstimateSource, FORMAT, Filesystem, Host, HostStatus,
-    Instance, InstanceBytes, Inventory, PreviousBackup, Role, Source, StorageComposition,
-    StorageKind, TableEstimate, TablespaceDir,
+    Composition, FORMAT, Filesystem, Host, HostStatus, Instance, InstanceBytes, Inventory,
+    PreviousBackup, Role, Source, TablespaceDir,
 };
-use crate::model::csv::{self, TableStats};
-use catalog::{CompositionRow, Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
+use catalog::{Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
 use probe::{DfLine, DuItem, DuResult, PARTS, host_script, parse_probe_output};
 use transport::{Session, Target, Transport, TransportError};
 
@@ -42,6 +41,8 @@ pub struct CollectOptions {
     pub sample: Option<SampleOptions>,
     /// Directories (given as `--backup-dir` to an earlier gpbackup) to search for its files.
     pub previous_backup_dirs: Vec<String>,
+    /// Databases left out on purpose (`--exclude-database`).
+    pub exclude_databases: Vec<String>,
 }
 
 /// `--sample-rows` and its time budgets.
@@ -85,27 +86,33 @@ fn run_sql(
 }
 
 /// Runs several queries in one psql (one SSH exec); returns each raw result.
-/// On failure the message names the query that failed.
+/// On failure: the results of the queries before the failing one, and a
+/// message that names it.
 fn run_sql_batch(
     session: &mut dyn Session,
     conn: &PgConnection,
     db: &str,
     queries: &[(&str, String)],
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, (Vec<String>, String)> {
     let sqls: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
     let cmd = catalog::psql_batch_command(conn, db, &sqls);
     let first = queries.first().map(|(w, _)| *w).unwrap_or("catalog");
-    let out = session.exec(&cmd).map_err(|e| format!("{first}: {e}"))?;
-    let results = catalog::split_batch(&out.stdout);
+    let out = session
+        .exec(&cmd)
+        .map_err(|e| (Vec::new(), format!("{first}: {e}")))?;
+    let mut results = catalog::split_batch(&out.stdout);
     if out.exit_status != 0 || results.len() < queries.len() {
-        let failed = queries
-            .get(results.len().saturating_sub(1))
-            .map(|(w, _)| *w)
-            .unwrap_or(first);
-        return Err(format!(
-            "{failed}: psql exited {}: {}",
-            out.exit_status,
-            out.stderr.trim()
+        let failed_at = results.len().saturating_sub(1);
+        let failed = queries.get(failed_at).map(|(w, _)| *w).unwrap_or(first);
+        // The marker of the failing query was printed; its output is not a result.
+        results.truncate(failed_at);
+        return Err((
+            results,
+            format!(
+                "{failed}: psql exited {}: {}",
+                out.exit_status,
+                out.stderr.trim()
+            ),
         ));
     }
     Ok(results)
@@ -151,7 +158,8 @@ pub fn read_catalog(
                 ("tablespaces", catalog::POSTGRES_TABLESPACES_SQL.to_string()),
                 ("pg_database", catalog::DATABASES_SQL.to_string()),
             ],
-        )?;
+        )
+        .map_err(|(_, e)| e)?;
         let pg: Pg = catalog::parse_json("data_directory", &r[0])?;
         let seg = SegmentRow {
             dbid: 1,
@@ -181,7 +189,8 @@ pub fn read_catalog(
                 ),
                 ("pg_database", catalog::DATABASES_SQL.to_string()),
             ],
-        )?;
+        )
+        .map_err(|(_, e)| e)?;
         let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &r[0])?;
         if segs.is_empty() {
             return Err("gp_segment_configuration is empty".into());
@@ -194,195 +203,44 @@ pub fn read_catalog(
         )
     };
 
-    let mut warnings = Vec::new();
-    let sql = catalog::composition_sql(version.dialect);
-    let stats_sql = catalog::table_stats_sql(version.dialect);
-    let mut databases = Vec::new();
-    let mut throughput: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
-    let sampling_started = std::time::Instant::now();
-    for name in names {
-        // Composition and per-table statistics of one database: one psql run.
-        let what = format!("composition of database {name}");
-        let stats_what = format!("table statistics of database {name}");
-        let batch = run_sql_batch(
-            session,
-            conn,
-            &name,
-            &[(&what, sql.clone()), (&stats_what, stats_sql.clone())],
-        );
-        let (rows, stats) = match batch.and_then(|r| {
-            Ok((
-                catalog::parse_json::<Vec<CompositionRow>>(&what, &r[0])?,
-                catalog::parse_json::<Vec<TableStats>>(&stats_what, &r[1])?,
-            ))
-        }) {
-            Ok(x) => x,
-            Err(e) => {
-                warnings.push(e);
-                continue;
-            }
-        };
-        let mut storage: Vec<StorageComposition> = rows
-            .iter()
-            .filter_map(|r| {
-                let kind = r.storage_kind()?;
-                Some(StorageComposition {
-                    kind,
-                    tables: Some(r.tables),
-                    on_disk_bytes: r.on_disk_bytes,
-                    index_bytes: r.index_bytes,
-                    uncompressed_bytes: (kind != StorageKind::Heap).then_some(r.uncompressed_bytes),
-                    rows: Some(r.rows),
-                    csv_bytes: None,
-                    csv_estimated_from: None,
-                    sampled_ratios: None,
-                })
-            })
-            .collect();
-        if storage.is_empty() {
-            continue;
-        }
-        // Per-table CSV estimates from statistics (and samples, when asked).
-        let mut tables: Vec<TableEstimate> = stats.iter().filter_map(table_estimate).collect();
-        if let Some(sample) = &opts.sample {
-            for t in tables.iter_mut() {
-                if sampling_started.elapsed() >= sample.total_budget {
-                    warnings.push(format!(
-                        "sampling stopped after {} s (--sample-budget): the remaining tables keep their statistics estimate",
-                        sample.total_budget.as_secs()
-                    ));
-                    break;
-                }
-                if t.rows <= sample.rows || t.on_disk_bytes < (1 << 20) {
-                    continue; // small tables: statistics are enough
-                }
-                if let Err(e) = sample_table(session, conn, &name, t, sample, &mut throughput) {
-                    warnings.push(format!("sampling {name}.{}.{}: {e}", t.schema, t.name));
-                }
-            }
-        }
-        for s in storage.iter_mut() {
-            let of_kind: Vec<&TableEstimate> = tables.iter().filter(|t| t.kind == s.kind).collect();
-            if of_kind.is_empty() {
-                continue;
-            }
-            s.csv_bytes = Some(of_kind.iter().map(|t| t.csv_bytes).sum());
-            let mut srcs: Vec<EstimateSource> = of_kind.iter().map(|t| t.estimated_from).collect();
-            srcs.sort_by_key(|x| x.as_str());
-            srcs.dedup();
-            s.csv_estimated_from = Some(if srcs.len() == 1 {
-                srcs[0]
-            } else {
-                EstimateSource::Mixed
-            });
-            s.sampled_ratios = weighted_ratios(&of_kind);
-        }
-        databases.push(DatabaseComposition {
-            name,
-            storage,
-            tables,
-        });
+    let excluded: Vec<String> = opts
+        .exclude_databases
+        .iter()
+        .filter(|d| names.contains(d))
+        .cloned()
+        .collect();
+    for d in opts.exclude_databases.iter().filter(|d| !names.contains(d)) {
+        return Err(format!(
+            "--exclude-database {d}: no such database (the databases are: {})",
+            names.join(", ")
+        ));
     }
+    let r = databases::read_databases(
+        session,
+        conn,
+        version.dialect,
+        &names,
+        &excluded,
+        opts.sample.as_ref(),
+    );
     Ok(CatalogSnapshot {
         version,
         segments,
         tablespaces,
         composition: Some(Composition {
-            databases,
-            compression_throughput: (!throughput.is_empty()).then(|| {
-                throughput
+            databases: r.databases,
+            compression_throughput: (!r.throughput.is_empty()).then(|| {
+                r.throughput
                     .iter()
                     .map(|(k, (bytes, secs))| (k.clone(), bytes / secs))
                     .collect()
             }),
+            not_measured: r.not_measured,
+            excluded_databases: excluded,
+            notes: r.notes,
         }),
-        warnings,
+        warnings: r.warnings,
     })
-}
-
-/// The backup estimate of one table from its statistics.
-fn table_estimate(t: &TableStats) -> Option<TableEstimate> {
-    let kind = csv::storage_kind(&t.kind)?;
-    let (csv_bytes, estimated_from) = csv::table_csv(t);
-    Some(TableEstimate {
-        schema: t.schema.clone(),
-        name: t.name.clone(),
-        kind,
-        rows: t.rows.max(0.0).round() as u64,
-        on_disk_bytes: t.on_disk_bytes,
-        csv_bytes,
-        estimated_from,
-        sample_rows: None,
-        sample_csv_bytes: None,
-        sampled_ratios: None,
-    })
-}
-
-/// Samples one table: its CSV bytes per row scale the row count, and the
-/// sample's compression ratios are recorded.
-fn sample_table(
-    session: &mut dyn Session,
-    conn: &PgConnection,
-    db: &str,
-    t: &mut TableEstimate,
-    opts: &SampleOptions,
-    throughput: &mut std::collections::BTreeMap<String, (f64, f64)>,
-) -> Result<(), String> {
-    let sql = catalog::sample_sql(&t.schema, &t.name, opts.rows);
-    let cmd = format!(
-        "PGOPTIONS={} {}",
-        crate::shell::quote(&format!(
-            "-c statement_timeout={}",
-            opts.table_timeout.as_millis()
-        )),
-        catalog::psql_command(conn, db, &sql)
-    );
-    let out = session.exec(&cmd).map_err(|e| e.to_string())?;
-    if out.exit_status != 0 {
-        return Err(format!(
-            "psql exited {}: {}",
-            out.exit_status,
-            out.stderr.trim()
-        ));
-    }
-    let bytes = out.stdout.as_bytes();
-    let records = sample::csv_records(bytes);
-    if records == 0 {
-        return Ok(());
-    }
-    let per_row = bytes.len() as f64 / records as f64;
-    t.csv_bytes = (t.rows as f64 * per_row).round() as u64;
-    t.estimated_from = EstimateSource::Sample;
-    t.sample_rows = Some(records);
-    t.sample_csv_bytes = Some(bytes.len() as u64);
-    let (ratios, seconds) = sample::measure(bytes);
-    t.sampled_ratios = Some(ratios);
-    for (k, secs) in seconds {
-        let e = throughput.entry(k).or_insert((0.0, 0.0));
-        e.0 += bytes.len() as f64;
-        e.1 += secs;
-    }
-    Ok(())
-}
-
-/// Ratios of the sampled tables, weighted by their CSV bytes.
-fn weighted_ratios(tables: &[&TableEstimate]) -> Option<std::collections::BTreeMap<String, f64>> {
-    let mut acc: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
-    for t in tables {
-        if let Some(m) = &t.sampled_ratios {
-            for (k, r) in m {
-                let e = acc.entry(k.clone()).or_insert((0.0, 0.0));
-                e.0 += r * t.csv_bytes as f64;
-                e.1 += t.csv_bytes as f64;
-            }
-        }
-    }
-    let out: std::collections::BTreeMap<String, f64> = acc
-        .into_iter()
-        .filter(|(_, (_, w))| *w > 0.0)
-        .map(|(k, (s, w))| (k, s / w))
-        .collect();
-    (!out.is_empty()).then_some(out)
 }
 
 /// One host's work list: the paths to measure and what they belong to.
@@ -772,10 +630,13 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
         ),
         (
             coord.clone(),
-            catalog::psql_command(
+            catalog::psql_batch_command(
                 c,
                 "<each database>",
-                &catalog::composition_sql(Dialect::Gp6),
+                &[
+                    catalog::stats_sql(Dialect::Gp6),
+                    catalog::relations_sql(Dialect::Gp6, &catalog::OidFilter::default()),
+                ],
             ),
         ),
     ];

@@ -3,6 +3,7 @@
 
 use super::transport::{RecordedTransport, Target, TransportError};
 use super::*;
+use crate::inventory::{ContentBytes, StorageKind};
 
 const VERSION: &str =
     "PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build commit:abc) on x86_64-unknown-linux-gnu\n";
@@ -10,16 +11,18 @@ const SEGMENTS: &str = r#"[{"dbid":1,"content":-1,"role":"p","preferred_role":"p
 {"dbid":2,"content":0,"role":"p","preferred_role":"p","port":6000,"hostname":"sdw1","address":"10.0.0.11","datadir":"/data1/primary/gpseg0"},
 {"dbid":3,"content":0,"role":"m","preferred_role":"m","port":7000,"hostname":"sdw2","address":"10.0.0.12","datadir":"/data1/mirror/gpseg0"}]"#;
 const TABLESPACES: &str = r#"[{"oid":16400,"name":"fast","content":0,"location":"/data2/ts"}]"#;
-const COMPOSITION: &str = r#"[{"kind":"ao_column","tables":2,"on_disk_bytes":1000,"index_bytes":0,"uncompressed_bytes":3000,"rows":50},{"kind":"heap","tables":3,"on_disk_bytes":4000,"index_bytes":800,"uncompressed_bytes":4000,"rows":70}]"#;
-
 /// Two tables: `orders` analyzed (1000 rows of an integer of 4 characters and a
 /// date: 4 + 10 + 1 comma + 1 newline = 16 bytes a row), `events` never analyzed
-/// (AO column, 1000 on-disk bytes, 3000 uncompressed: 0.95 × 3000 = 2850).
-const TABLE_STATS: &str = r#"[{"schema":"public","name":"orders","kind":"heap","rows":1000,"on_disk_bytes":4000,"uncompressed_bytes":4000,
-"columns":[{"name":"id","type":"integer","analyzed":true,"null_frac":0,"avg_width":4,"hist_len":4,"mcv_len":null,"mcv_frac":null,"hist_extra":0,"mcv_extra":null},
-{"name":"placed","type":"date","analyzed":true,"null_frac":0,"avg_width":4,"hist_len":10,"mcv_len":null,"mcv_frac":null,"hist_extra":0,"mcv_extra":null}]},
-{"schema":"public","name":"events","kind":"ao_column","rows":-1,"on_disk_bytes":1000,"uncompressed_bytes":3000,
-"columns":[{"name":"k","type":"integer","analyzed":false,"null_frac":null,"avg_width":null,"hist_len":null,"mcv_len":null,"mcv_frac":null,"hist_extra":null,"mcv_extra":null}]}]"#;
+/// (AO column, 1000 on-disk bytes; its compression ratio 3.0 is read for it
+/// alone: 0.95 × 3000 uncompressed = 2850). One JSON object per line, as
+/// `row_to_json` prints them.
+const TABLE_STATS: &str = r#"{"oid":16500,"columns":[{"name":"id","type":"integer","analyzed":true,"null_frac":0,"avg_width":4,"hist_len":4,"mcv_len":null,"mcv_frac":null,"hist_extra":0,"mcv_extra":null},{"name":"placed","type":"date","analyzed":true,"null_frac":0,"avg_width":4,"hist_len":10,"mcv_len":null,"mcv_frac":null,"hist_extra":0,"mcv_extra":null}]}
+{"oid":16501,"columns":[{"name":"k","type":"integer","analyzed":false,"null_frac":null,"avg_width":null,"hist_len":null,"mcv_len":null,"mcv_frac":null,"hist_extra":null,"mcv_extra":null}]}"#;
+/// Their sizes from the distributed query: bytes per content (the cluster has
+/// content 0 only).
+const RELATIONS: &str = r#"{"oid":16500,"schema":"public","name":"orders","kind":"heap","rows":1000,"on_disk_bytes":4000,"index_bytes":800,"toast_bytes":0,"per_content":[[0,4000]]}
+{"oid":16501,"schema":"public","name":"events","kind":"ao_column","rows":-1,"on_disk_bytes":1000,"index_bytes":0,"toast_bytes":0,"per_content":[[0,1000]]}"#;
+const AO_RATIOS: &str = "[[16501, 3.0]]";
 
 fn opts() -> CollectOptions {
     CollectOptions {
@@ -37,6 +40,7 @@ fn opts() -> CollectOptions {
         only_hosts: None,
         sample: None,
         previous_backup_dirs: Vec::new(),
+        exclude_databases: Vec::new(),
     }
 }
 
@@ -53,25 +57,23 @@ fn du_lines(start: usize, values: [Option<u64>; 8]) -> String {
         .collect()
 }
 
+fn batch(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("@@whpg-query {i}\n{p}\n"))
+        .collect()
+}
+
 fn catalog(t: &mut RecordedTransport) {
-    let batch = |parts: &[&str]| -> String {
-        parts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("@@whpg-query {i}\n{p}\n"))
-            .collect()
-    };
     t.answer("10.0.0.1", "SELECT version()", VERSION)
         .answer(
             "10.0.0.1",
             "gp_segment_configuration",
             &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"]),
         )
-        .answer(
-            "10.0.0.1",
-            "format_type",
-            &batch(&[COMPOSITION, TABLE_STATS]),
-        );
+        .answer("10.0.0.1", "get_ao_compression_ratio", AO_RATIOS)
+        .answer("10.0.0.1", "format_type", &batch(&[TABLE_STATS, RELATIONS]));
 }
 
 fn recorded() -> RecordedTransport {
@@ -192,6 +194,17 @@ fn assembles_hosts_instances_and_composition() {
         .find(|s| s.kind == StorageKind::AoColumn)
         .unwrap();
     assert_eq!(aoc.uncompressed_bytes, Some(3000));
+    // 16 bytes × 1000 rows from statistics; 0.95 × 3000 by the default factor.
+    assert_eq!(heap.csv_bytes, Some(16_000));
+    assert_eq!(aoc.csv_bytes, Some(2_850));
+    // Bytes per content, from the distributed query.
+    assert_eq!(
+        heap.per_content,
+        vec![ContentBytes {
+            content: 0,
+            bytes: 4000
+        }]
+    );
     // What was collected is a valid inventory, and it is incomplete (exit 5 later).
     assert!(crate::inventory::validate(&inv).is_ok());
     assert!(!crate::model::incompleteness(&inv).is_empty());
@@ -246,4 +259,87 @@ fn timestamps_are_rfc3339() {
     assert_eq!(rfc3339(1_795_319_198), "2026-11-22T03:46:38Z");
     // A leap day: 2024-02-29T12:00:00Z = 1709208000.
     assert_eq!(rfc3339(1_709_208_000), "2024-02-29T12:00:00Z");
+}
+
+/// The recorded catalog with the `sales` sizes query failing as psql would.
+fn failing_sizes(stderr: &str) -> RecordedTransport {
+    let mut t = RecordedTransport::default();
+    t.answer("10.0.0.1", "SELECT version()", VERSION).answer(
+        "10.0.0.1",
+        "gp_segment_configuration",
+        &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"]),
+    );
+    t.answer("10.0.0.1", "get_ao_compression_ratio", AO_RATIOS)
+        .answer("10.0.0.1", "whpg_du", "@host cdw\n@end\n");
+    let _ = stderr;
+    t
+}
+
+#[test]
+fn a_database_that_cannot_be_read_is_not_measured_not_left_out() {
+    let mut t = failing_sizes("");
+    t.answer_failing(
+        "10.0.0.1",
+        "format_type",
+        "",
+        "psql: error: connection to server failed: FATAL:  permission denied for database \"sales\"\nDETAIL:  User does not have CONNECT privilege.",
+        2,
+    );
+    let inv = collect(&opts(), &t).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert!(c.databases.is_empty());
+    assert_eq!(c.not_measured.len(), 1);
+    assert_eq!(c.not_measured[0].database, "sales");
+    assert!(
+        c.not_measured[0]
+            .reason
+            .contains("permission denied for database"),
+        "{:?}",
+        c.not_measured
+    );
+    let why = crate::model::incompleteness(&inv);
+    assert!(
+        why.iter()
+            .any(|w| w.contains("database sales: not measured")),
+        "{why:?}"
+    );
+}
+
+#[test]
+fn a_table_dropped_while_collecting_is_noted_and_skipped() {
+    let mut t = failing_sizes("");
+    let orders_only = RELATIONS.lines().next().unwrap();
+    // The retry leaves the dropped table out; it is answered first because it
+    // is recorded first and only it contains the exclusion.
+    t.answer("10.0.0.1", "NOT IN (16501)", orders_only);
+    t.answer_failing(
+        "10.0.0.1",
+        "format_type",
+        &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n"),
+        "ERROR:  could not open relation with OID 16501",
+        3,
+    );
+    let inv = collect(&opts(), &t).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert!(c.not_measured.is_empty(), "{:?}", c.not_measured);
+    assert_eq!(c.databases[0].tables.len(), 1);
+    assert_eq!(c.databases[0].tables[0].name, "orders");
+    assert!(
+        c.notes.iter().any(|n| n.contains("oid 16501 was dropped")),
+        "{:?}",
+        c.notes
+    );
+}
+
+#[test]
+fn an_excluded_database_is_said_and_an_unknown_one_is_an_error() {
+    let mut o = opts();
+    o.exclude_databases = vec!["sales".into()];
+    let inv = collect(&o, &recorded()).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert!(c.databases.is_empty() && c.not_measured.is_empty());
+    assert_eq!(c.excluded_databases, vec!["sales".to_string()]);
+    o.exclude_databases = vec!["nosuch".into()];
+    let e = collect(&o, &recorded()).unwrap_err();
+    assert!(e.message.contains("--exclude-database nosuch"), "{e}");
 }

@@ -567,6 +567,29 @@ impl RecordedTransport {
     }
 }
 
+impl RecordedTransport {
+    /// Records that commands on `host` containing `needle` print `stdout` and
+    /// `stderr` and exit with `exit_status` (a failing psql).
+    pub fn answer_failing(
+        &mut self,
+        host: &str,
+        needle: &str,
+        stdout: &str,
+        stderr: &str,
+        exit_status: i32,
+    ) -> &mut Self {
+        self.answers.entry(host.into()).or_default().push((
+            needle.into(),
+            Ok(CommandOutput {
+                stdout: stdout.into(),
+                stderr: stderr.into(),
+                exit_status,
+            }),
+        ));
+        self
+    }
+}
+
 impl Transport for RecordedTransport {
     fn connect(&self, target: &Target) -> Result<Box<dyn Session>, TransportError> {
         if let Some(e) = self.unreachable.get(&target.address) {

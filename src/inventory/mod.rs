@@ -283,6 +283,40 @@ pub struct Composition {
     /// that collected: what each codec adds to the backup's duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_throughput: Option<BTreeMap<String, f64>>,
+    /// Databases and tables that could not be measured, with the reason: the
+    /// inventory is incomplete (no verdict) while this is not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_measured: Vec<NotMeasured>,
+    /// Databases left out on purpose (`collect --exclude-database`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_databases: Vec<String>,
+    /// What the reader should know about how the catalog was read (tables
+    /// dropped during the run, tables sampled because TOAST hides their width, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A part of the catalog that could not be measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotMeasured {
+    /// The database.
+    pub database: String,
+    /// `schema.table`, when only one table could not be measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// Bytes of one storage kind on one segment (content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentBytes {
+    /// Content id.
+    pub content: i32,
+    /// On-disk bytes of this kind's tables there (indexes excluded).
+    pub bytes: u64,
 }
 
 /// One database's data by storage kind.
@@ -360,6 +394,10 @@ impl EstimateSource {
 pub struct StorageComposition {
     /// Storage kind.
     pub kind: StorageKind,
+    /// On-disk bytes per segment, from one distributed query (Greenplum):
+    /// each content's backup share comes from its own tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_content: Vec<ContentBytes>,
     /// Number of tables (leaf partitions count, empty parents do not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tables: Option<u64>,

@@ -8,19 +8,11 @@ use serde::Serialize;
 use super::options::{Codec, Compression, PlanOptions};
 use crate::inventory::{EstimateSource, Instance, InstanceKind, Inventory, StorageKind};
 
-/// Default CSV bytes per on-disk byte of a heap table. The capacity guidance
-/// says raw data grows about 1.4× when loaded, so CSV ≈ heap ÷ 1.4 ≈ 0.71;
-/// rounded up to stay on the safe side.
-pub const HEAP_CSV_PER_ON_DISK: f64 = 0.75;
-/// Default CSV bytes per uncompressed byte of an append-optimized table
-/// (4-byte row overhead instead of 24, so text is close to the raw size).
-pub const AO_CSV_PER_UNCOMPRESSED: f64 = 0.95;
-/// Default CSV bytes per on-disk byte of an AO row table whose compression
-/// ratio is unknown: the guides warn that ASCII can be much larger than
-/// compressed binary data; 3× is a typical zlib/zstd ratio on warehouse rows.
-pub const AO_ROW_CSV_PER_ON_DISK: f64 = 3.0;
-/// As [`AO_ROW_CSV_PER_ON_DISK`] for column-oriented tables, which compress better.
-pub const AO_COLUMN_CSV_PER_ON_DISK: f64 = 3.5;
+pub use crate::csv_size::{
+    AO_COLUMN_CSV_PER_ON_DISK, AO_CSV_PER_UNCOMPRESSED, AO_ROW_CSV_PER_ON_DISK,
+    HEAP_CSV_PER_ON_DISK, default_csv,
+};
+
 /// CSV bytes per primary data byte when the catalog was not read at all: the
 /// guides' own assumption that the backup is about the size of the data.
 pub const UNKNOWN_CSV_PER_DATA: f64 = 1.0;
@@ -386,9 +378,17 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         default_ratio
     };
 
-    // Split per content by measured data bytes.
+    // Split per content: by each content's own bytes of each kind when the
+    // catalog gave them (one distributed query), else by measured data bytes.
     let mut per_content = Vec::new();
-    if !single {
+    let from_catalog = if single {
+        None
+    } else {
+        per_content_from_catalog(inv, &by_kind, csv_total)
+    };
+    if let Some(pc) = from_catalog {
+        per_content = pc;
+    } else if !single {
         let n = writers.len().max(1) as f64;
         for w in &writers {
             // Unmeasured primaries (an incomplete inventory) get no share.
@@ -492,14 +492,69 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
     }
 }
 
-/// CSV bytes from a documented default factor for one storage kind.
-pub fn default_csv(kind: StorageKind, on_disk: u64, uncompressed: Option<u64>) -> f64 {
-    match (kind, uncompressed) {
-        (StorageKind::Heap, _) => on_disk as f64 * HEAP_CSV_PER_ON_DISK,
-        (_, Some(u)) => u as f64 * AO_CSV_PER_UNCOMPRESSED,
-        (StorageKind::AoRow, None) => on_disk as f64 * AO_ROW_CSV_PER_ON_DISK,
-        (StorageKind::AoColumn, None) => on_disk as f64 * AO_COLUMN_CSV_PER_ON_DISK,
+/// Each content's CSV and compressed bytes from the catalog's per-content
+/// sizes: every storage kind's CSV split by that content's share of the
+/// kind's on-disk bytes, compressed at the kind's ratio. `None` when any
+/// kind lacks per-content sizes (then the measured data bytes split it).
+fn per_content_from_catalog(
+    inv: &Inventory,
+    by_kind: &[KindEstimate],
+    csv_total: f64,
+) -> Option<Vec<ContentBackup>> {
+    let comp = inv.composition.as_ref()?;
+    let kinds_csv: f64 = by_kind.iter().map(|k| k.csv_bytes as f64).sum();
+    // by_kind already carries --growth; the per-database figures do not.
+    let raw_csv: f64 = comp
+        .databases
+        .iter()
+        .flat_map(|d| &d.storage)
+        .filter_map(|s| s.csv_bytes)
+        .map(|b| b as f64)
+        .sum();
+    let grow = if raw_csv > 0.0 && kinds_csv > 0.0 {
+        csv_total / raw_csv
+    } else {
+        1.0
+    };
+    let mut acc: std::collections::BTreeMap<i32, (f64, f64)> = Default::default();
+    for s in comp.databases.iter().flat_map(|d| &d.storage) {
+        let csv = s.csv_bytes? as f64;
+        if csv == 0.0 {
+            continue;
+        }
+        let total: u64 = s.per_content.iter().map(|c| c.bytes).sum();
+        if total == 0 {
+            return None;
+        }
+        let ratio = by_kind.iter().find(|k| k.kind == s.kind)?.compression_ratio;
+        for c in &s.per_content {
+            let part = csv * grow * c.bytes as f64 / total as f64;
+            let e = acc.entry(c.content).or_default();
+            e.0 += part;
+            e.1 += part * ratio;
+        }
     }
+    if acc.is_empty() {
+        return None;
+    }
+    // A content with no row holds none of these tables' bytes: it writes no data files.
+    for w in inv
+        .instances
+        .iter()
+        .filter(|i| i.kind() == InstanceKind::Primary)
+    {
+        acc.entry(w.content).or_default();
+    }
+    Some(
+        acc.into_iter()
+            .filter(|(c, _)| *c >= 0)
+            .map(|(content, (csv, z))| ContentBackup {
+                content,
+                csv_bytes: csv.round() as u64,
+                compressed_bytes: z.round() as u64,
+            })
+            .collect(),
+    )
 }
 
 fn summarize_sources(sources: &[EstimateSource]) -> String {

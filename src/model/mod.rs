@@ -2,7 +2,6 @@
 //! plan options to a verdict. No I/O happens here.
 
 pub mod backup;
-pub mod csv;
 pub mod durations;
 pub mod footprint;
 pub mod layout;
@@ -247,6 +246,20 @@ pub fn incompleteness(inv: &Inventory) -> Vec<String> {
             ));
         }
     }
+    if let Some(c) = &inv.composition {
+        for n in &c.not_measured {
+            out.push(match &n.table {
+                Some(t) => format!(
+                    "table {}.{t}: not measured: {} (pass --exclude-database {} to leave the whole database out on purpose)",
+                    n.database, n.reason, n.database
+                ),
+                None => format!(
+                    "database {}: not measured: {} (pass --exclude-database {} to leave it out on purpose)",
+                    n.database, n.reason, n.database
+                ),
+            });
+        }
+    }
     out
 }
 
@@ -349,6 +362,14 @@ pub fn estimate(
     let backup = estimate_backup(inv, opts);
     let incomplete = incompleteness(inv);
     let mut warnings: Vec<String> = inventory_warnings.to_vec();
+    if let Some(c) = &inv.composition {
+        for d in &c.excluded_databases {
+            warnings.push(format!(
+                "database {d} was left out on purpose (--exclude-database): its data is in no figure here and it is not backed up by these commands"
+            ));
+        }
+        warnings.extend(c.notes.iter().cloned());
+    }
     if !incomplete.is_empty() {
         // No plan arithmetic on a partial measurement: that would understate the need.
         return Ok(Estimate {

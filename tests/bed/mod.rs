@@ -638,8 +638,9 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
                 self.psql("postgres", "CREATE DATABASE sales");
             }
             let mut sql = STAND_IN_SQL.replace("@VERSION@", &self.spec.version.replace('\'', "''"));
+            // gp_segment_configuration is a shared catalog: every database sees it.
+            sql.push_str(&seg);
             if db == "postgres" {
-                sql.push_str(&seg);
                 if let Some(loc) = &self.spec.tablespace {
                     sql.push_str(&format!(
                         "CREATE TABLESPACE ts_fast LOCATION {};\n",
@@ -758,6 +759,26 @@ CREATE FUNCTION gp_toolkit.version() RETURNS text LANGUAGE sql AS
 CREATE FUNCTION gp_toolkit.gp_tablespace_location(tablespace_oid oid, OUT gp_segment_id int, OUT tblspc_loc text)
   RETURNS SETOF record LANGUAGE sql AS
   $$ SELECT content, location FROM gp_toolkit.bed_tablespace WHERE spcoid = tablespace_oid ORDER BY content $$;
+-- gp_dist_random('pg_class'): every segment's own pg_class rows, with gp_segment_id.
+-- The bed has one real server, so each relation stands on exactly one segment,
+-- content = oid % (number of primaries): the size functions evaluated on its
+-- row then answer "this segment's bytes" as on Greenplum, sums stay exact, and
+-- the tables' skew across contents is known.
+CREATE FUNCTION gp_toolkit.gp_dist_random(rel text)
+  RETURNS TABLE (gp_segment_id int, oid oid, relname name, relnamespace oid, relkind "char",
+                 relstorage "char", relam oid, reltoastrelid oid, reltuples real)
+  LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  IF rel <> 'pg_class' THEN
+    RAISE EXCEPTION 'gp_dist_random(%): the test bed stands in for pg_class only', rel;
+  END IF;
+  RETURN QUERY SELECT (c.oid::int8 % s.n)::int, c.oid, c.relname, c.relnamespace, c.relkind,
+      c.relstorage, c.relam, c.reltoastrelid, c.reltuples
+    FROM gp_toolkit.pg_class c,
+      (SELECT greatest(count(*), 1) AS n FROM gp_toolkit.gp_segment_configuration
+        WHERE role = 'p' AND content >= 0) s;
+END $$;
 CREATE FUNCTION gp_toolkit.get_ao_compression_ratio(rel oid) RETURNS float8 LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM gp_toolkit.pg_appendonly WHERE relid = rel) THEN
@@ -787,6 +808,23 @@ INSERT INTO gp_toolkit.pg_appendonly VALUES
   ('public.facts'::regclass, 32768, 0, 5, true, 'zstd', true, 0, 0, 0, 0, 0);
 INSERT INTO gp_toolkit.bed_ao_ratio VALUES ('public.events'::regclass, 3.0), ('public.facts'::regclass, 4.0);
 INSERT INTO gp_toolkit.pg_partition VALUES ('public.sales_parent'::regclass, 'r', 0, false, 1, '1', '1978');
+-- A three-level GP6 partitioned table: the root and the two intermediate
+-- levels are empty relkind 'r' parents linked through pg_inherits, and
+-- pg_partition has one row per level, each with the root's parrelid.
+CREATE TABLE public.ledger (id int8, region text, note text);
+CREATE TABLE public.ledger_1_prt_2025 () INHERITS (public.ledger);
+CREATE TABLE public.ledger_1_prt_2026 () INHERITS (public.ledger);
+CREATE TABLE public.ledger_1_prt_2025_2_prt_east () INHERITS (public.ledger_1_prt_2025);
+CREATE TABLE public.ledger_1_prt_2025_2_prt_west () INHERITS (public.ledger_1_prt_2025);
+CREATE TABLE public.ledger_1_prt_2026_2_prt_east () INHERITS (public.ledger_1_prt_2026);
+CREATE TABLE public.ledger_1_prt_2026_2_prt_west () INHERITS (public.ledger_1_prt_2026);
+INSERT INTO public.ledger_1_prt_2025_2_prt_east SELECT g, 'east', 'n' || g FROM generate_series(1, 1000) g;
+INSERT INTO public.ledger_1_prt_2025_2_prt_west SELECT g, 'west', 'n' || g FROM generate_series(1, 2000) g;
+INSERT INTO public.ledger_1_prt_2026_2_prt_east SELECT g, 'east', 'n' || g FROM generate_series(1, 3000) g;
+INSERT INTO public.ledger_1_prt_2026_2_prt_west SELECT g, 'west', 'n' || g FROM generate_series(1, 4000) g;
+INSERT INTO gp_toolkit.pg_partition VALUES
+  ('public.ledger'::regclass, 'r', 0, false, 1, '1', '1978'),
+  ('public.ledger'::regclass, 'l', 1, false, 1, '2', '1994');
 ANALYZE;
 "#;
 

@@ -1,0 +1,645 @@
+//! Reading each database's data composition from the catalog: one psql run per
+//! database (statistics and sizes, both streamed one table per line), sizes
+//! from one distributed query on Greenplum, and failures kept as data.
+//!
+//! Nothing unmeasured shrinks the estimate: a database that cannot be read is
+//! recorded as not measured with the reason (the inventory is then incomplete,
+//! exit 5); a table that cannot be locked in time is found by halving the
+//! table list and recorded the same way; a table dropped while collecting is
+//! noted and skipped (its data is gone, so is its backup).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use super::catalog::{self, Dialect, OidFilter, PgConnection, RelationRow, StatsRow};
+use super::sample;
+use super::transport::Session;
+use super::{SampleOptions, run_sql, run_sql_batch};
+use crate::csv_size::{self, TableStats};
+use crate::inventory::{
+    ContentBytes, DatabaseComposition, EstimateSource, NotMeasured, StorageComposition,
+    StorageKind, TableEstimate,
+};
+
+/// At most this many tables are sampled automatically because TOAST hides
+/// their values' width from the statistics …
+const TOAST_SAMPLE_TABLES: usize = 50;
+/// … with this many rows each …
+const TOAST_SAMPLE_ROWS: u64 = 1000;
+/// … within this statement timeout each, and this much time in all.
+const TOAST_SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
+const TOAST_SAMPLE_BUDGET: Duration = Duration::from_secs(60);
+/// A heap table whose TOAST holds at least this share of its bytes is sampled:
+/// pg_stats sees TOASTed values at their stored (compressed) width and leaves
+/// values over 1 kB out of its histograms.
+const TOAST_SHARE: f64 = 0.10;
+/// How many times a relations query is rerun after tables were dropped under it.
+const DROPPED_RETRIES: usize = 50;
+
+/// What reading the databases produced.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// Databases read.
+    pub databases: Vec<DatabaseComposition>,
+    /// Databases and tables that could not be measured.
+    pub not_measured: Vec<NotMeasured>,
+    /// What the reader should know (dropped tables, automatic samples).
+    pub notes: Vec<String>,
+    /// Compression speed per codec: (CSV bytes, seconds) summed over samples.
+    pub throughput: BTreeMap<String, (f64, f64)>,
+    /// Problems that did not make anything unmeasured (a sample that failed).
+    pub warnings: Vec<String>,
+    /// psql runs made (for the benchmark).
+    pub round_trips: usize,
+}
+
+/// How a relations query failed.
+enum Failure {
+    /// A table was dropped while the query ran.
+    Dropped(u32),
+    /// A lock could not be had within `lock_timeout`.
+    Lock,
+    /// Anything else: the database is not measured.
+    Other(String),
+}
+
+fn classify(message: &str) -> Failure {
+    if let Some(i) = message.find("could not open relation with OID ") {
+        let oid: String = message[i + 33..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if let Ok(oid) = oid.parse() {
+            return Failure::Dropped(oid);
+        }
+    }
+    if message.contains("lock timeout") {
+        return Failure::Lock;
+    }
+    Failure::Other(first_line(message))
+}
+
+/// The first meaningful line of a psql error, without the query name prefix noise.
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("unknown error")
+        .to_string()
+}
+
+/// Reads every database in `names` (except `excluded`).
+pub fn read_databases(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    dialect: Dialect,
+    names: &[String],
+    excluded: &[String],
+    sample: Option<&SampleOptions>,
+) -> Reading {
+    let mut r = Reading::default();
+    let started = Instant::now();
+    for name in names.iter().filter(|n| !excluded.contains(n)) {
+        match read_one(session, conn, dialect, name, sample, started, &mut r) {
+            // A database without user tables has no data to back up.
+            Ok(db) if db.storage.is_empty() => {}
+            Ok(db) => r.databases.push(db),
+            Err(reason) => r.not_measured.push(NotMeasured {
+                database: name.clone(),
+                table: None,
+                reason,
+            }),
+        }
+    }
+    r
+}
+
+/// One database: statistics and sizes in one psql run; the retries and the
+/// lock search only when something went wrong.
+fn read_one(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    dialect: Dialect,
+    name: &str,
+    sample: Option<&SampleOptions>,
+    started: Instant,
+    r: &mut Reading,
+) -> Result<DatabaseComposition, String> {
+    let stats_what = format!("table statistics of database {name}");
+    let sizes_what = format!("table sizes of database {name}");
+    r.round_trips += 1;
+    let batch = run_sql_batch(
+        session,
+        conn,
+        name,
+        &[
+            (&stats_what, catalog::stats_sql(dialect)),
+            (
+                &sizes_what,
+                catalog::relations_sql(dialect, &OidFilter::default()),
+            ),
+        ],
+    );
+    let (stats_text, sizes) = match batch {
+        Ok(v) => (v[0].clone(), Ok(v[1].clone())),
+        // The statistics (first) came back; the sizes failed.
+        Err((partial, message)) if !partial.is_empty() => (partial[0].clone(), Err(message)),
+        Err((_, message)) => return Err(first_line(strip_what(&message))),
+    };
+    let stats: Vec<StatsRow> = catalog::parse_json_lines(&stats_what, &stats_text)?;
+    let relations = match sizes {
+        Ok(text) => catalog::parse_json_lines::<RelationRow>(&sizes_what, &text)?,
+        Err(message) => measure_after_failure(session, conn, dialect, name, &message, r)?,
+    };
+    Ok(compose(
+        session, conn, dialect, name, stats, relations, sample, started, r,
+    ))
+}
+
+fn strip_what(message: &str) -> &str {
+    // run_sql_batch prefixes "<what>: psql exited N: "; keep what psql said.
+    message
+        .find("psql exited")
+        .and_then(|i| message[i..].find(": ").map(|j| &message[i + j + 2..]))
+        .unwrap_or(message)
+}
+
+/// After the sizes query failed: drop the tables that vanished and retry;
+/// on a lock wait, halve the table list until the locked tables are found.
+fn measure_after_failure(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    dialect: Dialect,
+    name: &str,
+    message: &str,
+    r: &mut Reading,
+) -> Result<Vec<RelationRow>, String> {
+    let mut filter = OidFilter::default();
+    let mut message = message.to_string();
+    for _ in 0..DROPPED_RETRIES {
+        match classify(strip_what(&message)) {
+            Failure::Other(why) => return Err(why),
+            Failure::Dropped(oid) => {
+                r.notes.push(format!(
+                    "database {name}: the table with oid {oid} was dropped while collecting; skipped"
+                ));
+                filter.exclude.push(oid);
+            }
+            Failure::Lock => {
+                r.round_trips += 1;
+                let oids: Vec<u32> = catalog::parse_json(
+                    "leaf tables",
+                    &run_sql(
+                        session,
+                        conn,
+                        name,
+                        &catalog::relation_oids_sql(dialect),
+                        "leaf tables",
+                    )?,
+                )?;
+                let oids: Vec<u32> = oids
+                    .into_iter()
+                    .filter(|o| !filter.exclude.contains(o))
+                    .collect();
+                return Ok(halve(
+                    session,
+                    conn,
+                    dialect,
+                    name,
+                    oids,
+                    &filter.exclude,
+                    r,
+                ));
+            }
+        }
+        r.round_trips += 1;
+        match run_sql(
+            session,
+            conn,
+            name,
+            &catalog::relations_sql(dialect, &filter),
+            "table sizes",
+        ) {
+            Ok(text) => return catalog::parse_json_lines("table sizes", &text),
+            Err(e) => message = e,
+        }
+    }
+    Err(format!(
+        "tables kept disappearing while collecting ({DROPPED_RETRIES} retries)"
+    ))
+}
+
+/// Measures `oids`; on a lock wait splits them in halves, so k locked tables
+/// among n cost about 2k·log2(n) queries. A single table that cannot be locked
+/// is recorded as not measured.
+fn halve(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    dialect: Dialect,
+    name: &str,
+    oids: Vec<u32>,
+    exclude: &[u32],
+    r: &mut Reading,
+) -> Vec<RelationRow> {
+    if oids.is_empty() {
+        return Vec::new();
+    }
+    let filter = OidFilter {
+        only: Some(oids.clone()),
+        exclude: exclude.to_vec(),
+    };
+    r.round_trips += 1;
+    let result = run_sql(
+        session,
+        conn,
+        name,
+        &catalog::relations_sql(dialect, &filter),
+        "table sizes",
+    )
+    .and_then(|t| catalog::parse_json_lines::<RelationRow>("table sizes", &t));
+    match result {
+        Ok(rows) => rows,
+        Err(e) => match classify(strip_what(&e)) {
+            Failure::Lock if oids.len() > 1 => {
+                let (a, b) = oids.split_at(oids.len() / 2);
+                let mut rows = halve(session, conn, dialect, name, a.to_vec(), exclude, r);
+                rows.extend(halve(session, conn, dialect, name, b.to_vec(), exclude, r));
+                rows
+            }
+            Failure::Dropped(oid) => {
+                r.notes.push(format!(
+                    "database {name}: the table with oid {oid} was dropped while collecting; skipped"
+                ));
+                let rest: Vec<u32> = oids.into_iter().filter(|o| *o != oid).collect();
+                let mut ex = exclude.to_vec();
+                ex.push(oid);
+                halve(session, conn, dialect, name, rest, &ex, r)
+            }
+            Failure::Lock => {
+                r.not_measured.push(NotMeasured {
+                    database: name.to_string(),
+                    table: Some(table_name(session, conn, name, oids[0])),
+                    reason: format!(
+                        "could not be locked within lock_timeout ({} ms): another session holds a conflicting lock (TRUNCATE, ALTER, VACUUM FULL)",
+                        conn.lock_timeout_ms
+                    ),
+                });
+                Vec::new()
+            }
+            Failure::Other(why) => {
+                r.not_measured.push(NotMeasured {
+                    database: name.to_string(),
+                    table: Some(format!("oid {}", oids[0])),
+                    reason: why,
+                });
+                Vec::new()
+            }
+        },
+    }
+}
+
+/// `schema.table` of an oid, for messages (the oid itself if it cannot be read).
+fn table_name(session: &mut dyn Session, conn: &PgConnection, db: &str, oid: u32) -> String {
+    let sql = format!(
+        "SELECT to_json(n.nspname || '.' || c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = {oid}"
+    );
+    run_sql(session, conn, db, &sql, "table name")
+        .ok()
+        .and_then(|t| serde_json::from_str::<String>(t.trim()).ok())
+        .unwrap_or_else(|| format!("oid {oid}"))
+}
+
+/// Builds the database's composition from its tables' statistics and sizes:
+/// per-table CSV estimates (sampled where asked, or where TOAST hides the
+/// width), sums per storage kind, and bytes per content.
+#[allow(clippy::too_many_arguments)]
+fn compose(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    dialect: Dialect,
+    name: &str,
+    stats: Vec<StatsRow>,
+    relations: Vec<RelationRow>,
+    sample: Option<&SampleOptions>,
+    started: Instant,
+    r: &mut Reading,
+) -> DatabaseComposition {
+    let mut columns: HashMap<u32, Vec<csv_size::ColumnStats>> =
+        stats.into_iter().map(|s| (s.oid, s.columns)).collect();
+    let mut tables: Vec<(TableStats, &RelationRow)> = relations
+        .iter()
+        .map(|rel| {
+            (
+                TableStats {
+                    schema: rel.schema.clone(),
+                    name: rel.name.clone(),
+                    kind: rel.kind.clone(),
+                    rows: rel.rows,
+                    on_disk_bytes: rel.on_disk_bytes,
+                    uncompressed_bytes: None,
+                    columns: columns.remove(&rel.oid).unwrap_or_default(),
+                },
+                rel,
+            )
+        })
+        .collect();
+    ao_ratios_for_unanalyzed(session, conn, dialect, name, &mut tables, r);
+
+    let mut estimates: Vec<TableEstimate> = Vec::new();
+    for (t, _) in &tables {
+        if let Some(e) = table_estimate(t) {
+            estimates.push(e);
+        }
+    }
+    // Samples: the ones asked for, then the TOASTed tables statistics cannot see.
+    if let Some(opts) = sample {
+        for e in estimates.iter_mut() {
+            if started.elapsed() >= opts.total_budget {
+                r.warnings.push(format!(
+                    "sampling stopped after {} s (--sample-budget): the remaining tables keep their statistics estimate",
+                    opts.total_budget.as_secs()
+                ));
+                break;
+            }
+            if e.rows <= opts.rows || e.on_disk_bytes < (1 << 20) {
+                continue; // small tables: statistics are enough
+            }
+            if let Err(err) = sample_table(session, conn, name, e, opts.rows, opts.table_timeout, r)
+            {
+                r.warnings
+                    .push(format!("sampling {name}.{}.{}: {err}", e.schema, e.name));
+            }
+        }
+    }
+    toast_samples(session, conn, name, &tables, &mut estimates, r);
+
+    let mut storage = Vec::new();
+    for kind in StorageKind::ALL {
+        let of_kind: Vec<&RelationRow> = tables
+            .iter()
+            .filter(|(t, _)| csv_size::storage_kind(&t.kind) == Some(kind))
+            .map(|(_, rel)| *rel)
+            .collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        let ests: Vec<&TableEstimate> = estimates.iter().filter(|e| e.kind == kind).collect();
+        let mut per_content: BTreeMap<i32, u64> = BTreeMap::new();
+        for rel in &of_kind {
+            for (c, b) in &rel.per_content {
+                *per_content.entry(*c).or_default() += b;
+            }
+        }
+        // Heap has no "uncompressed" figure; AO's is known only where a ratio was read.
+        let uncompressed: Option<u64> = if kind == StorageKind::Heap {
+            None
+        } else {
+            tables
+                .iter()
+                .filter(|(t, _)| csv_size::storage_kind(&t.kind) == Some(kind))
+                .map(|(t, _)| t.uncompressed_bytes)
+                .sum()
+        };
+        let mut srcs: Vec<EstimateSource> = ests.iter().map(|t| t.estimated_from).collect();
+        srcs.sort_by_key(|x| x.as_str());
+        srcs.dedup();
+        storage.push(StorageComposition {
+            kind,
+            per_content: if dialect == Dialect::Postgres {
+                Vec::new()
+            } else {
+                per_content
+                    .into_iter()
+                    .map(|(content, bytes)| ContentBytes { content, bytes })
+                    .collect()
+            },
+            tables: Some(of_kind.len() as u64),
+            on_disk_bytes: of_kind.iter().map(|t| t.on_disk_bytes).sum(),
+            index_bytes: of_kind.iter().map(|t| t.index_bytes).sum(),
+            uncompressed_bytes: uncompressed,
+            rows: Some(of_kind.iter().map(|t| t.rows.max(0.0).round() as u64).sum()),
+            csv_bytes: Some(ests.iter().map(|t| t.csv_bytes).sum()),
+            csv_estimated_from: Some(if srcs.len() == 1 {
+                srcs[0]
+            } else {
+                EstimateSource::Mixed
+            }),
+            sampled_ratios: weighted_ratios(&ests),
+        });
+    }
+    estimates.sort_by(|a, b| b.csv_bytes.cmp(&a.csv_bytes));
+    DatabaseComposition {
+        name: name.to_string(),
+        storage,
+        tables: estimates,
+    }
+}
+
+/// AO tables without statistics need their uncompressed size: one
+/// `get_ao_compression_ratio` call each (a cluster-wide query), for those only.
+fn ao_ratios_for_unanalyzed(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    dialect: Dialect,
+    name: &str,
+    tables: &mut [(TableStats, &RelationRow)],
+    r: &mut Reading,
+) {
+    if dialect == Dialect::Postgres {
+        return;
+    }
+    let need: Vec<u32> = tables
+        .iter()
+        .filter(|(t, _)| t.kind != "heap" && csv_size::table_csv(t).1 == EstimateSource::Default)
+        .map(|(_, rel)| rel.oid)
+        .collect();
+    if need.is_empty() {
+        return;
+    }
+    r.round_trips += 1;
+    let ratios: Result<Vec<(u32, f64)>, String> = run_sql(
+        session,
+        conn,
+        name,
+        &catalog::ao_ratio_sql(&need),
+        "AO compression ratios",
+    )
+    .and_then(|t| catalog::parse_json("AO compression ratios", &t));
+    match ratios {
+        Ok(ratios) => {
+            let by_oid: HashMap<u32, f64> = ratios.into_iter().collect();
+            for (t, rel) in tables.iter_mut() {
+                if let Some(ratio) = by_oid.get(&rel.oid).filter(|x| **x > 0.0) {
+                    t.uncompressed_bytes = Some((t.on_disk_bytes as f64 * ratio).round() as u64);
+                }
+            }
+        }
+        Err(e) => r.warnings.push(format!(
+            "database {name}: AO compression ratios of unanalyzed tables: {e}; their on-disk default factor applies"
+        )),
+    }
+}
+
+/// Tables whose TOAST holds a large share of their bytes, or with a column
+/// whose values are too wide for pg_stats ([`csv_size::width_hidden`]): their
+/// statistics see compressed, stored widths, so a small sample (bounded in
+/// rows, time and tables) measures the text.
+fn toast_samples(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    name: &str,
+    tables: &[(TableStats, &RelationRow)],
+    estimates: &mut [TableEstimate],
+    r: &mut Reading,
+) {
+    let started = Instant::now();
+    let mut candidates: Vec<&RelationRow> = tables
+        .iter()
+        .map(|(_, rel)| *rel)
+        .filter(|rel| {
+            rel.toast_bytes > 0 && rel.toast_bytes as f64 >= TOAST_SHARE * rel.on_disk_bytes as f64
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.toast_bytes.cmp(&a.toast_bytes));
+    for rel in candidates.into_iter().take(TOAST_SAMPLE_TABLES) {
+        if started.elapsed() >= TOAST_SAMPLE_BUDGET {
+            r.warnings.push(format!(
+                "database {name}: TOAST samples stopped after {} s; the remaining tables keep their statistics estimate",
+                TOAST_SAMPLE_BUDGET.as_secs()
+            ));
+            break;
+        }
+        let Some(e) = estimates
+            .iter_mut()
+            .find(|e| e.schema == rel.schema && e.name == rel.name)
+        else {
+            continue;
+        };
+        if e.estimated_from == EstimateSource::Sample {
+            continue; // --sample-rows measured it already
+        }
+        let before = e.csv_bytes;
+        match sample_table(session, conn, name, e, TOAST_SAMPLE_ROWS, TOAST_SAMPLE_TIMEOUT, r) {
+            Ok(()) => r.notes.push(format!(
+                "{name}.{}.{}: its values are too wide for the statistics (TOAST: {} of {} bytes; values over 1 kB are left out of pg_stats); sampled {} rows: {} → {} CSV bytes",
+                e.schema,
+                e.name,
+                rel.toast_bytes,
+                rel.on_disk_bytes,
+                e.sample_rows.unwrap_or(0),
+                before,
+                e.csv_bytes
+            )),
+            Err(err) => r.warnings.push(format!(
+                "{name}.{}.{}: TOAST sample failed ({err}); its statistics estimate stays",
+                e.schema, e.name
+            )),
+        }
+    }
+}
+
+/// The backup estimate of one table from its statistics.
+pub fn table_estimate(t: &TableStats) -> Option<TableEstimate> {
+    let kind = csv_size::storage_kind(&t.kind)?;
+    let (csv_bytes, estimated_from) = csv_size::table_csv(t);
+    Some(TableEstimate {
+        schema: t.schema.clone(),
+        name: t.name.clone(),
+        kind,
+        rows: t.rows.max(0.0).round() as u64,
+        on_disk_bytes: t.on_disk_bytes,
+        csv_bytes,
+        estimated_from,
+        sample_rows: None,
+        sample_csv_bytes: None,
+        sampled_ratios: None,
+    })
+}
+
+/// Samples one table as gpbackup writes it: its CSV bytes per row scale the
+/// row count, and the sample's compression ratios and speeds are recorded.
+fn sample_table(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    t: &mut TableEstimate,
+    rows: u64,
+    timeout: Duration,
+    r: &mut Reading,
+) -> Result<(), String> {
+    let sql = catalog::sample_sql(&t.schema, &t.name, rows);
+    let cmd = catalog::psql_command_timeout(conn, db, &sql, timeout.as_millis() as u64);
+    r.round_trips += 1;
+    let out = session.exec(&cmd).map_err(|e| e.to_string())?;
+    if out.exit_status != 0 {
+        return Err(format!(
+            "psql exited {}: {}",
+            out.exit_status,
+            out.stderr.trim()
+        ));
+    }
+    let bytes = out.stdout.as_bytes();
+    let records = sample::csv_records(bytes);
+    if records == 0 {
+        return Ok(());
+    }
+    let per_row = bytes.len() as f64 / records as f64;
+    t.csv_bytes = (t.rows as f64 * per_row).round() as u64;
+    t.estimated_from = EstimateSource::Sample;
+    t.sample_rows = Some(records);
+    t.sample_csv_bytes = Some(bytes.len() as u64);
+    let (ratios, seconds) = sample::measure(bytes);
+    t.sampled_ratios = Some(ratios);
+    for (k, secs) in seconds {
+        let e = r.throughput.entry(k).or_insert((0.0, 0.0));
+        e.0 += bytes.len() as f64;
+        e.1 += secs;
+    }
+    Ok(())
+}
+
+/// Ratios of the sampled tables, weighted by their CSV bytes.
+fn weighted_ratios(tables: &[&TableEstimate]) -> Option<BTreeMap<String, f64>> {
+    let mut acc: BTreeMap<String, (f64, f64)> = Default::default();
+    for t in tables {
+        if let Some(m) = &t.sampled_ratios {
+            for (k, r) in m {
+                let e = acc.entry(k.clone()).or_insert((0.0, 0.0));
+                e.0 += r * t.csv_bytes as f64;
+                e.1 += t.csv_bytes as f64;
+            }
+        }
+    }
+    let out: BTreeMap<String, f64> = acc
+        .into_iter()
+        .filter(|(_, (_, w))| *w > 0.0)
+        .map(|(k, (s, w))| (k, s / w))
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_told_apart() {
+        assert!(matches!(
+            classify("ERROR:  could not open relation with OID 16421"),
+            Failure::Dropped(16421)
+        ));
+        assert!(matches!(
+            classify("ERROR:  canceling statement due to lock timeout"),
+            Failure::Lock
+        ));
+        match classify("FATAL:  permission denied for database \"sales\"\nDETAIL: x") {
+            Failure::Other(m) => assert_eq!(m, "FATAL:  permission denied for database \"sales\""),
+            _ => panic!(),
+        }
+        assert_eq!(
+            strip_what("table sizes of database x: psql exited 1: ERROR:  boom"),
+            "ERROR:  boom"
+        );
+    }
+}

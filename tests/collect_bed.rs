@@ -535,7 +535,7 @@ fn a_warehousepg_7_coordinator_is_read_with_the_7_catalog() {
         inv.source.product,
         whpg_plan::inventory::Product::Warehousepg
     );
-    assert_eq!(inv.source.version, "7.2.1");
+    assert_eq!(inv.source.version, "7.5.0");
     // Storage kinds through relam → pg_am: the AO tables are recognised as such.
     let sales = &inv.composition.as_ref().unwrap().databases[0];
     let kinds: Vec<StorageKind> = sales.storage.iter().map(|s| s.kind).collect();

@@ -496,10 +496,12 @@ fn toast_samples(
     let started = Instant::now();
     let mut candidates: Vec<&RelationRow> = tables
         .iter()
-        .map(|(_, rel)| *rel)
-        .filter(|rel| {
-            rel.toast_bytes > 0 && rel.toast_bytes as f64 >= TOAST_SHARE * rel.on_disk_bytes as f64
+        .filter(|(t, rel)| {
+            let toasted = rel.toast_bytes > 0
+                && rel.toast_bytes as f64 >= TOAST_SHARE * rel.on_disk_bytes as f64;
+            toasted || t.columns.iter().any(csv_size::width_hidden)
         })
+        .map(|(_, rel)| *rel)
         .collect();
     candidates.sort_by(|a, b| b.toast_bytes.cmp(&a.toast_bytes));
     for rel in candidates.into_iter().take(TOAST_SAMPLE_TABLES) {

@@ -680,6 +680,66 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
         self.psql(db, sql)
     }
 
+    /// Bytes of `COPY table TO STDOUT WITH CSV` in `db` with the given session
+    /// options (PGOPTIONS): what gpbackup writes for the table on one instance.
+    pub fn copy_csv_bytes(&self, db: &str, table: &str, pgoptions: &str) -> u64 {
+        let pg = self.pg.as_ref().expect("catalog server started");
+        let out = pg
+            .psql(db)
+            .env("PGOPTIONS", pgoptions)
+            .args([
+                "-c",
+                &format!("COPY {table} TO STDOUT WITH CSV DELIMITER ','"),
+            ])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout.len() as u64
+    }
+
+    /// Another session holds an ACCESS EXCLUSIVE lock on `table` in `db`
+    /// (as a TRUNCATE or ALTER would) until the holder is dropped.
+    pub fn hold_lock(&self, db: &str, table: &str) -> LockHolder {
+        let pg = self.pg.as_ref().expect("catalog server started");
+        let mut child = pg
+            .psql(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql starts");
+        use std::io::Write as _;
+        let script = format!(
+            "BEGIN;\nLOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(300);\n"
+        );
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let holder = LockHolder { child };
+        let start = Instant::now();
+        while pg
+            .sql(
+                db,
+                &format!(
+                    "SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass AND mode = 'AccessExclusiveLock' AND granted"
+                ),
+            )
+            .trim()
+            != "1"
+        {
+            assert!(start.elapsed() < Duration::from_secs(10), "the lock was not taken");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        holder
+    }
+
     /// The catalog's on-disk bytes of the sales tables per storage kind (as the bed's catalog reports them).
     pub fn sales_sizes(&self) -> String {
         self.psql("sales", "SELECT json_agg(row_to_json(x)) FROM (SELECT relname, pg_table_size(oid) AS b FROM pg_catalog.pg_class WHERE relname IN ('orders','events','facts','ext_feed') ORDER BY relname) x")
@@ -721,11 +781,71 @@ impl Drop for Bed {
     }
 }
 
+/// A psql session holding a lock; it is ended when dropped (also when a test fails).
+pub struct LockHolder {
+    child: Child,
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs whpg-plan with the machine's HOME and backtraces out of the way.
+pub fn whpg(args: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .expect("whpg-plan runs")
+}
+
+/// `whpg-plan collect` against the bed as root with `extra` arguments: the
+/// process output and the inventory it wrote (kept in the returned directory).
+pub fn collect(
+    bed: &Bed,
+    extra: &[&str],
+) -> (
+    std::process::Output,
+    Option<whpg_plan::inventory::Inventory>,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("inventory.yaml");
+    let mut args = vec!["collect".to_string()];
+    args.extend(bed.collect_args());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    if !extra.contains(&"--ssh-user") {
+        args.extend(["--ssh-user".to_string(), "root".to_string()]);
+    }
+    args.push("-o".into());
+    args.push(out.display().to_string());
+    let o = whpg(&args);
+    let inv = whpg_plan::inventory::load(&out).ok();
+    (o, inv, dir)
+}
+
+/// stdout and stderr of a process, for assertion messages.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// `version()` of a Greenplum 6 coordinator.
 pub const GP6_VERSION: &str = "PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build commit:whpg-bed) on x86_64-unknown-linux-gnu, compiled by gcc (GCC) 6.4.0, 64-bit compiled on Nov 20 2026";
 /// `version()` of a WarehousePG 7 coordinator: the 7 catalog (relam → pg_am
 /// for storage kinds, partition parents as relkind 'p') is plain PostgreSQL 12+.
-pub const WHPG7_VERSION: &str = "PostgreSQL 12.12 (WarehousePG 7.2.1 build commit:whpg-bed) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 8.5.0, 64-bit compiled on Nov 20 2026";
+pub const WHPG7_VERSION: &str = "PostgreSQL 12.12 (Greenplum Database 7.5.0-WHPG build dev) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 9.4.0, 64-bit compiled on Jan 1 2025 Bhuvnesh C. WarehousePG";
+/// `version()` of a WarehousePG 6 coordinator, as the real banner puts it.
+pub const WHPG6_VERSION: &str = "PostgreSQL 9.4.26 (Greenplum Database 6.27.5-WHPG build dev) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 6.4.0, 64-bit compiled on Nov 15 2024 WarehousePG";
+/// `version()` of an Apache Cloudberry coordinator: a fork, neither Greenplum nor PostgreSQL.
+pub const CLOUDBERRY_VERSION: &str = "PostgreSQL 14.4 (Apache Cloudberry 1.6.0 build 1) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 10.2.1, 64-bit compiled on Oct 1 2024";
 
 /// GP6's catalog names as stand-ins (columns and types as in Greenplum 6).
 const STAND_IN_SQL: &str = r#"
@@ -915,7 +1035,7 @@ impl LocalPostgres {
     }
 
     /// psql as postgres on this server, in `db`, stopping at the first error.
-    fn psql(&self, db: &str) -> Command {
+    pub fn psql(&self, db: &str) -> Command {
         let mut c = Command::new("psql");
         c.args([
             "-X",

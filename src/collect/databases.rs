@@ -428,7 +428,7 @@ fn compose(
             sampled_ratios: weighted_ratios(&ests),
         });
     }
-    estimates.sort_by(|a, b| b.csv_bytes.cmp(&a.csv_bytes));
+    estimates.sort_by_key(|e| std::cmp::Reverse(e.csv_bytes));
     DatabaseComposition {
         name: name.to_string(),
         storage,
@@ -503,7 +503,7 @@ fn toast_samples(
         })
         .map(|(_, rel)| *rel)
         .collect();
-    candidates.sort_by(|a, b| b.toast_bytes.cmp(&a.toast_bytes));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.toast_bytes));
     for rel in candidates.into_iter().take(TOAST_SAMPLE_TABLES) {
         if started.elapsed() >= TOAST_SAMPLE_BUDGET {
             r.warnings.push(format!(

@@ -209,7 +209,7 @@ pub fn read_catalog(
         .filter(|d| names.contains(d))
         .cloned()
         .collect();
-    for d in opts.exclude_databases.iter().filter(|d| !names.contains(d)) {
+    if let Some(d) = opts.exclude_databases.iter().find(|d| !names.contains(d)) {
         return Err(format!(
             "--exclude-database {d}: no such database (the databases are: {})",
             names.join(", ")

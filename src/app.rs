@@ -34,7 +34,7 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The exit code of design.md §2.
+    /// The exit code (docs/design.md, "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
             AppError::Input(_) => 2,
@@ -304,6 +304,10 @@ fn run_model(
     model::estimate(inv, opts, &warnings, what_if).map_err(|e| InputError::Usage(e).into())
 }
 
+/// The most `--growth` accepted: the data eleven times over by the upgrade
+/// date. Anything larger is a typo, not a plan.
+pub const MAX_GROWTH: f64 = 10.0;
+
 /// Turns plan arguments into model options, reading the target config.
 pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputError> {
     let codec = match a.compression {
@@ -316,6 +320,13 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
         return Err(InputError::Usage(format!(
             "--max-fill {} must be above 0 and at most 1",
             a.max_fill
+        )));
+    }
+    if a.growth > MAX_GROWTH {
+        return Err(InputError::Usage(format!(
+            "--growth {} is more than {MAX_GROWTH} ({:.0}%): give the growth until the upgrade date as a fraction (0.1 or 10%)",
+            a.growth,
+            MAX_GROWTH * 100.0
         )));
     }
     if let Some(d) = &a.backup_dir

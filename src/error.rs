@@ -1,4 +1,4 @@
-//! Typed errors of the library; `main` maps them to exit codes (design.md §2).
+//! Typed errors of the library; `main` maps them to exit codes (docs/design.md, "Exit codes").
 
 use std::path::PathBuf;
 

@@ -16,3 +16,27 @@ pub fn pct(f: f64) -> String {
         "∞".into()
     }
 }
+
+/// Sums byte counts without wrapping: a sum past `u64::MAX` stays there, so
+/// more data can never look like less (release builds wrap on overflow).
+pub trait SaturatingSum {
+    /// The saturating sum.
+    fn saturating_sum(self) -> u64;
+}
+
+impl<I: Iterator<Item = u64>> SaturatingSum for I {
+    fn saturating_sum(self) -> u64 {
+        self.fold(0u64, u64::saturating_add)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        assert_eq!([u64::MAX, 1].into_iter().saturating_sum(), u64::MAX);
+        assert_eq!([1u64, 2, 3].into_iter().saturating_sum(), 6);
+    }
+}

@@ -593,7 +593,7 @@ mod tests {
             parse_version("PostgreSQL 12.12 (Greenplum Database 7.1.0 build commit:x) on x86_64")
                 .unwrap();
         assert_eq!(gp7.dialect, Dialect::Gp7);
-        // The real WarehousePG banners (greenplum.md): the product at the very end,
+        // The real WarehousePG banners (warehouse-pg version.c): the product at the very end,
         // the version inside the Greenplum parenthesis with a -WHPG suffix.
         let wh6 = parse_version("PostgreSQL 9.4.26 (Greenplum Database 6.27.5-WHPG build dev) on x86_64-pc-linux-gnu, compiled by gcc (GCC) 6.4.0, 64-bit compiled on Nov 15 2024 WarehousePG").unwrap();
         assert_eq!(

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::options::{Codec, Compression, PlanOptions};
 use crate::inventory::{EstimateSource, Instance, InstanceKind, Inventory, StorageKind};
+use crate::units::SaturatingSum;
 
 pub use crate::csv_size::{
     AO_COLUMN_CSV_PER_ON_DISK, AO_CSV_PER_UNCOMPRESSED, AO_ROW_CSV_PER_ON_DISK,
@@ -227,7 +228,10 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
             .filter(|i| i.kind() == InstanceKind::Primary)
             .collect()
     };
-    let data_total: u64 = writers.iter().filter_map(|i| i.data_bytes()).sum();
+    let data_total: u64 = writers
+        .iter()
+        .filter_map(|i| i.data_bytes())
+        .saturating_sum();
 
     // Ratios measured on samples, per kind and over everything sampled.
     let mut all_samples: BTreeMap<String, (f64, f64)> = BTreeMap::new();
@@ -256,8 +260,8 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                 let (mut csv, mut sampled_w, mut sampled_r) = (0f64, 0f64, 0f64);
                 let mut kind_sources = Vec::new();
                 for s in entries {
-                    k.on_disk_bytes += s.on_disk_bytes;
-                    k.index_bytes += s.index_bytes;
+                    k.on_disk_bytes = k.on_disk_bytes.saturating_add(s.on_disk_bytes);
+                    k.index_bytes = k.index_bytes.saturating_add(s.index_bytes);
                     tables = tables.zip(s.tables).map(|(a, b)| a + b);
                     let (bytes, src) = match (s.csv_bytes, s.csv_estimated_from) {
                         (Some(b), src) => (b as f64, src.unwrap_or(EstimateSource::Stats)),
@@ -408,7 +412,10 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
     let catalog_compressed: u64 = if per_content.is_empty() {
         compressed_total.round() as u64
     } else {
-        per_content.iter().map(|c| c.compressed_bytes).sum()
+        per_content
+            .iter()
+            .map(|c| c.compressed_bytes)
+            .saturating_sum()
     };
 
     // An earlier full backup on every primary is the best evidence there is.
@@ -428,13 +435,16 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         };
         let convert =
             default_compression_ratio(opts.compression) / default_compression_ratio(prev_codec);
-        let total: u64 = per.iter().map(|(_, b)| b).sum();
+        let total: u64 = per.iter().map(|(_, b)| *b).saturating_sum();
         for c in per_content.iter_mut() {
             if let Some((_, b)) = per.iter().find(|(k, _)| *k == c.content) {
                 c.compressed_bytes = (*b as f64 * convert * grow).round() as u64;
             }
         }
-        let calibrated: u64 = per_content.iter().map(|c| c.compressed_bytes).sum();
+        let calibrated: u64 = per_content
+            .iter()
+            .map(|c| c.compressed_bytes)
+            .saturating_sum();
         notes.push(format!(
             "an earlier full gpbackup ({ts}, {codec}, {}) was found on every primary: the backup is sized from it{}, scaled by growth ({}); the catalog estimate alone says {}",
             crate::units::human(total),
@@ -456,7 +466,10 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
     let compressed_bytes = if per_content.is_empty() {
         catalog_compressed
     } else {
-        per_content.iter().map(|c| c.compressed_bytes).sum()
+        per_content
+            .iter()
+            .map(|c| c.compressed_bytes)
+            .saturating_sum()
     };
     BackupEstimate {
         ascii_bytes: csv_total.round() as u64,
@@ -522,7 +535,7 @@ fn per_content_from_catalog(
         if csv == 0.0 {
             continue;
         }
-        let total: u64 = s.per_content.iter().map(|c| c.bytes).sum();
+        let total: u64 = s.per_content.iter().map(|c| c.bytes).saturating_sum();
         if total == 0 {
             return None;
         }

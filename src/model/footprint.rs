@@ -9,6 +9,7 @@ use super::backup::BackupEstimate;
 use super::layout::{NewInstance, place_new_cluster};
 use super::options::{BackupTarget, ExternalKind, PlanOptions};
 use crate::inventory::{HostStatus, InstanceKind, Inventory, mount_for_path, path_is_under};
+use crate::units::SaturatingSum;
 
 /// One measured filesystem, addressed by index in [`Footprint::fs`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,7 +29,7 @@ pub struct FsSlot {
 impl FsSlot {
     /// `used + available`.
     pub fn capacity_bytes(&self) -> u64 {
-        self.used_bytes + self.available_bytes
+        self.used_bytes.saturating_add(self.available_bytes)
     }
 }
 
@@ -57,14 +58,18 @@ pub struct Components {
 impl Components {
     /// Sum of every part.
     pub fn total(&self) -> u64 {
-        self.other
-            + self.old_primary
-            + self.old_mirror
-            + self.growth
-            + self.backup
-            + self.new_primary
-            + self.new_mirror
-            + self.overhead
+        [
+            self.other,
+            self.old_primary,
+            self.old_mirror,
+            self.growth,
+            self.backup,
+            self.new_primary,
+            self.new_mirror,
+            self.overhead,
+        ]
+        .into_iter()
+        .saturating_sum()
     }
 }
 
@@ -153,11 +158,11 @@ impl Footprint {
             let is_primary = matches!(i.kind(), InstanceKind::Primary | InstanceKind::Coordinator);
             let add = |c: &mut Components, bytes: u64, data: u64| {
                 if is_primary {
-                    c.old_primary += bytes;
+                    c.old_primary = c.old_primary.saturating_add(bytes);
                 } else {
-                    c.old_mirror += bytes;
+                    c.old_mirror = c.old_mirror.saturating_add(bytes);
                 }
-                c.growth += (data as f64 * grow).round() as u64;
+                c.growth = c.growth.saturating_add((data as f64 * grow).round() as u64);
             };
             add(&mut fp.today[idx], own, b.data);
             fp.cluster_dirs.push((i.host.clone(), i.datadir.clone()));
@@ -197,18 +202,18 @@ impl Footprint {
             let primary_side = matches!(n.kind, InstanceKind::Primary | InstanceKind::Coordinator);
             let u = &mut fp.new[idx];
             if primary_side {
-                u.primary += n.data_bytes;
-                u.primary_overhead += overhead;
+                u.primary = u.primary.saturating_add(n.data_bytes);
+                u.primary_overhead = u.primary_overhead.saturating_add(overhead);
             } else {
-                u.mirror += n.data_bytes;
-                u.mirror_overhead += overhead;
+                u.mirror = u.mirror.saturating_add(n.data_bytes);
+                u.mirror_overhead = u.mirror_overhead.saturating_add(overhead);
             }
             for (m, b) in &n.tablespace_bytes {
                 let ti = fp.index(&n.host, m)?;
                 if primary_side {
-                    fp.new[ti].primary += b;
+                    fp.new[ti].primary = fp.new[ti].primary.saturating_add(*b);
                 } else {
-                    fp.new[ti].mirror += b;
+                    fp.new[ti].mirror = fp.new[ti].mirror.saturating_add(*b);
                 }
             }
             fp.cluster_dirs.push((n.host.clone(), n.datadir.clone()));
@@ -280,13 +285,13 @@ impl Footprint {
             BackupTarget::Default => {
                 for c in &backup.per_content {
                     if let Some((_, idx)) = self.primary_fs.get(&c.content) {
-                        out[*idx] += c.compressed_bytes;
+                        out[*idx] = out[*idx].saturating_add(c.compressed_bytes);
                     }
                 }
                 if let Some((_, idx)) = coordinator {
-                    out[*idx] += metadata;
+                    out[*idx] = out[*idx].saturating_add(metadata);
                     if backup.per_content.is_empty() {
-                        out[*idx] += backup.compressed_bytes;
+                        out[*idx] = out[*idx].saturating_add(backup.compressed_bytes);
                     }
                 }
             }
@@ -294,13 +299,14 @@ impl Footprint {
                 for c in &backup.per_content {
                     if let Some((host, _)) = self.primary_fs.get(&c.content) {
                         let m = self.mount_of(host, dir)?;
-                        out[self.index(host, &m)?] += c.compressed_bytes;
+                        out[self.index(host, &m)?] =
+                            out[self.index(host, &m)?].saturating_add(c.compressed_bytes);
                     }
                 }
                 if let Some(idx) = self.coordinator_fs_of(dir)? {
-                    out[idx] += metadata;
+                    out[idx] = out[idx].saturating_add(metadata);
                     if backup.per_content.is_empty() {
-                        out[idx] += backup.compressed_bytes;
+                        out[idx] = out[idx].saturating_add(backup.compressed_bytes);
                     }
                 }
             }
@@ -308,7 +314,7 @@ impl Footprint {
                 // A plugin streams data off the hosts but keeps the metadata in the
                 // coordinator data directory; a shared directory holds it all.
                 if let (ExternalKind::Plugin(_), Some((_, idx))) = (external, coordinator) {
-                    out[*idx] += metadata;
+                    out[*idx] = out[*idx].saturating_add(metadata);
                 }
             }
         }

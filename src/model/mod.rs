@@ -1,4 +1,4 @@
-//! The capacity model (design.md §4): pure functions from an inventory and
+//! The capacity model (docs/design.md, "The model"): pure functions from an inventory and
 //! plan options to a verdict. No I/O happens here.
 
 pub mod backup;
@@ -20,10 +20,11 @@ pub use plans::{FsResult, PlanId, PlanResult};
 pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
+use crate::units::SaturatingSum;
 use steps::StepContext;
 pub use steps::{Env, RunbookEnvironment, Step};
 
-/// The answer, as the exit code reports it (design.md §2).
+/// The answer, as the exit code reports it (docs/design.md, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -295,9 +296,16 @@ fn summarize(inv: &Inventory) -> ClusterSummary {
         primary_data_bytes: if inv.is_single_instance() {
             inv.coordinator().and_then(|c| c.data_bytes()).unwrap_or(0)
         } else {
-            primaries.iter().filter_map(|i| i.data_bytes()).sum()
+            primaries
+                .iter()
+                .filter_map(|i| i.data_bytes())
+                .saturating_sum()
         },
-        cluster_bytes: inv.instances.iter().filter_map(|i| i.total_bytes()).sum(),
+        cluster_bytes: inv
+            .instances
+            .iter()
+            .filter_map(|i| i.total_bytes())
+            .saturating_sum(),
         databases: inv
             .composition
             .as_ref()
@@ -456,7 +464,7 @@ pub fn estimate(
                 p.filesystems
                     .iter()
                     .map(|f| f.phase_bytes[restore_i].saturating_sub(f.at_peak.other))
-                    .sum()
+                    .saturating_sum()
             })
             .unwrap_or(0);
         let primary = cluster.primary_data_bytes;

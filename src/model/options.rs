@@ -1,4 +1,4 @@
-//! The plan options a user chooses (design.md §1), with the documented defaults.
+//! The plan options a user chooses, with the documented defaults (README, "Commands").
 
 use serde::{Deserialize, Serialize};
 

@@ -6,6 +6,7 @@ use super::backup::BackupEstimate;
 use super::footprint::{Components, Footprint};
 use super::options::{BackupTarget, PlanOptions};
 use super::steps::{BackupLocation, Step, StepContext, plan_steps};
+use crate::units::SaturatingSum;
 
 /// A plan's stable id (JSON and tests use these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -292,12 +293,12 @@ pub fn evaluate(
     let placed = match id {
         // No staged backup: only the metadata-only trial's files, on the coordinator.
         PlanId::DirectCopy => {
-            let mut v = vec![0; fp.fs.len()];
+            let mut v = vec![0u64; fp.fs.len()];
             if let Some(idx) = match &steps_ctx.trial_dir {
                 Some(d) => fp.coordinator_fs_of(d)?,
                 None => fp.coordinator_fs.as_ref().map(|(_, i)| *i),
             } {
-                v[idx] += backup.metadata_bytes;
+                v[idx] = v[idx].saturating_add(backup.metadata_bytes);
             }
             v
         }
@@ -310,15 +311,18 @@ pub fn evaluate(
         let today = fp.today[idx];
         let new = fp.new[idx];
         let backup_here = placed[idx];
-        let touched = today.old_primary
-            + today.old_mirror
-            + today.growth
-            + backup_here
-            + new.primary
-            + new.mirror
-            + new.primary_overhead
-            + new.mirror_overhead
-            > 0;
+        let touched = [
+            today.old_primary,
+            today.old_mirror,
+            today.growth,
+            backup_here,
+            new.primary,
+            new.mirror,
+            new.primary_overhead,
+            new.mirror_overhead,
+        ]
+        .iter()
+        .any(|b| *b > 0);
         if !touched {
             continue;
         }
@@ -334,11 +338,12 @@ pub fn evaluate(
                 new.primary_overhead
             } else {
                 0
-            } + if p.mirror_overhead {
+            }
+            .saturating_add(if p.mirror_overhead {
                 new.mirror_overhead
             } else {
                 0
-            },
+            }),
         };
         let states: Vec<Components> = phases.iter().map(state_of).collect();
         let phase_bytes: Vec<u64> = states.iter().map(Components::total).collect();
@@ -373,7 +378,10 @@ pub fn evaluate(
             .then_with(|| a.host.cmp(&b.host))
             .then_with(|| a.mount.cmp(&b.mount))
     });
-    let total_shortfall_bytes = filesystems.iter().map(|f| f.shortfall_bytes).sum();
+    let total_shortfall_bytes = filesystems
+        .iter()
+        .map(|f| f.shortfall_bytes)
+        .saturating_sum();
     let worst = filesystems
         .first()
         .map(|f| f.peak_over_limit)

@@ -662,6 +662,47 @@ mod properties {
             }
             prop_assert!(after.verdict.exit_code() <= before.verdict.exit_code());
         }
+
+        #[test]
+        fn more_growth_never_makes_a_plan_fit(spec in spec(), a in growth(), b in growth()) {
+            let inv = synth_inventory(&spec);
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let o = |g: f64| PlanOptions { growth: g, external_capacity: Some(1 << 50), direct_copy_tool: Some(DirectCopyTool::Gpcopy), ..PlanOptions::default() };
+            let low = estimate(&inv, &o(lo), &[], false).unwrap();
+            let high = estimate(&inv, &o(hi), &[], false).unwrap();
+            for (l, h) in low.plans.iter().zip(&high.plans) {
+                if !l.fits {
+                    prop_assert!(!h.fits, "{} did not fit at growth {lo} but fits at {hi}", l.id);
+                }
+            }
+            prop_assert!(high.verdict.exit_code() >= low.verdict.exit_code());
+        }
+
+        #[test]
+        fn more_data_never_makes_a_plan_fit(spec in spec(), extra in prop_oneof![1u64..1_000_000_000_000, Just(u64::MAX / 64)]) {
+            let inv = synth_inventory(&spec);
+            let more = synth_inventory(&SynthSpec { data_per_primary: spec.data_per_primary.saturating_add(extra), ..spec.clone() });
+            let o = PlanOptions { external_capacity: Some(1 << 50), direct_copy_tool: Some(DirectCopyTool::Gpcopy), ..PlanOptions::default() };
+            let before = estimate(&inv, &o, &[], false).unwrap();
+            let after = estimate(&more, &o, &[], false).unwrap();
+            for (b, a) in before.plans.iter().zip(&after.plans) {
+                if !b.fits {
+                    prop_assert!(!a.fits, "{} did not fit and fits with {extra} more bytes per primary", b.id);
+                }
+            }
+        }
+    }
+
+    /// Growth over the whole range the model accepts, extremes included.
+    fn growth() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            0.0f64..10.0,
+            Just(0.0),
+            Just(1e6),
+            Just(1e18),
+            Just(1e308),
+            Just(f64::MAX),
+        ]
     }
 }
 

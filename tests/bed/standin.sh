@@ -1,7 +1,7 @@
 #!/bin/bash
 # Stand-ins for the Greenplum utilities a whpg-plan runbook runs, for the
 # rehearsal on the test bed. Each follows the real tool's path rules (sources
-# in the comments: gpbackup 1.30, the 6/7 utility references, greenplum.md):
+# in the comments: gpbackup 1.30, the 6/7 utility references, docs/runbook.md):
 # where files land for the flags given, where the restore looks (and fails
 # when nothing is there), what gpdeletesystem refuses and deletes, what
 # gpinitsystem creates. Only the byte counts come from the model (the file

@@ -325,7 +325,11 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
     if a.growth > MAX_GROWTH {
         return Err(InputError::Usage(format!(
             "--growth {} is more than {MAX_GROWTH} ({:.0}%): give the growth until the upgrade date as a fraction (0.1 or 10%)",
-            a.growth,
+            if a.growth >= 1e6 {
+                format!("{:e}", a.growth)
+            } else {
+                a.growth.to_string()
+            },
             MAX_GROWTH * 100.0
         )));
     }

@@ -34,8 +34,57 @@ pub fn load(path: &Path) -> Result<Inventory, InputError> {
     load_str(&text, path, InventoryFormat::for_path(path))
 }
 
+/// An inventory nests about eight levels deep; past this many a document is
+/// not an inventory, and the YAML parser would spend seconds saying so (a
+/// document nested 100,000 deep took over 20 s).
+pub const MAX_NESTING: usize = 64;
+
+/// The line and column where `text` first nests deeper than [`MAX_NESTING`]:
+/// flow collections (`[`, `{` outside quotes and comments), block indentation
+/// (two columns a level) and `- ` sequence markers.
+pub fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut flow = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut rest = line.trim_start();
+        let mut dashes = 0;
+        while let Some(r) = rest.strip_prefix("- ") {
+            dashes += 1;
+            rest = r.trim_start();
+        }
+        if indent / 2 + dashes > MAX_NESTING {
+            return Some((n + 1, indent + 1));
+        }
+        let (mut single, mut double) = (false, false);
+        for (col, ch) in line.chars().enumerate() {
+            match ch {
+                '\'' if !double => single = !single,
+                '"' if !single => double = !double,
+                '#' if !single && !double => break,
+                '[' | '{' if !single && !double => {
+                    flow += 1;
+                    if flow > MAX_NESTING {
+                        return Some((n + 1, col + 1));
+                    }
+                }
+                ']' | '}' if !single && !double => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Parses inventory text; `path` only names the input in error messages.
 pub fn load_str(text: &str, path: &Path, format: InventoryFormat) -> Result<Inventory, InputError> {
+    if let Some((line, column)) = too_deep(text) {
+        return Err(InputError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!("nested deeper than {MAX_NESTING} levels: not an inventory"),
+        });
+    }
     match format {
         InventoryFormat::Json => serde_json::from_str(text).map_err(|e| InputError::Syntax {
             path: path.to_path_buf(),
@@ -110,4 +159,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_found_at_its_line_and_column() {
+        assert_eq!(too_deep("a:\n  b: [1, {c: 2}]\n"), None);
+        let flow = "x: ".to_string() + &"[".repeat(100_000);
+        assert_eq!(too_deep(&flow), Some((1, 4 + MAX_NESTING)));
+        let block: String = (0..200)
+            .map(|i| format!("{}a:\n", "  ".repeat(i)))
+            .collect();
+        assert_eq!(
+            too_deep(&block),
+            Some((MAX_NESTING + 2, 2 * (MAX_NESTING + 1) + 1))
+        );
+        // Brackets inside quotes and comments do not count.
+        let quoted = format!("a: '{}' # {}\n", "[".repeat(100), "{".repeat(100));
+        assert_eq!(too_deep(&quoted), None);
+    }
 }

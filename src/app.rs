@@ -407,7 +407,7 @@ pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputE
         growth: a.growth,
         catalog_overhead_bytes: a.catalog_overhead,
         wal_overhead_bytes: a.wal_overhead,
-        warn_fill: 0.70,
+        warn_fill: crate::model::options::WARN_FILL,
     })
 }
 

@@ -314,7 +314,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = MirrorModeArg::Group)]
     pub mirror_mode: MirrorModeArg,
     /// Highest allowed fill of used + available at any moment (0.90 or 90%).
-    #[arg(long, value_name = "FRACTION", default_value = "0.90", value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value_t = crate::model::options::DEFAULT_MAX_FILL, value_parser = parse_fraction)]
     pub max_fill: f64,
     /// Data growth before the upgrade date (0.1 or 10%).
     #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction)]

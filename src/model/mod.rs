@@ -468,13 +468,15 @@ pub fn estimate(
             })
             .unwrap_or(0);
         let primary = cluster.primary_data_bytes;
-        Some(RuleOfThumb {
-            primary_bytes: primary,
-            five_x_bytes: primary.saturating_mul(5),
-            model_required_bytes: model,
-            model_over_rule: plans::ratio(model, primary.saturating_mul(5)),
-            model_plan: PlanId::SideBySide,
-        })
+        // A side-by-side that could not be evaluated has no figure to set beside the rule.
+        side.filter(|p| !p.filesystems.is_empty())
+            .map(|_| RuleOfThumb {
+                primary_bytes: primary,
+                five_x_bytes: primary.saturating_mul(5),
+                model_required_bytes: model,
+                model_over_rule: plans::ratio(model, primary.saturating_mul(5)),
+                model_plan: PlanId::SideBySide,
+            })
     };
 
     let what_if_rows = if what_if {

@@ -201,6 +201,12 @@ pub struct PlanOptions {
     pub warn_fill: f64,
 }
 
+/// The highest fill of `used + available` allowed at any moment by default.
+pub const DEFAULT_MAX_FILL: f64 = 0.90;
+/// The capacity guidance: run disks at 70% full or lower; a filesystem above it
+/// after the upgrade is warned about.
+pub const WARN_FILL: f64 = 0.70;
+
 /// Where the 7 software is assumed to be installed unless `--gphome7` says otherwise.
 pub const DEFAULT_GPHOME7: &str = "/usr/local/greenplum-db-7";
 
@@ -221,11 +227,11 @@ impl Default for PlanOptions {
             direct_copy_tool: None,
             target: None,
             mirror_mode: MirrorMode::Group,
-            max_fill: 0.90,
+            max_fill: DEFAULT_MAX_FILL,
             growth: 0.0,
             catalog_overhead_bytes: DEFAULT_CATALOG_OVERHEAD,
             wal_overhead_bytes: DEFAULT_WAL_OVERHEAD,
-            warn_fill: 0.70,
+            warn_fill: WARN_FILL,
         }
     }
 }

@@ -415,9 +415,10 @@ pub fn evaluate(
         .max_by(|a, b| a.final_fill.total_cmp(&b.final_fill))
     {
         warnings.push(format!(
-            "{} filesystem(s) above {:.0}% after the upgrade (capacity guidance: run at 70% or lower); fullest {}:{} at {:.0}%",
+            "{} filesystem(s) above {:.0}% after the upgrade (capacity guidance: run at {:.0}% or lower); fullest {}:{} at {:.0}%",
             above.len(),
             opts.warn_fill * 100.0,
+            super::options::WARN_FILL * 100.0,
             top.host,
             top.mount,
             top.final_fill * 100.0

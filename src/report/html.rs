@@ -238,8 +238,9 @@ impl Exporter for HtmlExporter {
                 pct(a.max_fill)
             ),
             format!(
-                "Warning above {} after the upgrade (capacity guidance: run disks at 70% or lower).",
-                pct(a.warn_fill)
+                "Warning above {} after the upgrade (capacity guidance: run disks at {} or lower).",
+                pct(a.warn_fill),
+                pct(crate::model::options::WARN_FILL)
             ),
             format!("Data growth before the upgrade: {}.", pct(a.growth)),
             format!(

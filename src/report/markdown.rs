@@ -38,9 +38,15 @@ impl Exporter for MarkdownExporter {
                 "Recommended plan: **{}** ({}).\n",
                 p.id,
                 if p.keeps_rollback {
-                    "keeps the 6 cluster as a rollback until 7 is verified"
+                    format!(
+                        "keeps {} as a rollback until 7 is verified",
+                        super::old_system(e)
+                    )
                 } else {
-                    "no rollback: the 6 cluster is deleted before the restore"
+                    format!(
+                        "no rollback: {} is deleted before the restore",
+                        super::old_system(e)
+                    )
                 }
             );
         }

@@ -119,36 +119,99 @@ pub fn step_heading(
 
 pub use crate::units::{human, pct};
 
+/// What the plans keep or delete: "the 6 cluster", or for a plain
+/// PostgreSQL inventory "the existing instance".
+pub fn old_system(e: &Estimate) -> &'static str {
+    if e.cluster.product == crate::inventory::Product::Postgresql {
+        "the existing instance"
+    } else {
+        "the 6 cluster"
+    }
+}
+
 /// One sentence that states the verdict.
 pub fn verdict_sentence(e: &Estimate) -> String {
     use crate::model::Verdict;
+    let old = old_system(e);
     match (e.verdict, e.recommended()) {
         (Verdict::Incomplete, _) => format!(
             "INCOMPLETE: {} part(s) of the cluster could not be measured; no verdict is given",
             e.incomplete.len()
         ),
         (Verdict::Fits, Some(p)) => format!(
-            "FITS: {} keeps the 6 cluster as a rollback; its tightest filesystem peaks at {} of its limit",
+            "FITS: {} keeps {old} as a rollback; its tightest filesystem peaks at {} of its limit",
             p.id,
             pct(p.worst_peak_over_limit)
         ),
         (Verdict::FitsDestructive, Some(p)) => format!(
-            "FITS ONLY DESTRUCTIVELY: no plan that keeps the 6 cluster fits; {} fits (tightest filesystem at {} of its limit) but deletes the 6 cluster before 7 is restored",
+            "FITS ONLY DESTRUCTIVELY: no plan that keeps {old} fits; {} fits (tightest filesystem at {} of its limit) but deletes {old} before 7 is restored",
             p.id,
             pct(p.worst_peak_over_limit)
         ),
         _ => {
-            let short: u64 = e
+            let closest = e
                 .plans
                 .iter()
                 .filter(|p| p.available)
-                .map(|p| p.total_shortfall_bytes)
-                .min()
-                .unwrap_or(0);
-            format!(
-                "DOES NOT FIT: no available plan fits; the closest is short by {} in total",
-                human(short)
-            )
+                .min_by_key(|p| p.total_shortfall_bytes);
+            match closest {
+                None => "DOES NOT FIT: no plan is available (each one's reason is listed)".into(),
+                Some(p) if p.total_shortfall_bytes > 0 => format!(
+                    "DOES NOT FIT: no available plan fits; the closest, {}, is short by {} in total",
+                    p.id,
+                    human(p.total_shortfall_bytes)
+                ),
+                Some(p) => format!(
+                    "DOES NOT FIT: no available plan fits; {} fits on the hosts but not its external target (see its warnings)",
+                    p.id
+                ),
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PlanOptions, Verdict, estimate};
+    use crate::synth::{SynthSpec, synth_inventory};
+
+    fn small() -> Estimate {
+        let inv = synth_inventory(&SynthSpec {
+            hosts: 2,
+            primaries_per_host: 1,
+            filesystems_per_host: 1,
+            filesystem_bytes: 10_000_000_000_000,
+            data_per_primary: 100_000_000_000,
+            skew: 0.0,
+            mirrors: true,
+            seed: 1,
+        });
+        estimate(&inv, &PlanOptions::default(), &[], false).unwrap()
+    }
+
+    #[test]
+    fn no_available_plan_is_said_so_not_short_by_zero() {
+        let mut e = small();
+        for p in e.plans.iter_mut() {
+            p.available = false;
+            p.fits = false;
+        }
+        e.verdict = Verdict::DoesNotFit;
+        e.recommended_plan = None;
+        assert_eq!(
+            verdict_sentence(&e),
+            "DOES NOT FIT: no plan is available (each one's reason is listed)"
+        );
+    }
+
+    #[test]
+    fn a_plain_postgresql_is_the_existing_instance_not_a_6_cluster() {
+        let mut e = small();
+        e.verdict = Verdict::Fits;
+        e.recommended_plan = Some(crate::model::PlanId::SideBySide);
+        assert!(verdict_sentence(&e).contains("keeps the 6 cluster as a rollback"));
+        e.cluster.product = crate::inventory::Product::Postgresql;
+        assert!(verdict_sentence(&e).contains("keeps the existing instance as a rollback"));
     }
 }

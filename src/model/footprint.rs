@@ -321,15 +321,24 @@ impl Footprint {
         Ok(out)
     }
 
-    /// The coordinator's filesystem holding `dir`, if there is a coordinator.
+    /// The coordinator's measured filesystem holding `dir`, if there is one.
+    /// None when no measured filesystem of the coordinator holds it: the
+    /// metadata (a few MB) then lands outside the model, and the plan says so
+    /// ([`Footprint::coordinator_misses`]).
     pub fn coordinator_fs_of(&self, dir: &str) -> Result<Option<usize>, String> {
         match &self.coordinator_fs {
             None => Ok(None),
-            Some((host, _)) => {
-                let m = self.mount_of(host, dir)?;
-                Ok(Some(self.index(host, &m)?))
-            }
+            Some((host, _)) => match self.mount_of(host, dir) {
+                Ok(m) => Ok(Some(self.index(host, &m)?)),
+                Err(_) => Ok(None),
+            },
         }
+    }
+
+    /// The coordinator host when none of its measured filesystems holds `dir`.
+    pub fn coordinator_misses(&self, dir: &str) -> Option<&str> {
+        let (host, _) = self.coordinator_fs.as_ref()?;
+        self.mount_of(host, dir).is_err().then_some(host.as_str())
     }
 
     /// Why a host-local `--backup-dir` cannot be read by gprestore on 7, if so:

@@ -424,6 +424,19 @@ pub fn evaluate(
             top.final_fill * 100.0
         ));
     }
+    let metadata_dir = match (id, target) {
+        (PlanId::DirectCopy, _) => steps_ctx.trial_dir.as_deref(),
+        (_, BackupTarget::Dir(d)) if id.stages_backup_on_hosts() => Some(d.as_str()),
+        _ => None,
+    };
+    if let Some(host) = metadata_dir.and_then(|d| fp.coordinator_misses(d)) {
+        warnings.push(format!(
+            "no measured filesystem of the coordinator {host} holds {}: the backup metadata written there ({}) is not counted; collect with --extra-path {} to measure it",
+            metadata_dir.unwrap_or_default(),
+            crate::units::human(backup.metadata_bytes.saturating_mul(2)),
+            metadata_dir.unwrap_or_default()
+        ));
+    }
     if let (BackupTarget::Dir(dir), true) = (target, id.stages_backup_on_hosts()) {
         let several = fp.hosts_with_several_data_filesystems();
         if let Some((h, n)) = several.first() {

@@ -285,10 +285,10 @@ fn backup_dir_search_over_common_mounts() {
 
 #[test]
 fn a_backup_dir_no_filesystem_holds_makes_the_plan_unavailable_not_the_run() {
-    let mut inv = small_cluster();
-    inv.hosts[0].filesystems.retain(|f| f.mount != "/");
+    // No segment host has a filesystem holding /nfs/bk (h1 and h2 measure /d1, /d2).
+    let inv = small_cluster();
     let o = PlanOptions {
-        backup_dir: Some("/d2/bk".into()),
+        backup_dir: Some("/nfs/bk".into()),
         ..small_opts()
     };
     let e = estimate(&inv, &o, &[], false).unwrap();
@@ -298,7 +298,9 @@ fn a_backup_dir_no_filesystem_holds_makes_the_plan_unavailable_not_the_run() {
         p.unavailable_reason
             .as_ref()
             .unwrap()
-            .contains("host cdw: no measured filesystem holds /d2/bk")
+            .contains("no measured filesystem holds /nfs/bk"),
+        "{:?}",
+        p.unavailable_reason
     );
     assert_ne!(e.recommended_plan, Some(PlanId::SideBySide));
 }
@@ -745,4 +747,29 @@ fn direct_copy_commands_follow_the_declared_tool() {
         .clone();
     // 6 ports are all 6000 here: the 7 cluster is shifted by 10000 (16000 is free).
     assert_eq!(copy, vec!["gpcopy --source-host cdw --source-port 6000 --dest-host cdw --dest-port 16000 --full --validate count".to_string()]);
+}
+
+/// Regression: with no measured filesystem of the coordinator holding the
+/// searched backup directory, every candidate was rejected and every
+/// backup-based plan became unavailable over a few MB of metadata.
+#[test]
+fn an_unmeasured_coordinator_path_for_the_metadata_is_a_warning_not_a_rejection() {
+    let mut inv = small_cluster();
+    // cdw keeps only /data: nothing there holds /d1/whpg_backup.
+    inv.hosts[0].filesystems.retain(|f| f.mount == "/data");
+    let e = estimate(&inv, &small_opts(), &[], false).unwrap();
+    let p = e.plan(PlanId::SideBySide).unwrap();
+    assert!(p.available, "{:?}", p.unavailable_reason);
+    assert_eq!(p.backup_dir.as_deref(), Some("/d1/whpg_backup"));
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("coordinator cdw holds /d1/whpg_backup")
+                && w.contains("--extra-path")),
+        "{:?}",
+        p.warnings
+    );
+    // The segment hosts' figures are the same as with the coordinator's "/" measured.
+    let f = fs_of(p, "h1", "/d1");
+    assert_eq!(f.peak_bytes, 670 * M);
 }

@@ -109,23 +109,21 @@ fn is_string(type_name: &str) -> bool {
 
 /// Whether the statistics cannot see this column's values: ANALYZE leaves
 /// values over 1 kB (before compression) out of the most common values and the
-/// histogram, and `avg_width` is their stored, compressed width. A variable-
-/// width column that was analyzed, is not all NULL, and has neither is such
-/// a column: only a sample tells its text width.
+/// histogram, and `avg_width` is their stored, compressed width. A string,
+/// bytea or array column that was analyzed, is not all NULL, and has neither
+/// is such a column. Types without an ordering (`json`, `xml`) never get a
+/// histogram, so for them only a stored width large enough for compression to
+/// hide the text (256 bytes and more) says so. Only a sample tells the width.
 pub fn width_hidden(c: &ColumnStats) -> bool {
     let t = c.type_name.to_ascii_lowercase();
-    let varlena = is_string(&t)
-        || t == "bytea"
-        || t == "json"
-        || t == "jsonb"
-        || t == "xml"
-        || t.ends_with("[]");
-    varlena
-        && c.analyzed
-        && c.null_frac.is_some_and(|f| f < 1.0)
-        && c.hist_len.is_none()
-        && c.mcv_len.is_none()
-        && c.elem_len.is_none()
+    if !(c.analyzed && c.null_frac.is_some_and(|f| f < 1.0)) {
+        return false;
+    }
+    if t == "json" || t == "xml" {
+        return c.avg_width.is_some_and(|w| w >= 256.0);
+    }
+    let ordered_varlena = is_string(&t) || t == "bytea" || t == "jsonb" || t.ends_with("[]");
+    ordered_varlena && c.hist_len.is_none() && c.mcv_len.is_none() && c.elem_len.is_none()
 }
 
 /// Mean text width of a non-NULL value of the column, before quoting. For

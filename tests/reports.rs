@@ -153,8 +153,11 @@ fn html_is_self_contained() {
     // With --rate 1GB: the 6.05 TB CSV backup takes 6050 s = 1 h 40 min.
     assert!(html.contains("about 1 h 40 min"), "durations from --rate");
     let md = std::fs::read_to_string(dir.path().join("ticket.md")).unwrap();
+    // The backup step names its environment and says how its duration was computed.
     assert!(
-        md.contains("**backup** (about 1 h 40 min at 1 GB/s)"),
+        md.contains(
+            "[6 environment] Back up every database\n   _about 1 h 40 min: 6.0 TB CSV at 1 GB/s_"
+        ),
         "{md}"
     );
 }

@@ -8,44 +8,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use bed::{Bed, BedInstance, InstanceLayout, standard_spec};
+use bed::{Bed, BedInstance, InstanceLayout, standard_spec, text, whpg};
 use whpg_plan::inventory::{HostStatus, Inventory, StorageKind, load};
 
 const MIB: u64 = 1 << 20;
 
-fn whpg(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .env("HOME", "/nonexistent-home") // no ~/.ssh/config or default keys from the machine
-        .output()
-        .expect("whpg-plan runs")
-}
-
+/// `bed::collect`, timed.
 fn collect(bed: &Bed, extra: &[&str]) -> (Output, Option<Inventory>, tempfile::TempDir, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("inventory.yaml");
-    let mut args = vec!["collect".to_string()];
-    args.extend(bed.collect_args());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    if !extra.contains(&"--ssh-user") {
-        args.extend(["--ssh-user".to_string(), "root".to_string()]);
-    }
-    args.push("-o".into());
-    args.push(out.display().to_string());
     let start = Instant::now();
-    let o = whpg(&args);
-    let took = start.elapsed();
-    let inv = load(&out).ok();
-    (o, inv, dir, took)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    let (o, inv, dir) = bed::collect(bed, extra);
+    (o, inv, dir, start.elapsed())
 }
 
 fn estimate(inv: &Path, extra: &[&str]) -> Output {

@@ -13,9 +13,9 @@
 mod bed;
 
 use std::fmt::Write as _;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use bed::{Bed, standard_spec};
+use bed::{Bed, standard_spec, text, whpg};
 use serde_json::Value;
 
 const MIB: u64 = 1 << 20;
@@ -37,25 +37,8 @@ const TOOLS: [&str; 13] = [
     "psql",
 ];
 
-fn whpg(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .env("HOME", "/nonexistent-home")
-        .output()
-        .expect("whpg-plan runs")
-}
-
 fn ok(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A running bed prepared for a rehearsal, with its collected inventory.

@@ -13,7 +13,7 @@ use crate::collect::transport::{
     LocalTransport, OpenSshTransport, Ssh2Transport, SshSettings, Target, Transport,
 };
 use crate::collect::{self, CollectOptions};
-use crate::error::InputError;
+use crate::error::{ExitCode, InputError};
 use crate::inventory::{self, InstanceKind, Inventory};
 use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
 use crate::model::options::{DEFAULT_PLUGIN_CONFIG, ExternalKind};
@@ -35,16 +35,16 @@ pub enum AppError {
 
 impl AppError {
     /// The exit code (docs/design.md, "Exit codes").
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            AppError::Input(_) => 2,
-            AppError::Runtime(_) => 1,
+            AppError::Input(_) => ExitCode::UsageError,
+            AppError::Runtime(_) => ExitCode::RuntimeError,
         }
     }
 }
 
 /// Runs one command; returns the exit code of its verdict.
-pub fn run(cli: Cli) -> Result<i32, AppError> {
+pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
     match cli.command {
         Command::Collect(a) => run_collect(a),
         Command::Estimate(a) => {
@@ -57,7 +57,7 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
                     let opts = collect_options(host, false, &a.pg, &a.ssh, extra);
                     if a.ssh.dry_run {
                         print_dry_run(&opts);
-                        return Ok(0);
+                        return Ok(ExitCode::Success);
                     }
                     let inv = run_collection(&opts, &a.ssh, false)?;
                     let warnings = inventory::validate(&inv)
@@ -246,7 +246,7 @@ fn add_local_disks(inv: &mut Inventory, host: &str) {
     }
 }
 
-fn run_collect(a: CollectArgs) -> Result<i32, AppError> {
+fn run_collect(a: CollectArgs) -> Result<ExitCode, AppError> {
     if let Some(out) = &a.output {
         check_output_path(out)?;
     }
@@ -259,7 +259,7 @@ fn run_collect(a: CollectArgs) -> Result<i32, AppError> {
     );
     if a.ssh.dry_run {
         print_dry_run(&opts);
-        return Ok(0);
+        return Ok(ExitCode::Success);
     }
     let inv = run_collection(&opts, &a.ssh, a.local)?;
     let incomplete = model::incompleteness(&inv);
@@ -278,7 +278,11 @@ fn run_collect(a: CollectArgs) -> Result<i32, AppError> {
     for r in &incomplete {
         eprintln!("whpg-plan: not measured: {r}");
     }
-    Ok(if incomplete.is_empty() { 0 } else { 5 })
+    Ok(if incomplete.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::Incomplete
+    })
 }
 
 /// Loads and validates an inventory; returns it with its warnings.

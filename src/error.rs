@@ -2,6 +2,38 @@
 
 use std::path::PathBuf;
 
+/// Every exit code whpg-plan gives, in one place (docs/design.md, "Exit codes").
+/// Scripts and ticket automation rely on these numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitCode {
+    /// Done; for a verdict: a plan that keeps the 6 cluster as a rollback fits.
+    Success,
+    /// A runtime error.
+    RuntimeError,
+    /// A usage error or an invalid input file.
+    UsageError,
+    /// Only a plan that deletes the 6 cluster first fits.
+    OnlyDestructiveFits,
+    /// No available plan fits.
+    NothingFits,
+    /// Something could not be measured: no verdict.
+    Incomplete,
+}
+
+impl ExitCode {
+    /// The process exit status.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::RuntimeError => 1,
+            ExitCode::UsageError => 2,
+            ExitCode::OnlyDestructiveFits => 3,
+            ExitCode::NothingFits => 4,
+            ExitCode::Incomplete => 5,
+        }
+    }
+}
+
 /// Bad input: a file that cannot be read or does not make sense. Exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -46,4 +78,25 @@ pub enum InputError {
     /// An option value that makes no sense.
     #[error("{0}")]
     Usage(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExitCode;
+
+    /// The documented contract, number by number.
+    #[test]
+    fn exit_codes_are_the_documented_numbers() {
+        let all = [
+            (ExitCode::Success, 0),
+            (ExitCode::RuntimeError, 1),
+            (ExitCode::UsageError, 2),
+            (ExitCode::OnlyDestructiveFits, 3),
+            (ExitCode::NothingFits, 4),
+            (ExitCode::Incomplete, 5),
+        ];
+        for (e, n) in all {
+            assert_eq!(e.code(), n, "{e:?}");
+        }
+    }
 }

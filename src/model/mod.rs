@@ -39,13 +39,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The process exit code for this verdict.
-    pub fn exit_code(self) -> i32 {
+    /// The exit code for this verdict.
+    pub fn exit_code(self) -> crate::error::ExitCode {
+        use crate::error::ExitCode;
         match self {
-            Verdict::Fits => 0,
-            Verdict::FitsDestructive => 3,
-            Verdict::DoesNotFit => 4,
-            Verdict::Incomplete => 5,
+            Verdict::Fits => ExitCode::Success,
+            Verdict::FitsDestructive => ExitCode::OnlyDestructiveFits,
+            Verdict::DoesNotFit => ExitCode::NothingFits,
+            Verdict::Incomplete => ExitCode::Incomplete,
         }
     }
 

@@ -662,7 +662,7 @@ mod properties {
                     prop_assert!(a.fits, "{} fitted before {} more bytes on {}:{} and not after", b.id, extra, bigger.hosts[h].name, bigger.hosts[h].filesystems[f].mount);
                 }
             }
-            prop_assert!(after.verdict.exit_code() <= before.verdict.exit_code());
+            prop_assert!(after.verdict.exit_code().code() <= before.verdict.exit_code().code());
         }
 
         #[test]
@@ -677,7 +677,7 @@ mod properties {
                     prop_assert!(!h.fits, "{} did not fit at growth {lo} but fits at {hi}", l.id);
                 }
             }
-            prop_assert!(high.verdict.exit_code() >= low.verdict.exit_code());
+            prop_assert!(high.verdict.exit_code().code() >= low.verdict.exit_code().code());
         }
 
         #[test]

@@ -261,7 +261,9 @@ fn halve(
     match result {
         Ok(rows) => rows,
         Err(e) => match classify(strip_what(&e)) {
-            Failure::Lock if oids.len() > 1 => {
+            // Narrow down whatever failed to the tables it failed on: every
+            // other table is measured, and each failing one is recorded.
+            Failure::Lock | Failure::Other(_) if oids.len() > 1 => {
                 let (a, b) = oids.split_at(oids.len() / 2);
                 let mut rows = halve(session, conn, dialect, name, a.to_vec(), exclude, r);
                 rows.extend(halve(session, conn, dialect, name, b.to_vec(), exclude, r));
@@ -290,7 +292,7 @@ fn halve(
             Failure::Other(why) => {
                 r.not_measured.push(NotMeasured {
                     database: name.to_string(),
-                    table: Some(format!("oid {}", oids[0])),
+                    table: Some(table_name(session, conn, name, oids[0])),
                     reason: why,
                 });
                 Vec::new()

@@ -343,3 +343,47 @@ fn an_excluded_database_is_said_and_an_unknown_one_is_an_error() {
     let e = collect(&o, &recorded()).unwrap_err();
     assert!(e.message.contains("--exclude-database nosuch"), "{e}");
 }
+
+/// Regression: a failure other than a lock wait, in a group of tables being
+/// narrowed down, recorded only the group's first table and dropped the rest.
+#[test]
+fn a_failing_table_is_isolated_and_every_other_table_measured() {
+    let mut t = failing_sizes("");
+    let orders_only = RELATIONS.lines().next().unwrap();
+    t.answer(
+        "10.0.0.1",
+        "json_agg(c.oid::int8 ORDER BY c.oid)",
+        "[16500, 16501]",
+    )
+    .answer("10.0.0.1", "to_json(n.nspname", "\"public.events\"")
+    .answer("10.0.0.1", "d.oid IN (16500)", orders_only);
+    t.answer_failing(
+        "10.0.0.1",
+        "d.oid IN (16500, 16501)",
+        "",
+        "ERROR:  could not read block 7 in file \"base/16384/16501\"",
+        1,
+    );
+    t.answer_failing(
+        "10.0.0.1",
+        "d.oid IN (16501)",
+        "",
+        "ERROR:  could not read block 7 in file \"base/16384/16501\"",
+        1,
+    );
+    t.answer_failing(
+        "10.0.0.1",
+        "format_type",
+        &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n"),
+        "ERROR:  canceling statement due to lock timeout",
+        3,
+    );
+    let inv = collect(&opts(), &t).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert_eq!(c.databases[0].tables.len(), 1);
+    assert_eq!(c.databases[0].tables[0].name, "orders");
+    assert_eq!(c.not_measured.len(), 1, "{:?}", c.not_measured);
+    assert_eq!(c.not_measured[0].table.as_deref(), Some("public.events"));
+    assert!(c.not_measured[0].reason.contains("could not read block 7"));
+    assert!(!crate::model::incompleteness(&inv).is_empty());
+}

@@ -271,13 +271,12 @@ fn failing_sizes(stderr: &str) -> RecordedTransport {
     );
     t.answer("10.0.0.1", "get_ao_compression_ratio", AO_RATIOS)
         .answer("10.0.0.1", "whpg_du", "@host cdw\n@end\n");
-    let _ = stderr;
     t
 }
 
 #[test]
 fn a_database_that_cannot_be_read_is_not_measured_not_left_out() {
-    let mut t = failing_sizes("");
+    let mut t = without_sales_batch();
     t.answer_failing(
         "10.0.0.1",
         "format_type",
@@ -307,7 +306,7 @@ fn a_database_that_cannot_be_read_is_not_measured_not_left_out() {
 
 #[test]
 fn a_table_dropped_while_collecting_is_noted_and_skipped() {
-    let mut t = failing_sizes("");
+    let mut t = without_sales_batch();
     let orders_only = RELATIONS.lines().next().unwrap();
     // The retry leaves the dropped table out; it is answered first because it
     // is recorded first and only it contains the exclusion.
@@ -348,7 +347,7 @@ fn an_excluded_database_is_said_and_an_unknown_one_is_an_error() {
 /// narrowed down, recorded only the group's first table and dropped the rest.
 #[test]
 fn a_failing_table_is_isolated_and_every_other_table_measured() {
-    let mut t = failing_sizes("");
+    let mut t = without_sales_batch();
     let orders_only = RELATIONS.lines().next().unwrap();
     t.answer(
         "10.0.0.1",

@@ -111,7 +111,74 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
             eprintln!("{}", crate::report::verdict_sentence(&est));
             Ok(est.verdict.exit_code())
         }
+        Command::Watch(a) => run_watch(&a),
     }
+}
+
+impl From<crate::watch::WatchError> for AppError {
+    fn from(e: crate::watch::WatchError) -> Self {
+        match e {
+            crate::watch::WatchError::Input(i) => AppError::Input(i),
+            crate::watch::WatchError::Runtime(r) => AppError::Runtime(r),
+        }
+    }
+}
+
+/// `watch`: the SSH transport with a per-sample timeout, Ctrl-C wired to a
+/// clean stop, and the screen chosen by whether standard output is a terminal.
+fn run_watch(a: &crate::cli::WatchArgs) -> Result<ExitCode, AppError> {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    let interval = Duration::from_secs_f64(a.interval);
+    // A sample that takes longer than two intervals is late: the host is shown stale.
+    let sample_timeout = Duration::from_secs(a.ssh.command_timeout.max(1))
+        .min((interval * 2).max(Duration::from_secs(5)));
+    let opts = crate::watch::WatchOptions {
+        plan_file: a.plan_file.clone(),
+        plan_id: a.plan.clone(),
+        phase: a.phase.clone(),
+        interval,
+        margin: a.margin,
+        window: Duration::from_secs_f64(a.window),
+        once: a.once,
+        samples: a.samples,
+        log: a.log.clone(),
+        html: a.html.clone(),
+        sample_timeout,
+    };
+    if let Some(log) = &a.replay {
+        return Ok(crate::watch::replay(&opts, log)?);
+    }
+    if a.ssh.dry_run {
+        println!(
+            "# whpg-plan watch --dry-run: what each host runs every interval; nothing is connected to."
+        );
+        for (host, script) in crate::watch::dry_run(&opts)? {
+            println!("\n## on {host}\n{script}");
+        }
+        return Ok(ExitCode::Success);
+    }
+    let mut settings = ssh_settings(&a.ssh);
+    settings.command_timeout = sample_timeout;
+    let transport: Arc<dyn Transport> = match a.ssh.transport {
+        TransportArg::Ssh2 => Arc::new(Ssh2Transport::new(settings).map_err(InputError::Usage)?),
+        TransportArg::Openssh => Arc::new(OpenSshTransport::new(settings).multiplexed()),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Only one handler per process; a second watch in the same process keeps the first.
+        let _ = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::SeqCst));
+    }
+    let term = console::Term::stdout();
+    let mut stdout = std::io::stdout();
+    let screen = if term.is_term() && !a.once {
+        crate::watch::Screen::Terminal(&mut stdout, term.size().0 as usize)
+    } else {
+        crate::watch::Screen::Lines(&mut stdout)
+    };
+    Ok(crate::watch::run(&opts, transport, stop, screen)?)
 }
 
 fn collect_options(

@@ -27,6 +27,65 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Render the files a review needs (HTML with charts, PNG charts, Markdown, JSON) from an inventory.
     Report(ReportArgs),
+    /// Follow a plan during the change window: every filesystem's usage against
+    /// the plan's bytes for the phase and the limit, over kept-open SSH sessions.
+    Watch(WatchArgs),
+}
+
+/// `watch` arguments.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The estimate JSON (`estimate --format json > plan.json` or `report --json plan.json`).
+    #[arg(value_name = "PLAN.json")]
+    pub plan_file: PathBuf,
+    /// The plan being carried out (default: the estimate's recommended plan).
+    #[arg(long, value_name = "ID")]
+    pub plan: Option<String>,
+    /// The phase now, by name ("restore") or number (3); default: inferred
+    /// from what is on disk, and said how.
+    #[arg(long, value_name = "PHASE")]
+    pub phase: Option<String>,
+    /// Seconds between samples.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_interval)]
+    pub interval: f64,
+    /// How far above the plan's bytes still counts as on plan (0.05 = 5%).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = parse_fraction)]
+    pub margin: f64,
+    /// Seconds of samples the growth rate is fitted over.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_interval)]
+    pub window: f64,
+    /// Take one sample, print it and exit (for cron or a monitoring system):
+    /// exit 0 on plan, 6 above plan, 5 a host did not answer, 4 a filesystem
+    /// is over its limit or will reach it before the phase ends.
+    #[arg(long)]
+    pub once: bool,
+    /// Stop after N samples.
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u64>,
+    /// Append every sample of every filesystem to FILE as JSON lines
+    /// (with --once, the log's recent samples give the growth rate).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Write an HTML page with a chart per tight filesystem when the watch ends
+    /// (Ctrl-C included); with --replay, from a log at any time.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Render --html from this log instead of watching (connects to nothing).
+    #[arg(long, value_name = "FILE", requires = "html")]
+    pub replay: Option<PathBuf>,
+    /// SSH settings (as for collect).
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+fn parse_interval(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {s}"))?;
+    if !(0.2..=86_400.0).contains(&v) {
+        return Err(format!("{s}: give between 0.2 and 86400 seconds"));
+    }
+    Ok(v)
 }
 
 /// `collect` arguments.

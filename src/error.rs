@@ -16,8 +16,11 @@ pub enum ExitCode {
     OnlyDestructiveFits,
     /// No available plan fits.
     NothingFits,
-    /// Something could not be measured: no verdict.
+    /// Something could not be measured: no verdict (`watch`: a host did not answer).
     Incomplete,
+    /// `watch`: a filesystem holds more than the plan said (beyond `--margin`),
+    /// though none is heading over its limit.
+    AbovePlan,
 }
 
 impl ExitCode {
@@ -30,6 +33,7 @@ impl ExitCode {
             ExitCode::OnlyDestructiveFits => 3,
             ExitCode::NothingFits => 4,
             ExitCode::Incomplete => 5,
+            ExitCode::AbovePlan => 6,
         }
     }
 }
@@ -94,6 +98,7 @@ mod tests {
             (ExitCode::OnlyDestructiveFits, 3),
             (ExitCode::NothingFits, 4),
             (ExitCode::Incomplete, 5),
+            (ExitCode::AbovePlan, 6),
         ];
         for (e, n) in all {
             assert_eq!(e.code(), n, "{e:?}");

@@ -17,3 +17,4 @@ pub mod report;
 pub mod shell;
 pub mod synth;
 pub mod units;
+pub mod watch;

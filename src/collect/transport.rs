@@ -435,15 +435,41 @@ pub fn run_with_timeout(
     })
 }
 
-/// The system `ssh` client in BatchMode: one process per command.
+/// The system `ssh` client in BatchMode: one process per command, over one
+/// kept-open master connection per host when [`OpenSshTransport::multiplexed`].
 pub struct OpenSshTransport {
     settings: SshSettings,
+    /// ControlPath directory (0700, removed on drop) when multiplexing.
+    control_dir: Option<PathBuf>,
 }
 
 impl OpenSshTransport {
     /// Builds the transport.
     pub fn new(settings: SshSettings) -> Self {
-        OpenSshTransport { settings }
+        OpenSshTransport {
+            settings,
+            control_dir: None,
+        }
+    }
+
+    /// Keeps one connection per host open (OpenSSH ControlMaster) so that
+    /// repeated commands (`watch`) do not each pay a handshake. The master
+    /// ends when its session is dropped, or 60 s after its last command.
+    pub fn multiplexed(mut self) -> Self {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = std::env::temp_dir().join(format!("whpg-plan-ssh-{}", std::process::id()));
+        if std::fs::DirBuilder::new().mode(0o700).create(&dir).is_ok() || dir.is_dir() {
+            self.control_dir = Some(dir);
+        }
+        self
+    }
+}
+
+impl Drop for OpenSshTransport {
+    fn drop(&mut self) {
+        if let Some(d) = &self.control_dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
     }
 }
 
@@ -481,10 +507,24 @@ impl Transport for OpenSshTransport {
             args.push("-p".into());
             args.push(s.port.to_string());
         }
+        let mut control = None;
+        if let Some(d) = &self.control_dir {
+            let path = d.join("%C").display().to_string();
+            args.extend([
+                "-o".into(),
+                "ControlMaster=auto".into(),
+                "-o".into(),
+                format!("ControlPath={path}"),
+                "-o".into(),
+                "ControlPersist=60".into(),
+            ]);
+            control = Some(path);
+        }
         args.push(target.address.clone());
         Ok(Box::new(OpenSshSession {
             args,
             timeout: s.command_timeout + s.connect_timeout,
+            control,
         }))
     }
 }
@@ -492,6 +532,24 @@ impl Transport for OpenSshTransport {
 struct OpenSshSession {
     args: Vec<String>,
     timeout: Duration,
+    /// The ControlPath when multiplexing: the master is told to exit on drop.
+    control: Option<String>,
+}
+
+impl Drop for OpenSshSession {
+    fn drop(&mut self) {
+        if self.control.is_some() {
+            let mut args = self.args.clone();
+            let host = args.pop().unwrap_or_default();
+            let _ = Command::new("ssh")
+                .args(&args)
+                .args(["-O", "exit", &host])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 impl Session for OpenSshSession {

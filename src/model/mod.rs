@@ -16,7 +16,7 @@ use serde::Serialize;
 pub use backup::{BackupEstimate, estimate_backup};
 pub use footprint::{Components, Footprint};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
-pub use plans::{FsResult, PlanId, PlanResult};
+pub use plans::{FsResult, PhaseContents, PlanId, PlanResult};
 pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
@@ -192,6 +192,35 @@ pub struct Estimate {
     /// dbid of each instance); `report --layout-dir` writes it as files.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub new_layout: Vec<layout::NewInstance>,
+    /// Every host of the inventory and the address it was reached at
+    /// (`watch` connects to the same addresses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostAddress>,
+    /// The 6 instances' data directories (`watch` sees them disappear).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub old_layout: Vec<OldInstance>,
+}
+
+/// A host and the address collection reached it at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostAddress {
+    /// Host name as the catalog knows it.
+    pub name: String,
+    /// Address to connect to (the name when the inventory has none).
+    pub address: String,
+}
+
+/// One instance of the 6 cluster, where it lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OldInstance {
+    /// Content id (−1 for the coordinator and its standby).
+    pub content: i32,
+    /// `p` or `m`, as the catalog says today.
+    pub role: char,
+    /// Host.
+    pub host: String,
+    /// Data directory.
+    pub datadir: String,
 }
 
 impl Estimate {
@@ -395,6 +424,8 @@ pub fn estimate(
             what_if: None,
             environment: None,
             new_layout: Vec::new(),
+            hosts: Vec::new(),
+            old_layout: Vec::new(),
         });
     }
 
@@ -500,6 +531,28 @@ pub fn estimate(
         what_if: what_if_rows,
         environment: Some(steps_ctx.env.clone()),
         new_layout: fp.new_instances.clone(),
+        hosts: inv
+            .hosts
+            .iter()
+            .map(|h| HostAddress {
+                name: h.name.clone(),
+                address: h.address.clone().unwrap_or_else(|| h.name.clone()),
+            })
+            .collect(),
+        old_layout: inv
+            .instances
+            .iter()
+            .map(|i| OldInstance {
+                content: i.content,
+                role: if i.role == crate::inventory::Role::Primary {
+                    'p'
+                } else {
+                    'm'
+                },
+                host: i.host.clone(),
+                datadir: i.datadir.clone(),
+            })
+            .collect(),
     })
 }
 

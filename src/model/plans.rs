@@ -100,6 +100,35 @@ const fn ph(
     }
 }
 
+/// What exists on the hosts during one phase: the part of [`PhaseState`]
+/// that can be seen on disk, written into the estimate for `watch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhaseContents {
+    /// The phase's name.
+    pub phase: String,
+    /// The 6 data directories exist.
+    pub old_cluster: bool,
+    /// The staged backup exists (on the hosts, when the plan stages it there).
+    pub backup: bool,
+    /// The 7 coordinator and primary data directories exist.
+    pub new_primaries: bool,
+    /// The 7 mirror data directories exist.
+    pub new_mirrors: bool,
+}
+
+impl From<&PhaseState> for PhaseContents {
+    fn from(p: &PhaseState) -> Self {
+        PhaseContents {
+            phase: p.name.to_string(),
+            old_cluster: p.old,
+            backup: p.backup,
+            // The directories appear with gpinitsystem, before any data.
+            new_primaries: p.new_primary || p.primary_overhead,
+            new_mirrors: p.new_mirror || p.mirror_overhead,
+        }
+    }
+}
+
 /// The phases of a plan, in order, with what exists during each.
 fn phases(id: PlanId) -> &'static [PhaseState] {
     const T: bool = true;
@@ -234,6 +263,9 @@ pub struct PlanResult {
     pub backup_location_source: Option<LocationSource>,
     /// The phases, in order.
     pub phases: Vec<String>,
+    /// What exists on the hosts during each phase, in the same order
+    /// (`watch` infers the phase from what it finds on disk).
+    pub phase_contents: Vec<PhaseContents>,
     /// The highest `peak / limit` over the filesystems.
     pub worst_peak_over_limit: f64,
     /// Sum of shortfalls over filesystems.
@@ -264,6 +296,7 @@ impl PlanResult {
             backup_location_reason: None,
             backup_location_source: None,
             phases: phases(id).iter().map(|p| p.name.to_string()).collect(),
+            phase_contents: phases(id).iter().map(PhaseContents::from).collect(),
             worst_peak_over_limit: f64::INFINITY,
             total_shortfall_bytes: 0,
             external_required_bytes: None,
@@ -499,6 +532,7 @@ pub fn evaluate(
         backup_location_reason: None,
         backup_location_source: None,
         phases: phases.iter().map(|p| p.name.to_string()).collect(),
+        phase_contents: phases.iter().map(PhaseContents::from).collect(),
         worst_peak_over_limit: worst,
         total_shortfall_bytes,
         external_required_bytes,

@@ -6,6 +6,7 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{focus_plan, human};
 use crate::model::{Components, Estimate, FsResult, PlanResult};
@@ -175,6 +176,21 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&BLACK)
 }
 
+/// A value label set centred on its bar, just above the point it names.
+fn above(size: u32) -> TextStyle<'static> {
+    font(size).pos(Pos::new(HPos::Center, VPos::Bottom))
+}
+
+/// An axis number without a useless fraction: `200`, `2.5`, `0.25`.
+pub fn axis_number(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}", v.round())
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 fn filesystem_peaks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
     let Some(p) = focus_plan(e) else {
         return Ok(());
@@ -205,10 +221,12 @@ fn filesystem_peaks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estim
         .map_err(err)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_y_mesh()
         .x_desc(format!(
             "{unit}   (red: limit = max fill × capacity; black: filesystem size)"
         ))
+        .x_label_formatter(&|v| axis_number(*v))
         .y_labels(n)
         .y_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -291,8 +309,10 @@ fn plan_comparison<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estima
         .map_err(err)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_x_mesh()
         .y_desc("% of limit")
+        .y_label_formatter(&|v| axis_number(*v))
         .x_labels(n)
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
@@ -329,8 +349,8 @@ fn plan_comparison<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estima
         chart
             .draw_series(std::iter::once(Text::new(
                 tag,
-                (SegmentValue::CenterOf(i), v + top * 0.02),
-                font(14),
+                (SegmentValue::CenterOf(i), v),
+                above(14),
             )))
             .map_err(err)?;
     }
@@ -371,8 +391,10 @@ fn timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> 
         .map_err(err)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_x_mesh()
         .y_desc(format!("{unit} (red line: limit; black: used + available)"))
+        .y_label_formatter(&|v| axis_number(*v))
         .x_labels(n)
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => phases.get(*i).cloned().unwrap_or_default(),
@@ -402,8 +424,8 @@ fn timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> 
         chart
             .draw_series(std::iter::once(Text::new(
                 human(*b),
-                (SegmentValue::CenterOf(i), v * 1.02),
-                font(13),
+                (SegmentValue::CenterOf(i), v),
+                above(13),
             )))
             .map_err(err)?;
     }
@@ -468,6 +490,7 @@ fn composition<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
         .map_err(err)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_x_mesh()
         .x_labels(0)
         .y_label_formatter(&|v| {
@@ -537,8 +560,10 @@ fn composition<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
                 .map_err(err)?;
             chart
                 .configure_mesh()
+                .light_line_style(TRANSPARENT)
                 .disable_x_mesh()
                 .y_desc(unit)
+                .y_label_formatter(&|v| axis_number(*v))
                 .x_labels(2)
                 .x_label_formatter(&|v| match v {
                     SegmentValue::CenterOf(0) => "5 × primary".into(),
@@ -568,8 +593,8 @@ fn composition<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
                 chart
                     .draw_series(std::iter::once(Text::new(
                         human(*v),
-                        (SegmentValue::CenterOf(i), y * 1.03),
-                        font(14),
+                        (SegmentValue::CenterOf(i), y),
+                        above(14),
                     )))
                     .map_err(err)?;
             }
@@ -624,8 +649,11 @@ fn headroom<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> 
         .map_err(err)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("(limit − peak) as % of capacity; below 0 = short")
         .y_desc("filesystems")
+        .x_label_formatter(&|v| axis_number(*v))
+        .y_label_formatter(&|v| axis_number(*v))
         .label_style(font(13))
         .draw()
         .map_err(err)?;
@@ -645,4 +673,124 @@ fn headroom<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> 
         }))
         .map_err(err)?;
     Ok(())
+}
+
+/// One watched filesystem over time: used bytes (blue), the plan's bytes for
+/// the phase in effect at each moment (orange steps), and the limit (red),
+/// as an SVG document (`watch --html`). `points` are (ms since the epoch,
+/// used, predicted), oldest first.
+pub fn usage_over_time_svg(
+    title: &str,
+    points: &[(u64, u64, u64)],
+    limit: u64,
+) -> Result<String, String> {
+    ensure_font();
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (1200, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        usage_over_time(&root, title, points, limit)?;
+        root.present().map_err(err)?;
+    }
+    Ok(s)
+}
+
+fn usage_over_time<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    points: &[(u64, u64, u64)],
+    limit: u64,
+) -> Res {
+    let Some(&(t0, _, _)) = points.first() else {
+        return Ok(());
+    };
+    let t_end = points.last().map(|p| p.0).unwrap_or(t0).max(t0 + 1000);
+    let max = points
+        .iter()
+        .flat_map(|p| [p.1, p.2])
+        .chain([limit])
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (div, unit) = unit(max);
+    let span = (t_end - t0) as f64 / 1000.0;
+    let clock = move |secs: f64| {
+        let t = t0 / 1000 + secs.max(0.0) as u64;
+        let hms = crate::collect::rfc3339(t);
+        hms[11..19].to_string()
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..span, 0f64..max as f64 / div * 1.08)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc("time (UTC)")
+        .y_desc(unit)
+        .x_label_formatter(&|v| clock(*v))
+        .y_label_formatter(&|v| axis_number(*v))
+        .x_labels(8)
+        .label_style(font(13))
+        .draw()
+        .map_err(err)?;
+    let x = |t: u64| (t - t0) as f64 / 1000.0;
+    let blue = RGBColor(31, 119, 180);
+    let orange = RGBColor(255, 127, 14);
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().map(|p| (x(p.0), p.1 as f64 / div)),
+            blue.stroke_width(3),
+        ))
+        .map_err(err)?
+        .label("used")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(3)));
+    // The plan's bytes as steps: each value holds until the next point.
+    let mut steps = Vec::with_capacity(points.len() * 2);
+    for (k, p) in points.iter().enumerate() {
+        if k > 0 {
+            steps.push((x(p.0), points[k - 1].2 as f64 / div));
+        }
+        steps.push((x(p.0), p.2 as f64 / div));
+    }
+    chart
+        .draw_series(LineSeries::new(steps, orange.stroke_width(2)))
+        .map_err(err)?
+        .label("plan for the phase")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], orange.stroke_width(2)));
+    let l = limit as f64 / div;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, l), (span, l)],
+            RED.stroke_width(2),
+        )))
+        .map_err(err)?
+        .label("limit")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(font(13))
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod axis_tests {
+    use super::axis_number;
+
+    #[test]
+    fn axis_numbers_drop_useless_fractions() {
+        assert_eq!(axis_number(200.0), "200");
+        assert_eq!(axis_number(0.0), "0");
+        assert_eq!(axis_number(2.5), "2.5");
+        assert_eq!(axis_number(0.25), "0.25");
+        assert_eq!(axis_number(-5.0), "-5");
+    }
 }

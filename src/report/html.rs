@@ -34,7 +34,7 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-const CSS: &str = "
+pub(crate) const CSS: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1150px;color:#222;line-height:1.4;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 .meta{color:#666}
@@ -124,7 +124,7 @@ fn fs_table(s: &mut String, p: &PlanResult, rows: usize) {
 
 /// Makes plotters' SVG fit inline in HTML5: no XML namespace URL (the HTML
 /// parser places `<svg>` in the SVG namespace itself), scalable width.
-fn inline_svg(svg: &str) -> String {
+pub(crate) fn inline_svg(svg: &str) -> String {
     svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
         .replacen("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "", 1)
 }

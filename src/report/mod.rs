@@ -2,7 +2,7 @@
 //! pattern: one small trait, one file per format). Reports only render.
 
 pub mod charts;
-mod html;
+pub(crate) mod html;
 mod markdown;
 mod table;
 

@@ -546,6 +546,14 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
         let _ = self.hosts[h].unshare.wait();
     }
 
+    /// Starts host `h` again after [`Bed::stop_host`]: a fresh namespace with
+    /// the same files, host key and address (a host that was down comes back).
+    pub fn restart_host(&mut self, h: usize) {
+        let host = self.launch(h);
+        self.hosts[h] = host;
+        self.wait_listening(h);
+    }
+
     /// Replaces host `h` by a listener that accepts TCP and never speaks SSH.
     pub fn make_silent(&mut self, h: usize) {
         self.stop_host(h);

@@ -1,0 +1,656 @@
+//! `whpg-plan watch PLAN.json`: the plan against the disks during the change
+//! window.
+//!
+//! One thread per host keeps one SSH session open and runs a short read-only
+//! script every interval ([`probe`]); the main thread gathers the answers,
+//! decides the phase (given, or inferred from which directories exist), judges
+//! every filesystem against the plan's bytes for that phase and its limit
+//! ([`track`]), and shows, logs and charts the result ([`render`], [`log`]).
+//! A host that stops answering is reconnected with backoff and shown stale
+//! with its last value meanwhile; the others go on.
+
+pub mod log;
+pub mod plan;
+pub mod probe;
+pub mod render;
+pub mod track;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::collect::transport::{Target, Transport};
+use crate::error::{ExitCode, InputError};
+use plan::WatchPlan;
+use probe::HostSample;
+use track::{FsTrack, FsView, Judgment, Observed, PhaseSource, Status};
+
+/// What `watch` was asked to do.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// The estimate JSON.
+    pub plan_file: PathBuf,
+    /// The plan to follow (default: the recommended one).
+    pub plan_id: Option<String>,
+    /// The phase, when the user says it (name or 1-based number).
+    pub phase: Option<String>,
+    /// Time between samples.
+    pub interval: Duration,
+    /// How far above the plan's bytes is still on plan (0.05 = 5%).
+    pub margin: f64,
+    /// The span the growth rate is fitted over.
+    pub window: Duration,
+    /// One sample, then exit.
+    pub once: bool,
+    /// Stop after this many samples.
+    pub samples: Option<u64>,
+    /// Append every sample here (JSON lines).
+    pub log: Option<PathBuf>,
+    /// Write the HTML page here at the end.
+    pub html: Option<PathBuf>,
+    /// How long one host may take to answer a sample.
+    pub sample_timeout: Duration,
+}
+
+/// Why `watch` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// A bad plan file, log or option: exit 2.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Anything else: exit 1.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// One host's answer to one sample.
+struct HostReport {
+    host: usize,
+    t_ms: u64,
+    result: Result<HostSample, String>,
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Sleeps until `until`, waking early when `stop` is set; false when stopped.
+fn sleep_until(until: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(100)));
+    }
+}
+
+/// Longest wait before reconnecting to a host that does not answer.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+#[allow(clippy::too_many_arguments)]
+fn host_worker(
+    transport: Arc<dyn Transport>,
+    index: usize,
+    target: Target,
+    script: String,
+    parse: impl Fn(&str) -> Result<HostSample, String>,
+    start: Instant,
+    interval: Duration,
+    once: bool,
+    stop: Arc<AtomicBool>,
+    tx: mpsc::Sender<HostReport>,
+) {
+    let mut session = None;
+    let mut backoff = interval;
+    let mut next_connect = start;
+    let mut tick: u32 = 0;
+    loop {
+        if !sleep_until(start + interval * tick, &stop) {
+            break;
+        }
+        let t_ms = epoch_ms();
+        let now = Instant::now();
+        let result = if session.is_none() && now < next_connect {
+            Err(format!(
+                "not connected; next attempt in {} s",
+                (next_connect - now).as_secs().max(1)
+            ))
+        } else {
+            if session.is_none() {
+                match transport.connect(&target) {
+                    Ok(s) => {
+                        session = Some(s);
+                        backoff = interval;
+                    }
+                    Err(e) => {
+                        next_connect = Instant::now() + backoff;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        session = None;
+                        let _ = tx.send(HostReport {
+                            host: index,
+                            t_ms,
+                            result: Err(e.to_string()),
+                        });
+                        if once {
+                            break;
+                        }
+                        tick = next_tick(start, interval);
+                        continue;
+                    }
+                }
+            }
+            let s = session.as_mut().expect("connected above");
+            match s.exec(&script) {
+                Ok(out) => parse(&out.stdout).map_err(|e| {
+                    let err = out.stderr.trim();
+                    if err.is_empty() {
+                        e
+                    } else {
+                        format!("{e}: {}", err.chars().take(200).collect::<String>())
+                    }
+                }),
+                Err(e) => {
+                    // The session is gone (host down, sshd restarted): reconnect next time.
+                    session = None;
+                    next_connect = Instant::now();
+                    Err(e.to_string())
+                }
+            }
+        };
+        if tx
+            .send(HostReport {
+                host: index,
+                t_ms,
+                result,
+            })
+            .is_err()
+            || once
+        {
+            break;
+        }
+        tick = next_tick(start, interval);
+    }
+    // Dropping the session closes it.
+    drop(session);
+}
+
+/// The next tick after now (missed ticks are skipped, not caught up).
+fn next_tick(start: Instant, interval: Duration) -> u32 {
+    let elapsed = start.elapsed().as_secs_f64();
+    (elapsed / interval.as_secs_f64()).floor() as u32 + 1
+}
+
+/// The state of a watch between samples.
+struct Watch {
+    plan: WatchPlan,
+    tracks: Vec<FsTrack>,
+    last_samples: Vec<Option<HostSample>>,
+    phase: usize,
+    phase_source: PhaseSource,
+    given_phase: Option<usize>,
+    margin: f64,
+    window_ms: u64,
+    stale_after_ms: u64,
+}
+
+impl Watch {
+    /// Applies the answers of one sample and judges.
+    fn apply(&mut self, reports: Vec<HostReport>, now_ms: u64) -> (Judgment, usize) {
+        let mut fresh: Vec<Option<(u64, HostSample)>> = vec![None; self.plan.hosts.len()];
+        let mut answered = 0;
+        for r in reports {
+            match r.result {
+                Ok(s) => {
+                    answered += 1;
+                    self.last_samples[r.host] = Some(s.clone());
+                    fresh[r.host] = Some((r.t_ms, s));
+                }
+                Err(e) => {
+                    for &f in &self.plan.hosts[r.host].filesystems {
+                        self.tracks[f].error = Some(e.clone());
+                    }
+                }
+            }
+        }
+        // The phase first: the points recorded below carry its bytes.
+        let mut observed = Observed::default();
+        for s in self.last_samples.iter().flatten() {
+            observed.add(s);
+        }
+        let mut used: Vec<Option<u64>> = self.tracks.iter().map(|t| t.last.map(|l| l.1)).collect();
+        for (h, fr) in fresh.iter().enumerate() {
+            if let Some((_, s)) = fr {
+                for (k, &f) in self.plan.hosts[h].filesystems.iter().enumerate() {
+                    if let Ok(u) = s.used[k] {
+                        used[f] = Some(u);
+                    }
+                }
+            }
+        }
+        match self.given_phase {
+            Some(p) => {
+                self.phase = p;
+                self.phase_source = PhaseSource::Given;
+            }
+            None => {
+                let (p, why) =
+                    track::infer_phase(&self.plan, &observed, &used, self.margin, self.phase);
+                self.phase = p;
+                self.phase_source = PhaseSource::Inferred(why);
+            }
+        }
+        for (h, fr) in fresh.into_iter().enumerate() {
+            let Some((t_ms, s)) = fr else { continue };
+            for (k, &f) in self.plan.hosts[h].filesystems.iter().enumerate() {
+                let predicted = self.plan.filesystems[f].phase_bytes[self.phase];
+                match &s.used[k] {
+                    Ok(u) => self.tracks[f].add(t_ms, *u, predicted, self.window_ms),
+                    Err(e) => self.tracks[f].error = Some(e.clone()),
+                }
+            }
+        }
+        let j = track::judge(
+            &self.plan,
+            &self.tracks,
+            self.phase,
+            self.margin,
+            now_ms,
+            self.stale_after_ms,
+        );
+        (j, answered)
+    }
+
+    fn log_lines(&self, j: &Judgment, now_ms: u64) -> Vec<log::LogLine> {
+        j.filesystems
+            .iter()
+            .map(|v| {
+                let fs = &self.plan.filesystems[v.index];
+                let t = &self.tracks[v.index];
+                let fresh = t.error.is_none()
+                    && t.last
+                        .is_some_and(|(ts, _)| ts + self.stale_after_ms >= now_ms);
+                let t_ms = if fresh {
+                    t.last.map(|l| l.0).unwrap_or(now_ms)
+                } else {
+                    now_ms
+                };
+                log::LogLine {
+                    time: log::rfc3339_ms(t_ms),
+                    t_ms,
+                    host: fs.host.clone(),
+                    mount: fs.mount.clone(),
+                    used: v.used,
+                    predicted: v.predicted,
+                    limit: v.limit,
+                    status: v.status,
+                    above_plan: v.above_plan,
+                    phase: self.plan.phases[self.phase].phase.clone(),
+                    rate_bytes_per_s: v.rate,
+                    seconds_to_limit: v.seconds_to_limit,
+                    stale: !fresh,
+                    error: v.error.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The exit code of a judgment: 4 when a filesystem is over its limit or will
+/// reach it before the phase ends, else 5 when a host could not be sampled,
+/// else 6 when a filesystem is above plan, else 0.
+pub fn exit_code(j: &Judgment) -> ExitCode {
+    let worst = j.filesystems.iter().map(|v| v.status).max();
+    match worst {
+        Some(Status::OverLimit | Status::WillReachLimit) => ExitCode::NothingFits,
+        Some(Status::Stale) => ExitCode::Incomplete,
+        Some(Status::AbovePlan) => ExitCode::AbovePlan,
+        _ => ExitCode::Success,
+    }
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", path.display())
+        })
+}
+
+fn resolve_phase(plan: &WatchPlan, phase: Option<&str>) -> Result<Option<usize>, InputError> {
+    phase
+        .map(|p| {
+            plan.phase_index(p).ok_or_else(|| {
+                InputError::Usage(format!(
+                    "--phase {p}: plan {} has the phases {}",
+                    plan.plan_id,
+                    plan.phase_names()
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// The scripts `watch` would run, per host (`--dry-run`).
+pub fn dry_run(opts: &WatchOptions) -> Result<Vec<(String, String)>, WatchError> {
+    let plan = plan::load(&opts.plan_file, opts.plan_id.as_deref())?;
+    Ok(plan
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                format!("{} ({})", h.name, h.address),
+                probe::script(h, &plan.filesystems),
+            )
+        })
+        .collect())
+}
+
+/// Where the screen goes: a terminal gets a redrawn table cut to its height.
+pub enum Screen<'a> {
+    /// A terminal of this many rows.
+    Terminal(&'a mut dyn Write, usize),
+    /// Plain lines.
+    Lines(&'a mut dyn Write),
+}
+
+/// Runs the watch until `--once`, `--samples` or `stop` ends it.
+pub fn run(
+    opts: &WatchOptions,
+    transport: Arc<dyn Transport>,
+    stop: Arc<AtomicBool>,
+    mut screen: Screen,
+) -> Result<ExitCode, WatchError> {
+    let plan = plan::load(&opts.plan_file, opts.plan_id.as_deref())?;
+    let given_phase = resolve_phase(&plan, opts.phase.as_deref())?;
+    let mut logw = match &opts.log {
+        Some(p) => Some(log::LogWriter::open(p).map_err(WatchError::Runtime)?),
+        None => None,
+    };
+    let interval = opts.interval;
+    let window_ms = opts.window.as_millis() as u64;
+    let stale_after_ms = (interval * 2 + opts.sample_timeout).as_millis() as u64;
+    let mut w = Watch {
+        tracks: vec![FsTrack::default(); plan.filesystems.len()],
+        last_samples: vec![None; plan.hosts.len()],
+        phase: given_phase.unwrap_or(0),
+        phase_source: PhaseSource::Given,
+        given_phase,
+        margin: opts.margin,
+        window_ms,
+        stale_after_ms,
+        plan,
+    };
+    // A run from cron continues the log's recent history, so even one sample has a rate.
+    if opts.once
+        && let Some(p) = &opts.log
+        && p.exists()
+    {
+        let now = epoch_ms();
+        for l in log::read(p)?
+            .into_iter()
+            .filter(|l| !l.stale && l.t_ms + window_ms >= now)
+        {
+            if let (Some(i), Some(u)) = (
+                w.plan
+                    .filesystems
+                    .iter()
+                    .position(|f| f.host == l.host && f.mount == l.mount),
+                l.used,
+            ) && w.tracks[i].last.is_none_or(|(t, _)| t < l.t_ms)
+            {
+                w.tracks[i].add(l.t_ms, u, l.predicted, window_ms);
+                if let Some(p) = w.plan.phases.iter().position(|ph| ph.phase == l.phase) {
+                    w.phase = w.phase.max(p);
+                }
+            }
+        }
+    }
+
+    let (tx, rx) = mpsc::channel::<HostReport>();
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for (i, h) in w.plan.hosts.iter().enumerate() {
+        let script = probe::script(h, &w.plan.filesystems);
+        let host = h.clone();
+        let fs = w.plan.filesystems.clone();
+        let (transport, stop, tx) = (transport.clone(), stop.clone(), tx.clone());
+        let target = Target {
+            name: h.name.clone(),
+            address: h.address.clone(),
+        };
+        let once = opts.once;
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("watch {}", h.name))
+                .spawn(move || {
+                    host_worker(
+                        transport,
+                        i,
+                        target,
+                        script,
+                        move |out| probe::parse(&host, &fs, out),
+                        start,
+                        interval,
+                        once,
+                        stop,
+                        tx,
+                    )
+                })
+                .map_err(|e| WatchError::Runtime(format!("cannot start a thread: {e}")))?,
+        );
+    }
+    drop(tx);
+
+    let hosts = w.plan.hosts.len();
+    let start_ms = epoch_ms();
+    let interval_ms = interval.as_millis() as u64;
+    let mut last: Option<Judgment> = None;
+    let mut last_frame_t = 0u64;
+    let mut last_answered = 0;
+    let mut sample: u64 = 0;
+    loop {
+        // Gather this tick's answers: every host, or until most of the interval has passed.
+        let deadline = if opts.once {
+            Instant::now() + opts.sample_timeout + Duration::from_secs(2)
+        } else {
+            start + interval.mul_f64(sample as f64 + 0.8)
+        };
+        // An answer that arrives late still counts, but only one taken at
+        // this tick stops the wait for its host.
+        let tick_ms = start_ms + interval_ms * sample;
+        let mut seen = vec![false; hosts];
+        let mut batch: Vec<HostReport> = Vec::new();
+        let mut disconnected = false;
+        while seen.iter().any(|s| !s) && !stop.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match rx.recv_timeout((deadline - now).min(Duration::from_millis(100))) {
+                Ok(r) => {
+                    if r.t_ms + 50 >= tick_ms {
+                        seen[r.host] = true;
+                    }
+                    batch.push(r);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    disconnected = true;
+                    break;
+                }
+            }
+        }
+        if stop.load(Ordering::SeqCst) && batch.is_empty() && last.is_some() {
+            break;
+        }
+        sample += 1;
+        let now_ms = epoch_ms();
+        let (j, answered) = w.apply(batch, now_ms);
+        last_answered = answered;
+        last_frame_t = now_ms;
+        let frame = render::Frame {
+            plan: &w.plan,
+            judgment: &j,
+            phase: w.phase,
+            phase_source: &w.phase_source,
+            sample,
+            t_ms: now_ms,
+            hosts_answered: (answered, hosts),
+        };
+        let shown = match &mut screen {
+            Screen::Terminal(out, rows) => {
+                let body = render::table(&frame, rows.saturating_sub(5).max(3));
+                write!(out, "\x1b[H\x1b[2J{body}").and_then(|()| out.flush())
+            }
+            Screen::Lines(out) => {
+                write!(out, "{}", render::plain(&frame)).and_then(|()| out.flush())
+            }
+        };
+        shown.map_err(|e| WatchError::Runtime(format!("standard output: {e}")))?;
+        if let Some(l) = &mut logw {
+            l.write_sample(&w.log_lines(&j, now_ms))
+                .map_err(WatchError::Runtime)?;
+        }
+        last = Some(j);
+        if opts.once
+            || disconnected
+            || opts.samples.is_some_and(|n| sample >= n)
+            || stop.load(Ordering::SeqCst)
+        {
+            break;
+        }
+        if !sleep_until(start + interval.mul_f64(sample as f64), &stop) {
+            break;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    // Workers end within one poll; one stuck in a command is left to its timeout.
+    let until = Instant::now() + Duration::from_secs(2);
+    for h in workers {
+        while !h.is_finished() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if h.is_finished() {
+            let _ = h.join();
+        }
+    }
+    let j = last.unwrap_or(Judgment {
+        filesystems: Vec::new(),
+        phase_remaining: None,
+    });
+    if let Some(p) = &opts.html {
+        let frame = render::Frame {
+            plan: &w.plan,
+            judgment: &j,
+            phase: w.phase,
+            phase_source: &w.phase_source,
+            sample,
+            t_ms: last_frame_t,
+            hosts_answered: (last_answered, hosts),
+        };
+        let page = render::html(&frame, &w.tracks).map_err(WatchError::Runtime)?;
+        write_atomically(p, page.as_bytes()).map_err(WatchError::Runtime)?;
+    }
+    Ok(exit_code(&j))
+}
+
+/// `--replay LOG --html FILE`: the charts of a finished (or running) watch
+/// from its log, without connecting anywhere.
+pub fn replay(opts: &WatchOptions, log_file: &std::path::Path) -> Result<ExitCode, WatchError> {
+    let plan = plan::load(&opts.plan_file, opts.plan_id.as_deref())?;
+    let lines = log::read(log_file)?;
+    let window_ms = opts.window.as_millis() as u64;
+    let mut tracks = vec![FsTrack::default(); plan.filesystems.len()];
+    let index = |l: &log::LogLine| {
+        plan.filesystems
+            .iter()
+            .position(|f| f.host == l.host && f.mount == l.mount)
+    };
+    for l in &lines {
+        let Some(i) = index(l) else {
+            return Err(InputError::Usage(format!(
+                "{}: {}:{} is not a filesystem of plan {} in {}",
+                log_file.display(),
+                l.host,
+                l.mount,
+                plan.plan_id,
+                opts.plan_file.display()
+            ))
+            .into());
+        };
+        if let (false, Some(u)) = (l.stale, l.used)
+            && tracks[i].last.is_none_or(|(t, _)| t < l.t_ms)
+        {
+            tracks[i].add(l.t_ms, u, l.predicted, window_ms);
+        }
+    }
+    // The last sample's statuses as they were logged.
+    let last_t = lines.iter().map(|l| l.t_ms).max().unwrap_or(0);
+    let mut views: Vec<Option<FsView>> = vec![None; plan.filesystems.len()];
+    let mut phase = 0;
+    for l in &lines {
+        let i = index(l).expect("checked above");
+        phase = plan
+            .phases
+            .iter()
+            .position(|p| p.phase == l.phase)
+            .unwrap_or(phase);
+        views[i] = Some(FsView {
+            index: i,
+            used: l.used,
+            predicted: l.predicted,
+            peak: plan.filesystems[i].peak_bytes,
+            limit: l.limit,
+            rate: l.rate_bytes_per_s,
+            seconds_to_limit: l.seconds_to_limit,
+            above_plan: l.above_plan,
+            status: l.status,
+            age: l.stale.then(|| {
+                tracks[i]
+                    .last
+                    .map(|(t, _)| l.t_ms.saturating_sub(t) as f64 / 1000.0)
+                    .unwrap_or(0.0)
+            }),
+            error: l.error.clone(),
+        });
+    }
+    let j = Judgment {
+        filesystems: views.into_iter().flatten().collect(),
+        phase_remaining: None,
+    };
+    let source = PhaseSource::Inferred(format!("replayed from {}", log_file.display()));
+    let samples = lines
+        .iter()
+        .map(|l| l.t_ms)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let frame = render::Frame {
+        plan: &plan,
+        judgment: &j,
+        phase,
+        phase_source: &source,
+        sample: samples as u64,
+        t_ms: last_t,
+        hosts_answered: (plan.hosts.len(), plan.hosts.len()),
+    };
+    if let Some(p) = &opts.html {
+        let page = render::html(&frame, &tracks).map_err(WatchError::Runtime)?;
+        write_atomically(p, page.as_bytes()).map_err(WatchError::Runtime)?;
+    }
+    Ok(exit_code(&j))
+}

@@ -1,0 +1,255 @@
+//! What `watch` runs on a host every interval, and how its output is read.
+//!
+//! One short read-only script per host and sample: `df` on each of the
+//! host's filesystems of the plan, and a presence test for the directories
+//! that tell the phase (6 data directories, 7 data directories, the staged
+//! backup). Nothing is written, nothing is walked: a sample costs a few
+//! `stat` calls however large the data directories are.
+//!
+//! Output lines:
+//! - `@df <i> <size> <used> <avail> <mounted on>` (`df -B1 --output=size,used,avail,target`) or `@df <i> error <message>`
+//! - `@old <n>` / `@new_primary <n>` / `@new_mirror <n>`: how many of the
+//!   host's directories of that kind exist
+//! - `@backup <0|1>`: the backup directory has entries
+//! - `@end`
+
+use super::plan::{PlannedFilesystem, WatchedHost};
+use crate::shell::quote;
+
+/// What one sample of one host found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostSample {
+    /// Per filesystem of the host (same order as [`WatchedHost::filesystems`]):
+    /// used bytes, or why it could not be read.
+    pub used: Vec<Result<u64, String>>,
+    /// How many 6 data directories exist (of how many the host has).
+    pub old_dirs: (usize, usize),
+    /// How many 7 coordinator/primary directories exist.
+    pub new_primary_dirs: (usize, usize),
+    /// How many 7 standby/mirror directories exist.
+    pub new_mirror_dirs: (usize, usize),
+    /// Whether the backup directory has entries (`None`: the plan stages none here).
+    pub backup: Option<bool>,
+}
+
+fn count_dirs(s: &mut String, tag: &str, dirs: &[String]) {
+    if dirs.is_empty() {
+        return;
+    }
+    s.push_str("n=0; for d in");
+    for d in dirs {
+        s.push(' ');
+        s.push_str(&quote(d));
+    }
+    s.push_str(&format!(
+        "; do [ -d \"$d\" ] && n=$((n+1)); done; echo \"@{tag} $n\"\n"
+    ));
+}
+
+/// The script for `host` (its filesystems looked up in `fs`).
+pub fn script(host: &WatchedHost, fs: &[PlannedFilesystem]) -> String {
+    let mut s = String::new();
+    for (i, &f) in host.filesystems.iter().enumerate() {
+        s.push_str(&format!(
+            "o=$(df -B1 --output=size,used,avail,target -- {} 2>&1) && echo \"@df {i} $(printf '%s\\n' \"$o\" | tail -n 1)\" || echo \"@df {i} error $(printf '%s' \"$o\" | tr '\\n' ' ' | cut -c1-200)\"\n",
+            quote(&fs[f].mount)
+        ));
+    }
+    count_dirs(&mut s, "old", &host.old_dirs);
+    count_dirs(&mut s, "new_primary", &host.new_primary_dirs);
+    count_dirs(&mut s, "new_mirror", &host.new_mirror_dirs);
+    if let Some(b) = &host.backup_dir {
+        s.push_str(&format!(
+            "if [ -n \"$(ls -A -- {} 2>/dev/null | head -n 1)\" ]; then echo '@backup 1'; else echo '@backup 0'; fi\n",
+            quote(b)
+        ));
+    }
+    s.push_str("echo @end\n");
+    s
+}
+
+/// Reads the script's output; an error when it is cut short or malformed.
+pub fn parse(
+    host: &WatchedHost,
+    fs: &[PlannedFilesystem],
+    out: &str,
+) -> Result<HostSample, String> {
+    let mut sample = HostSample {
+        used: vec![Err("no df line".to_string()); host.filesystems.len()],
+        old_dirs: (0, host.old_dirs.len()),
+        new_primary_dirs: (0, host.new_primary_dirs.len()),
+        new_mirror_dirs: (0, host.new_mirror_dirs.len()),
+        backup: None,
+    };
+    let mut ended = false;
+    for line in out.lines() {
+        let mut it = line.splitn(3, ' ');
+        let tag = it.next().unwrap_or("");
+        let a = it.next().unwrap_or("");
+        let rest = it.next().unwrap_or("");
+        match tag {
+            "@df" => {
+                let i: usize = a.parse().map_err(|_| format!("bad line: {line}"))?;
+                let Some(&f) = host.filesystems.get(i) else {
+                    return Err(format!("bad line: {line}"));
+                };
+                sample.used[i] = parse_df(rest, &fs[f].mount);
+            }
+            "@old" => sample.old_dirs.0 = a.parse().map_err(|_| format!("bad line: {line}"))?,
+            "@new_primary" => {
+                sample.new_primary_dirs.0 = a.parse().map_err(|_| format!("bad line: {line}"))?
+            }
+            "@new_mirror" => {
+                sample.new_mirror_dirs.0 = a.parse().map_err(|_| format!("bad line: {line}"))?
+            }
+            "@backup" => sample.backup = Some(a == "1"),
+            "@end" => ended = true,
+            _ => {}
+        }
+    }
+    if !ended {
+        return Err("the sample script was cut short (no @end)".into());
+    }
+    Ok(sample)
+}
+
+/// One `df --output=size,used,avail,target` line: the used bytes, if the
+/// filesystem mounted at `mount` is the one df reports.
+fn parse_df(rest: &str, mount: &str) -> Result<u64, String> {
+    if let Some(msg) = rest.strip_prefix("error") {
+        return Err(format!("df failed: {}", msg.trim()));
+    }
+    // df right-aligns the numbers; the mount point (last) may hold spaces.
+    let mut r = rest;
+    let mut nums: Vec<Option<u64>> = Vec::with_capacity(3);
+    for _ in 0..3 {
+        r = r.trim_start();
+        let end = r.find(char::is_whitespace).unwrap_or(r.len());
+        nums.push(r[..end].parse().ok());
+        r = &r[end..];
+    }
+    let target = r.trim();
+    match (nums[1], target == mount) {
+        (Some(used), true) => Ok(used),
+        (Some(_), false) => Err(format!("{mount} is not mounted: df reports it on {target}")),
+        (None, _) => Err(format!("unreadable df output: {rest}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> (WatchedHost, Vec<PlannedFilesystem>) {
+        let fs = |m: &str| PlannedFilesystem {
+            host: "sdw1".into(),
+            mount: m.into(),
+            measured_used_bytes: 0,
+            limit_bytes: 0,
+            peak_bytes: 0,
+            peak_phase: String::new(),
+            phase_bytes: vec![],
+        };
+        (
+            WatchedHost {
+                name: "sdw1".into(),
+                address: "sdw1".into(),
+                filesystems: vec![0, 1],
+                old_dirs: vec!["/data1/primary/gpseg0".into(), "/data1/o'dd dir".into()],
+                new_primary_dirs: vec!["/data1/primary_gp7/gpseg0".into()],
+                new_mirror_dirs: vec![],
+                backup_dir: Some("/data2/whpg_backup".into()),
+            },
+            vec![fs("/data1"), fs("/data 2")],
+        )
+    }
+
+    /// The script runs under sh against real directories and df, and its
+    /// output reads back: counts, backup presence, and a mount that is not
+    /// one (df answers for its parent) reported as such.
+    #[test]
+    fn script_runs_and_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let mut h = WatchedHost {
+            name: "here".into(),
+            address: "here".into(),
+            filesystems: vec![0, 1],
+            old_dirs: vec![
+                format!("{root}/old1"),
+                format!("{root}/o'ld 2"),
+                format!("{root}/gone"),
+            ],
+            new_primary_dirs: vec![format!("{root}/new")],
+            new_mirror_dirs: vec![format!("{root}/mirror")],
+            backup_dir: Some(format!("{root}/backup")),
+        };
+        for d in ["old1", "o'ld 2", "new", "backup"] {
+            std::fs::create_dir(dir.path().join(d)).unwrap();
+        }
+        let fs = |m: String| PlannedFilesystem {
+            host: "here".into(),
+            mount: m,
+            measured_used_bytes: 0,
+            limit_bytes: 0,
+            peak_bytes: 0,
+            peak_phase: String::new(),
+            phase_bytes: vec![],
+        };
+        let fss = vec![fs("/".into()), fs(format!("{root}/new"))];
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(&h, &fss))
+            .output()
+            .unwrap();
+        let s = parse(&h, &fss, &String::from_utf8_lossy(&out.stdout)).unwrap();
+        assert!(matches!(s.used[0], Ok(u) if u > 0), "{:?}", s.used[0]);
+        assert!(
+            matches!(&s.used[1], Err(e) if e.contains("is not mounted")),
+            "{:?}",
+            s.used[1]
+        );
+        assert_eq!(s.old_dirs, (2, 3));
+        assert_eq!(s.new_primary_dirs, (1, 1));
+        assert_eq!(s.new_mirror_dirs, (0, 1));
+        assert_eq!(
+            s.backup,
+            Some(false),
+            "an empty backup directory is no backup"
+        );
+        std::fs::write(dir.path().join("backup/gpbackup_1.timestamp"), "x").unwrap();
+        h.backup_dir = Some(format!("{root}/backup"));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(&h, &fss))
+            .output()
+            .unwrap();
+        let s = parse(&h, &fss, &String::from_utf8_lossy(&out.stdout)).unwrap();
+        assert_eq!(s.backup, Some(true));
+    }
+
+    #[test]
+    fn output_cut_short_or_garbled_is_an_error() {
+        let (h, fs) = host();
+        assert!(parse(&h, &fs, "@df 0 100 50 50 /data1\n").is_err());
+        assert!(parse(&h, &fs, "@df 7 100 50 50 /data1\n@end\n").is_err());
+        let s = parse(
+            &h,
+            &fs,
+            "@df 0  100  50 50 /data1\n@df 1 100 60 40 /data 2\n@old 1\n@end\n",
+        )
+        .unwrap();
+        assert_eq!(s.used, vec![Ok(50), Ok(60)], "a mount with a space reads");
+        let s = parse(&h, &fs, "@df 0 error df: /data1: No such file\n@end\n").unwrap();
+        assert!(matches!(&s.used[0], Err(e) if e.contains("No such file")));
+        assert!(matches!(&s.used[1], Err(e) if e.contains("no df line")));
+    }
+
+    #[test]
+    fn every_path_is_quoted() {
+        let (h, fs) = host();
+        let s = script(&h, &fs);
+        assert!(s.contains("'/data1/o'\\''dd dir'"), "{s}");
+        assert!(s.contains("-- '/data 2'"), "{s}");
+    }
+}

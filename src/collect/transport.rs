@@ -57,6 +57,16 @@ pub struct Target {
 pub trait Session: Send {
     /// Runs `command` through the remote user's shell and collects its output.
     fn exec(&mut self, command: &str) -> Result<CommandOutput, TransportError>;
+
+    /// Runs `script` (whose output ends with a line `end`) again and again,
+    /// where the transport can, in one long-lived remote `sh` reading scripts
+    /// on its standard input: no channel, process or handshake per call
+    /// (what `watch` does every few seconds on every host). Standard error is
+    /// merged into the output. By default, one [`Session::exec`] per call.
+    fn repeat(&mut self, script: &str, end: &str) -> Result<CommandOutput, TransportError> {
+        let _ = end;
+        self.exec(script)
+    }
 }
 
 /// A way to open sessions to hosts; shared by the worker threads.
@@ -327,6 +337,7 @@ impl Transport for Ssh2Transport {
         Ok(Box::new(Ssh2Session {
             sess,
             timeout: self.settings.command_timeout,
+            shell: None,
         }))
     }
 }
@@ -339,9 +350,70 @@ fn closed_early(message: &str) -> bool {
 struct Ssh2Session {
     sess: ssh2::Session,
     timeout: Duration,
+    /// The long-lived `sh` of [`Session::repeat`], once started.
+    shell: Option<ssh2::Channel>,
+}
+
+impl Ssh2Session {
+    fn repeat_once(&mut self, script: &str, end: &str) -> Result<String, TransportError> {
+        use std::io::Write;
+        let timeout = self.timeout;
+        let sess = self.sess.clone();
+        let timed = move |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::TimedOut
+                || e.to_string().to_lowercase().contains("timed out")
+            {
+                sess.set_blocking(false);
+                TransportError::Timeout(format!("no answer within {} s", timeout.as_secs()))
+            } else {
+                TransportError::Command(e.to_string())
+            }
+        };
+        if self.shell.is_none() {
+            let mut ch = self.sess.channel_session().map_err(|e| timed(e.into()))?;
+            ch.handle_extended_data(ssh2::ExtendedData::Merge)
+                .map_err(|e| timed(e.into()))?;
+            ch.exec("exec sh").map_err(|e| timed(e.into()))?;
+            self.shell = Some(ch);
+        }
+        let ch = self.shell.as_mut().expect("started above");
+        ch.write_all(script.as_bytes())
+            .and_then(|()| ch.flush())
+            .map_err(&timed)?;
+        let marker = format!("\n{end}\n");
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = ch.read(&mut chunk).map_err(&timed)?;
+            if n == 0 {
+                return Err(TransportError::Command(
+                    "the remote shell ended".to_string(),
+                ));
+            }
+            out.extend_from_slice(&chunk[..n]);
+            let done = out.ends_with(marker.as_bytes()) || out == marker.as_bytes()[1..];
+            if done {
+                return Ok(String::from_utf8_lossy(&out).into_owned());
+            }
+        }
+    }
 }
 
 impl Session for Ssh2Session {
+    fn repeat(&mut self, script: &str, end: &str) -> Result<CommandOutput, TransportError> {
+        match self.repeat_once(script, end) {
+            Ok(stdout) => Ok(CommandOutput {
+                stdout,
+                stderr: String::new(),
+                exit_status: 0,
+            }),
+            Err(e) => {
+                self.shell = None;
+                Err(e)
+            }
+        }
+    }
+
     fn exec(&mut self, command: &str) -> Result<CommandOutput, TransportError> {
         let sess = &self.sess;
         let timed = |e: std::io::Error, timeout: Duration| {

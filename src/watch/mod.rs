@@ -67,10 +67,13 @@ pub enum WatchError {
 }
 
 /// One host's answer to one sample.
-struct HostReport {
-    host: usize,
-    t_ms: u64,
-    result: Result<HostSample, String>,
+pub struct HostReport {
+    /// Index into [`WatchPlan::hosts`].
+    pub host: usize,
+    /// When the sample was taken (ms since the epoch).
+    pub t_ms: u64,
+    /// What it found, or why it failed.
+    pub result: Result<HostSample, String>,
 }
 
 fn epoch_ms() -> u64 {
@@ -94,6 +97,41 @@ fn sleep_until(until: Instant, stop: &AtomicBool) -> bool {
     }
 }
 
+/// How the host threads learn that the watch ends: they sleep on a condition
+/// variable, not in short polls, so hundreds of idle threads cost nothing
+/// between samples.
+#[derive(Default)]
+struct Ending {
+    ended: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+}
+
+impl Ending {
+    /// Sleeps until `until` or the end; false at the end.
+    fn sleep_until(&self, until: Instant) -> bool {
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if *ended {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return true;
+            }
+            ended = self
+                .wake
+                .wait_timeout(ended, until - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn end(&self) {
+        *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake.notify_all();
+    }
+}
+
 /// Longest wait before reconnecting to a host that does not answer.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -107,7 +145,7 @@ fn host_worker(
     start: Instant,
     interval: Duration,
     once: bool,
-    stop: Arc<AtomicBool>,
+    ending: Arc<Ending>,
     tx: mpsc::Sender<HostReport>,
 ) {
     let mut session = None;
@@ -115,7 +153,7 @@ fn host_worker(
     let mut next_connect = start;
     let mut tick: u32 = 0;
     loop {
-        if !sleep_until(start + interval * tick, &stop) {
+        if !ending.sleep_until(start + interval * tick) {
             break;
         }
         let t_ms = epoch_ms();
@@ -150,7 +188,7 @@ fn host_worker(
                 }
             }
             let s = session.as_mut().expect("connected above");
-            match s.exec(&script) {
+            match s.repeat(&script, "@end") {
                 Ok(out) => parse(&out.stdout).map_err(|e| {
                     let err = out.stderr.trim();
                     if err.is_empty() {
@@ -190,13 +228,18 @@ fn next_tick(start: Instant, interval: Duration) -> u32 {
     (elapsed / interval.as_secs_f64()).floor() as u32 + 1
 }
 
-/// The state of a watch between samples.
-struct Watch {
-    plan: WatchPlan,
-    tracks: Vec<FsTrack>,
+/// The state of a watch between samples (public for the benchmark, which
+/// drives it without SSH).
+pub struct Watch {
+    /// The plan.
+    pub plan: WatchPlan,
+    /// Per filesystem, in plan order.
+    pub tracks: Vec<FsTrack>,
     last_samples: Vec<Option<HostSample>>,
-    phase: usize,
-    phase_source: PhaseSource,
+    /// The current phase.
+    pub phase: usize,
+    /// How it was decided.
+    pub phase_source: PhaseSource,
     given_phase: Option<usize>,
     margin: f64,
     window_ms: u64,
@@ -204,8 +247,29 @@ struct Watch {
 }
 
 impl Watch {
-    /// Applies the answers of one sample and judges.
-    fn apply(&mut self, reports: Vec<HostReport>, now_ms: u64) -> (Judgment, usize) {
+    /// A watch of `plan` with nothing sampled yet.
+    pub fn new(
+        plan: WatchPlan,
+        given_phase: Option<usize>,
+        margin: f64,
+        window: Duration,
+        stale_after: Duration,
+    ) -> Watch {
+        Watch {
+            tracks: vec![FsTrack::default(); plan.filesystems.len()],
+            last_samples: vec![None; plan.hosts.len()],
+            phase: given_phase.unwrap_or(0),
+            phase_source: PhaseSource::Given,
+            given_phase,
+            margin,
+            window_ms: window.as_millis() as u64,
+            stale_after_ms: stale_after.as_millis() as u64,
+            plan,
+        }
+    }
+
+    /// Applies the answers of one sample and judges; also returns how many hosts answered.
+    pub fn apply(&mut self, reports: Vec<HostReport>, now_ms: u64) -> (Judgment, usize) {
         let mut fresh: Vec<Option<(u64, HostSample)>> = vec![None; self.plan.hosts.len()];
         let mut answered = 0;
         for r in reports {
@@ -270,7 +334,8 @@ impl Watch {
         (j, answered)
     }
 
-    fn log_lines(&self, j: &Judgment, now_ms: u64) -> Vec<log::LogLine> {
+    /// The log lines of a judgment.
+    pub fn log_lines(&self, j: &Judgment, now_ms: u64) -> Vec<log::LogLine> {
         j.filesystems
             .iter()
             .map(|v| {
@@ -384,17 +449,13 @@ pub fn run(
     let interval = opts.interval;
     let window_ms = opts.window.as_millis() as u64;
     let stale_after_ms = (interval * 2 + opts.sample_timeout).as_millis() as u64;
-    let mut w = Watch {
-        tracks: vec![FsTrack::default(); plan.filesystems.len()],
-        last_samples: vec![None; plan.hosts.len()],
-        phase: given_phase.unwrap_or(0),
-        phase_source: PhaseSource::Given,
-        given_phase,
-        margin: opts.margin,
-        window_ms,
-        stale_after_ms,
+    let mut w = Watch::new(
         plan,
-    };
+        given_phase,
+        opts.margin,
+        opts.window,
+        Duration::from_millis(stale_after_ms),
+    );
     // A run from cron continues the log's recent history, so even one sample has a rate.
     if opts.once
         && let Some(p) = &opts.log
@@ -422,13 +483,14 @@ pub fn run(
     }
 
     let (tx, rx) = mpsc::channel::<HostReport>();
+    let ending = Arc::new(Ending::default());
     let start = Instant::now();
     let mut workers = Vec::new();
     for (i, h) in w.plan.hosts.iter().enumerate() {
         let script = probe::script(h, &w.plan.filesystems);
         let host = h.clone();
         let fs = w.plan.filesystems.clone();
-        let (transport, stop, tx) = (transport.clone(), stop.clone(), tx.clone());
+        let (transport, ending, tx) = (transport.clone(), ending.clone(), tx.clone());
         let target = Target {
             name: h.name.clone(),
             address: h.address.clone(),
@@ -447,7 +509,7 @@ pub fn run(
                         start,
                         interval,
                         once,
-                        stop,
+                        ending,
                         tx,
                     )
                 })
@@ -539,6 +601,7 @@ pub fn run(
         }
     }
     stop.store(true, Ordering::SeqCst);
+    ending.end();
     // Workers end within one poll; one stuck in a command is left to its timeout.
     let until = Instant::now() + Duration::from_secs(2);
     for h in workers {

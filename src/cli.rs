@@ -70,7 +70,8 @@ pub struct WatchArgs {
     /// (Ctrl-C included); with --replay, from a log at any time.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Render --html from this log instead of watching (connects to nothing).
+    /// Render --html from this log instead of watching, and print its last
+    /// sample as a table (connects to nothing).
     #[arg(long, value_name = "FILE", requires = "html")]
     pub replay: Option<PathBuf>,
     /// SSH settings (as for collect).

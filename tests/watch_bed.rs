@@ -108,6 +108,8 @@ impl Staged {
 struct Watching {
     child: Option<Child>,
     lines: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far.
+    seen: std::cell::RefCell<Vec<String>>,
 }
 
 impl Watching {
@@ -131,6 +133,7 @@ impl Watching {
         Watching {
             child: Some(child),
             lines: rx,
+            seen: Default::default(),
         }
     }
 
@@ -138,10 +141,11 @@ impl Watching {
     fn wait_for(&self, needles: &[&str], limit: Duration) -> String {
         let until = Instant::now() + limit;
         while Instant::now() < until {
-            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200))
-                && needles.iter().all(|n| l.contains(n))
-            {
-                return l;
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.borrow_mut().push(l.clone());
+                if needles.iter().all(|n| l.contains(n)) {
+                    return l;
+                }
             }
         }
         panic!("watch printed no line with {needles:?} within {limit:?}");
@@ -246,6 +250,20 @@ fn a_filesystem_growing_at_a_known_rate_is_above_plan_with_its_time_to_limit() {
     let (code, took) = w.interrupt(Duration::from_secs(10));
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let written = grower.join().unwrap();
+    // WHPG_WATCH_DEMO=DIR keeps what this run printed and wrote (the README's example).
+    if let Ok(demo) = std::env::var("WHPG_WATCH_DEMO") {
+        let demo = PathBuf::from(demo);
+        std::fs::create_dir_all(&demo).unwrap();
+        let mut out = w.seen.borrow().join("\n");
+        while let Ok(l) = w.lines.try_recv() {
+            out.push('\n');
+            out.push_str(&l);
+        }
+        std::fs::write(demo.join("stdout.txt"), out).unwrap();
+        std::fs::copy(&html, demo.join("watch.html")).unwrap();
+        std::fs::copy(&log, demo.join("watch.jsonl")).unwrap();
+        std::fs::copy(&s.plan, demo.join("plan.json")).unwrap();
+    }
     assert!(written > 12 * MIB, "the writer wrote {written} B");
     // Ctrl-C: a clean end within a couple of seconds, the last sample's code
     // (6: above plan, or 4 if it were heading over the limit).

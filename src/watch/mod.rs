@@ -696,12 +696,9 @@ pub fn replay(opts: &WatchOptions, log_file: &std::path::Path) -> Result<ExitCod
         filesystems: views.into_iter().flatten().collect(),
         phase_remaining: None,
     };
-    let source = PhaseSource::Inferred(format!("replayed from {}", log_file.display()));
-    let samples = lines
-        .iter()
-        .map(|l| l.t_ms)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let source = PhaseSource::Logged(log_file.display().to_string());
+    // One line per filesystem per sample.
+    let samples = lines.len().div_ceil(plan.filesystems.len().max(1));
     let frame = render::Frame {
         plan: &plan,
         judgment: &j,
@@ -715,5 +712,10 @@ pub fn replay(opts: &WatchOptions, log_file: &std::path::Path) -> Result<ExitCod
         let page = render::html(&frame, &tracks).map_err(WatchError::Runtime)?;
         write_atomically(p, page.as_bytes()).map_err(WatchError::Runtime)?;
     }
+    // The last sample as the terminal showed it.
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", render::table(&frame, usize::MAX))
+        .and_then(|()| out.flush())
+        .map_err(|e| WatchError::Runtime(format!("standard output: {e}")))?;
     Ok(exit_code(&j))
 }

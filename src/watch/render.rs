@@ -79,6 +79,7 @@ fn header(f: &Frame) -> String {
     let how = match f.phase_source {
         PhaseSource::Given => "given with --phase".to_string(),
         PhaseSource::Inferred(why) => format!("inferred: {why}"),
+        PhaseSource::Logged(file) => format!("as logged in {file}"),
     };
     let mut counts = [0usize; 5];
     for v in &f.judgment.filesystems {

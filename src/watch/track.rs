@@ -216,6 +216,8 @@ pub enum PhaseSource {
     Given,
     /// From what is on disk (the sentence says what was found and why).
     Inferred(String),
+    /// As a log recorded it (`--replay`; the log file).
+    Logged(String),
 }
 
 /// Infers the phase: among the phases whose directories match what is on

@@ -340,7 +340,7 @@ fn json_output_follows_the_contract() {
     assert_eq!(v["verdict"], "fits-destructive");
     assert_eq!(v["recommended_plan"], "delete-and-reinit");
     // 6.05 TB CSV × 0.35 = 2.1175 TB (sample header), split over 8 contents and rounded.
-    assert_eq!(v["backup"]["ascii_bytes"], 6_050_000_000_000u64);
+    assert_eq!(v["backup"]["csv_bytes"], 6_050_000_000_000u64);
     let compressed = v["backup"]["compressed_bytes"].as_u64().unwrap();
     assert!(compressed.abs_diff(2_117_500_000_000) <= 8, "{compressed}");
     assert_eq!(v["backup"]["compression"], "gzip-1");

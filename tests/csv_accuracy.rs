@@ -165,7 +165,7 @@ fn csv_estimates_match_what_copy_writes() {
             .map(|r| r["compress_seconds"].as_u64())
     };
     // One segment holds all the data here: its CSV ÷ the measured speed, rounded up.
-    let csv = v["backup"]["ascii_bytes"].as_u64().unwrap() as f64;
+    let csv = v["backup"]["csv_bytes"].as_u64().unwrap() as f64;
     for codec in ["gzip-1", "zstd-19"] {
         let expected = (csv / speeds[codec]).ceil() as u64;
         assert_eq!(compress(codec), Some(Some(expected)), "{codec}");

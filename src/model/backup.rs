@@ -82,8 +82,8 @@ pub struct PreviousBackupUse {
 /// The whole backup estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BackupEstimate {
-    /// CSV text bytes over all segments (the guides' "ASCII").
-    pub ascii_bytes: u64,
+    /// CSV text bytes over all segments (the guides' "ASCII"; `csv_bytes` everywhere, as per kind and per content).
+    pub csv_bytes: u64,
     /// Bytes written after compression.
     pub compressed_bytes: u64,
     /// Codec and level, e.g. `gzip-1`.
@@ -123,7 +123,7 @@ impl BackupEstimate {
             .iter()
             .map(|c| c.csv_bytes)
             .max()
-            .unwrap_or(self.ascii_bytes)
+            .unwrap_or(self.csv_bytes)
     }
 
     /// Seconds the busiest segment spends compressing, when measured.
@@ -472,7 +472,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
             .saturating_sum()
     };
     BackupEstimate {
-        ascii_bytes: csv_total.round() as u64,
+        csv_bytes: csv_total.round() as u64,
         compressed_bytes,
         compression: opts.compression.label(),
         compression_ratio: if previous.is_some() && csv_total > 0.0 {

@@ -72,8 +72,8 @@ pub fn step_duration(step: &Step, e: &Estimate, r: &Rates) -> Option<StepDuratio
     let secs = |bytes: u64, rate: u64| bytes.div_ceil(rate.max(1));
     Some(match step.moves? {
         DataMove::Backup => {
-            let io = secs(b.ascii_bytes, r.backup);
-            let mut basis = format!("{} CSV at {}/s", human(b.ascii_bytes), human(r.backup));
+            let io = secs(b.csv_bytes, r.backup);
+            let mut basis = format!("{} CSV at {}/s", human(b.csv_bytes), human(r.backup));
             let cpu = b.compression_seconds();
             if let (Some(cpu), Some(speed)) = (cpu, b.compression_bytes_per_second) {
                 basis.push_str(&format!(
@@ -92,10 +92,10 @@ pub fn step_duration(step: &Step, e: &Estimate, r: &Rates) -> Option<StepDuratio
         DataMove::Restore => {
             let index: u64 = b.by_kind.iter().map(|k| k.index_bytes).sum();
             StepDuration {
-                seconds: secs(b.ascii_bytes.saturating_add(index), r.restore),
+                seconds: secs(b.csv_bytes.saturating_add(index), r.restore),
                 basis: format!(
                     "{} CSV + {} of indexes rebuilt at {}/s{}",
-                    human(b.ascii_bytes),
+                    human(b.csv_bytes),
                     human(index),
                     human(r.restore),
                     if r.restore_derived {

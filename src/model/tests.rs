@@ -123,7 +123,7 @@ fn the_small_cluster_is_valid() {
 fn backup_is_csv_times_ratio_per_content() {
     let e = estimate(&small_cluster(), &small_opts(), &[], false).unwrap();
     // 4 primaries × 100 M data × 1.0 CSV factor × 1.0 (no compression).
-    assert_eq!(e.backup.ascii_bytes, 400 * M);
+    assert_eq!(e.backup.csv_bytes, 400 * M);
     assert_eq!(e.backup.compressed_bytes, 400 * M);
     assert_eq!(e.backup.per_content.len(), 4);
     assert!(

@@ -452,7 +452,7 @@ fn composition<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
             "all data (no catalog)".into(),
             [
                 e.cluster.primary_data_bytes,
-                b.ascii_bytes,
+                b.csv_bytes,
                 b.compressed_bytes,
             ],
         )]

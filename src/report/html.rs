@@ -199,7 +199,7 @@ impl Exporter for HtmlExporter {
                 "Backup as CSV text",
                 format!(
                     "{} (estimated from {})",
-                    human(b.ascii_bytes),
+                    human(b.csv_bytes),
                     b.estimated_from
                 ),
             ),

@@ -69,7 +69,7 @@ impl Exporter for MarkdownExporter {
         let _ = writeln!(
             s,
             "| Backup as CSV | {} (estimated from {}) |",
-            human(b.ascii_bytes),
+            human(b.csv_bytes),
             b.estimated_from
         );
         let _ = writeln!(

@@ -39,7 +39,7 @@ impl Exporter for TableExporter {
         let _ = writeln!(
             s,
             "Backup:   {} CSV -> {} {} (CSV from {}, ratio {:.2} from {})",
-            human(b.ascii_bytes),
+            human(b.csv_bytes),
             human(b.compressed_bytes),
             b.compression,
             b.estimated_from,

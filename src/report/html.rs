@@ -5,7 +5,10 @@
 use std::fmt::Write;
 
 use super::charts::{self, Chart};
-use super::{Exporter, environment_lines, focus_plan, human, pct, step_heading, verdict_sentence};
+use super::{
+    Exporter, environment_lines, focus_plan, human, pct, shortfall_text, step_heading,
+    verdict_sentence,
+};
 use crate::model::{Estimate, PlanResult, Verdict};
 
 /// How many filesystems the focus plan's table lists.
@@ -101,11 +104,7 @@ fn fs_table(s: &mut String, p: &PlanResult, rows: usize) {
                 esc(&f.peak_phase),
                 human(f.limit_bytes),
                 pct(f.peak_over_limit),
-                if f.shortfall_bytes > 0 {
-                    human(f.shortfall_bytes)
-                } else {
-                    "–".into()
-                },
+                shortfall_text(f.shortfall_bytes),
                 pct(f.final_fill),
             ],
             &[false, true, true, true, false, true, true, true, true],
@@ -330,7 +329,7 @@ impl Exporter for HtmlExporter {
                             .unwrap_or_default()),
                         pct(p.worst_peak_over_limit),
                         esc(t.map(|f| f.peak_phase.as_str()).unwrap_or("")),
-                        human(p.total_shortfall_bytes),
+                        shortfall_text(p.total_shortfall_bytes),
                     ],
                     &[false, false, false, false, false, false, true, false, true],
                     (p.available && !p.fits).then_some("short"),

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::{
-    Exporter, PRE_CHECKS, environment_lines, focus_plan, human, pct, step_heading, verdict_sentence,
+    Exporter, PRE_CHECKS, environment_lines, focus_plan, human, pct, shortfall_text, step_heading,
+    verdict_sentence,
 };
 use crate::model::Estimate;
 
@@ -143,7 +144,7 @@ impl Exporter for MarkdownExporter {
                     t.map(|f| format!("{}:{}", f.host, f.mount))
                         .unwrap_or_default(),
                     pct(p.worst_peak_over_limit),
-                    human(p.total_shortfall_bytes)
+                    shortfall_text(p.total_shortfall_bytes)
                 );
             }
             let _ = writeln!(s);
@@ -167,7 +168,7 @@ impl Exporter for MarkdownExporter {
                     human(f.peak_bytes),
                     f.peak_phase,
                     human(f.limit_bytes),
-                    human(f.shortfall_bytes),
+                    shortfall_text(f.shortfall_bytes),
                     pct(f.final_fill)
                 );
             }

@@ -40,6 +40,16 @@ impl Exporter for YamlExporter {
     }
 }
 
+/// A shortfall as every report shows it: bytes when there is one, `none`
+/// when there is none (one word in the table, the ticket and the HTML alike).
+pub fn shortfall_text(bytes: u64) -> String {
+    if bytes > 0 {
+        human(bytes)
+    } else {
+        "none".into()
+    }
+}
+
 /// The plan a report explains in detail: the recommended one, else the
 /// available plan closest to fitting, else the first.
 pub fn focus_plan(e: &Estimate) -> Option<&crate::model::PlanResult> {

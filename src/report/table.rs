@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{Exporter, human, pct, verdict_sentence};
+use super::{Exporter, human, pct, shortfall_text, verdict_sentence};
 use crate::model::Estimate;
 
 /// How many filesystems the terminal summary lists.
@@ -97,11 +97,7 @@ impl Exporter for TableExporter {
                     pct(p.worst_peak_over_limit),
                     t.map(|f| format!("{}:{}", f.host, f.mount))
                         .unwrap_or_default(),
-                    if p.total_shortfall_bytes > 0 {
-                        human(p.total_shortfall_bytes)
-                    } else {
-                        "-".into()
-                    },
+                    shortfall_text(p.total_shortfall_bytes),
                     t.map(|f| f.peak_phase.as_str()).unwrap_or("")
                 );
             }
@@ -154,11 +150,7 @@ impl Exporter for TableExporter {
                         human(f.used_bytes),
                         human(f.peak_bytes),
                         human(f.limit_bytes),
-                        if f.shortfall_bytes > 0 {
-                            human(f.shortfall_bytes)
-                        } else {
-                            "-".into()
-                        },
+                        shortfall_text(f.shortfall_bytes),
                         pct(f.final_fill),
                         f.peak_phase
                     );

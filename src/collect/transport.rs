@@ -347,6 +347,21 @@ fn closed_early(message: &str) -> bool {
     m.contains("closed") || m.contains("reset") || m.contains("banner")
 }
 
+/// An I/O error of a libssh2 call as a transport error: a timeout, or a failed command.
+fn timed_out(sess: &ssh2::Session, e: std::io::Error, timeout: Duration) -> TransportError {
+    if e.kind() == std::io::ErrorKind::TimedOut
+        || e.to_string().to_lowercase().contains("timed out")
+    {
+        // A host that stopped answering gets no graceful close: in blocking
+        // mode, dropping the channel and the session would each wait the
+        // timeout again.
+        sess.set_blocking(false);
+        TransportError::Timeout(format!("no answer within {} s", timeout.as_secs()))
+    } else {
+        TransportError::Command(e.to_string())
+    }
+}
+
 struct Ssh2Session {
     sess: ssh2::Session,
     timeout: Duration,
@@ -357,18 +372,8 @@ struct Ssh2Session {
 impl Ssh2Session {
     fn repeat_once(&mut self, script: &str, end: &str) -> Result<String, TransportError> {
         use std::io::Write;
-        let timeout = self.timeout;
-        let sess = self.sess.clone();
-        let timed = move |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::TimedOut
-                || e.to_string().to_lowercase().contains("timed out")
-            {
-                sess.set_blocking(false);
-                TransportError::Timeout(format!("no answer within {} s", timeout.as_secs()))
-            } else {
-                TransportError::Command(e.to_string())
-            }
-        };
+        let (sess, timeout) = (self.sess.clone(), self.timeout);
+        let timed = move |e: std::io::Error| timed_out(&sess, e, timeout);
         if self.shell.is_none() {
             let mut ch = self.sess.channel_session().map_err(|e| timed(e.into()))?;
             ch.handle_extended_data(ssh2::ExtendedData::Merge)
@@ -416,19 +421,7 @@ impl Session for Ssh2Session {
 
     fn exec(&mut self, command: &str) -> Result<CommandOutput, TransportError> {
         let sess = &self.sess;
-        let timed = |e: std::io::Error, timeout: Duration| {
-            if e.kind() == std::io::ErrorKind::TimedOut
-                || e.to_string().to_lowercase().contains("timed out")
-            {
-                // A host that stopped answering gets no graceful close: in blocking
-                // mode, dropping the channel and the session would each wait the
-                // timeout again.
-                sess.set_blocking(false);
-                TransportError::Timeout(format!("no answer within {} s", timeout.as_secs()))
-            } else {
-                TransportError::Command(e.to_string())
-            }
-        };
+        let timed = |e: std::io::Error, timeout: Duration| timed_out(sess, e, timeout);
         let mut ch = self
             .sess
             .channel_session()

@@ -102,7 +102,7 @@ const fn ph(
 
 /// What exists on the hosts during one phase: the part of [`PhaseState`]
 /// that can be seen on disk, written into the estimate for `watch`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PhaseContents {
     /// The phase's name.
     pub phase: String,

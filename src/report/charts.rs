@@ -181,6 +181,21 @@ fn above(size: u32) -> TextStyle<'static> {
     font(size).pos(Pos::new(HPos::Center, VPos::Bottom))
 }
 
+/// The legend box every chart draws, at `at`.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Res {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(font(13))
+        .draw()
+        .map_err(err)
+}
+
 /// An axis number without a useless fraction: `200`, `2.5`, `0.25`.
 pub fn axis_number(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
@@ -277,14 +292,7 @@ fn filesystem_peaks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estim
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(font(13))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -534,14 +542,7 @@ fn composition<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
             )))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(font(13))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
     match &e.rule_of_thumb {
         Some(r) => {
@@ -770,14 +771,7 @@ fn usage_over_time<DB: DrawingBackend>(
         .map_err(err)?
         .label("limit")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(font(13))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 

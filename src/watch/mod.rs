@@ -334,6 +334,25 @@ impl Watch {
         (j, answered)
     }
 
+    /// What the screen and the HTML show for judgment `j`.
+    pub fn frame<'a>(
+        &'a self,
+        j: &'a Judgment,
+        sample: u64,
+        t_ms: u64,
+        hosts_answered: (usize, usize),
+    ) -> render::Frame<'a> {
+        render::Frame {
+            plan: &self.plan,
+            judgment: j,
+            phase: self.phase,
+            phase_source: &self.phase_source,
+            sample,
+            t_ms,
+            hosts_answered,
+        }
+    }
+
     /// The log lines of a judgment.
     pub fn log_lines(&self, j: &Judgment, now_ms: u64) -> Vec<log::LogLine> {
         j.filesystems
@@ -565,15 +584,7 @@ pub fn run(
         let (j, answered) = w.apply(batch, now_ms);
         last_answered = answered;
         last_frame_t = now_ms;
-        let frame = render::Frame {
-            plan: &w.plan,
-            judgment: &j,
-            phase: w.phase,
-            phase_source: &w.phase_source,
-            sample,
-            t_ms: now_ms,
-            hosts_answered: (answered, hosts),
-        };
+        let frame = w.frame(&j, sample, now_ms, (answered, hosts));
         let shown = match &mut screen {
             Screen::Terminal(out, rows) => {
                 let body = render::table(&frame, rows.saturating_sub(5).max(3));
@@ -617,15 +628,7 @@ pub fn run(
         phase_remaining: None,
     });
     if let Some(p) = &opts.html {
-        let frame = render::Frame {
-            plan: &w.plan,
-            judgment: &j,
-            phase: w.phase,
-            phase_source: &w.phase_source,
-            sample,
-            t_ms: last_frame_t,
-            hosts_answered: (last_answered, hosts),
-        };
+        let frame = w.frame(&j, sample, last_frame_t, (last_answered, hosts));
         let page = render::html(&frame, &w.tracks).map_err(WatchError::Runtime)?;
         write_atomically(p, page.as_bytes()).map_err(WatchError::Runtime)?;
     }

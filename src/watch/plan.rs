@@ -10,20 +10,7 @@ use serde::Deserialize;
 use crate::error::InputError;
 use crate::inventory::InstanceKind;
 
-/// What exists on the hosts during one phase (the estimate's `phase_contents`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PhaseContents {
-    /// The phase's name.
-    pub phase: String,
-    /// The 6 data directories exist.
-    pub old_cluster: bool,
-    /// The staged backup exists.
-    pub backup: bool,
-    /// The 7 coordinator and primary data directories exist.
-    pub new_primaries: bool,
-    /// The 7 mirror data directories exist.
-    pub new_mirrors: bool,
-}
+pub use crate::model::PhaseContents;
 
 /// One filesystem of the plan and what the plan says it holds.
 #[derive(Debug, Clone, PartialEq)]

@@ -149,16 +149,21 @@ fn parse_df(rest: &str, mount: &str) -> Result<u64, String> {
 mod tests {
     use super::*;
 
-    fn host() -> (WatchedHost, Vec<PlannedFilesystem>) {
-        let fs = |m: &str| PlannedFilesystem {
-            host: "sdw1".into(),
-            mount: m.into(),
+    /// A filesystem of the plan with nothing planned (only its name matters here).
+    fn planned(host: &str, mount: &str) -> PlannedFilesystem {
+        PlannedFilesystem {
+            host: host.into(),
+            mount: mount.into(),
             measured_used_bytes: 0,
             limit_bytes: 0,
             peak_bytes: 0,
             peak_phase: String::new(),
             phase_bytes: vec![],
-        };
+        }
+    }
+
+    fn host() -> (WatchedHost, Vec<PlannedFilesystem>) {
+        let fs = |m: &str| planned("sdw1", m);
         (
             WatchedHost {
                 name: "sdw1".into(),
@@ -171,6 +176,16 @@ mod tests {
             },
             vec![fs("/data1"), fs("/data 2")],
         )
+    }
+
+    /// Runs the script under `sh` here and reads its output.
+    fn run(h: &WatchedHost, fss: &[PlannedFilesystem]) -> HostSample {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(h, fss))
+            .output()
+            .unwrap();
+        parse(h, fss, &String::from_utf8_lossy(&out.stdout)).unwrap()
     }
 
     /// The script runs under sh against real directories and df, and its
@@ -196,22 +211,9 @@ mod tests {
         for d in ["old1", "o'ld 2", "new", "backup"] {
             std::fs::create_dir(dir.path().join(d)).unwrap();
         }
-        let fs = |m: String| PlannedFilesystem {
-            host: "here".into(),
-            mount: m,
-            measured_used_bytes: 0,
-            limit_bytes: 0,
-            peak_bytes: 0,
-            peak_phase: String::new(),
-            phase_bytes: vec![],
-        };
+        let fs = |m: String| planned("here", &m);
         let fss = vec![fs("/".into()), fs(format!("{root}/new"))];
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(script(&h, &fss))
-            .output()
-            .unwrap();
-        let s = parse(&h, &fss, &String::from_utf8_lossy(&out.stdout)).unwrap();
+        let s = run(&h, &fss);
         assert!(matches!(s.used[0], Ok(u) if u > 0), "{:?}", s.used[0]);
         assert!(
             matches!(&s.used[1], Err(e) if e.contains("is not mounted")),
@@ -228,12 +230,7 @@ mod tests {
         );
         std::fs::write(dir.path().join("backup/gpbackup_1.timestamp"), "x").unwrap();
         h.backup_dir = Some(format!("{root}/backup"));
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(script(&h, &fss))
-            .output()
-            .unwrap();
-        let s = parse(&h, &fss, &String::from_utf8_lossy(&out.stdout)).unwrap();
+        let s = run(&h, &fss);
         assert_eq!(s.backup, Some(true));
     }
 

@@ -2,11 +2,11 @@
 //! fonts or anything else from the network; readable on screen and on paper
 //! by a reviewer who never saw the tool.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use super::charts::{self, Chart};
 use super::{
-    Exporter, environment_lines, focus_plan, human, pct, shortfall_text, step_heading,
+    Exporter, FsRow, environment_lines, focus_plan, human, pct, shortfall_text, step_heading,
     verdict_sentence,
 };
 use crate::model::{Estimate, PlanResult, Verdict};
@@ -63,9 +63,9 @@ fn row(cells: &[String], numeric: &[bool], class: Option<&str>) -> String {
     };
     for (i, c) in cells.iter().enumerate() {
         if numeric.get(i).copied().unwrap_or(false) {
-            let _ = write!(s, "<td class=\"n\">{c}</td>");
+            s.push_str(&format!("<td class=\"n\">{c}</td>"));
         } else {
-            let _ = write!(s, "<td>{c}</td>");
+            s.push_str(&format!("<td>{c}</td>"));
         }
     }
     s.push_str("</tr>\n");
@@ -75,13 +75,13 @@ fn row(cells: &[String], numeric: &[bool], class: Option<&str>) -> String {
 fn header(cells: &[&str]) -> String {
     let mut s = String::from("<tr>");
     for c in cells {
-        let _ = write!(s, "<th>{}</th>", esc(c));
+        s.push_str(&format!("<th>{}</th>", esc(c)));
     }
     s.push_str("</tr>\n");
     s
 }
 
-fn fs_table(s: &mut String, p: &PlanResult, rows: usize) {
+fn fs_table(s: &mut String, p: &PlanResult, rows: usize) -> fmt::Result {
     s.push_str("<table>\n");
     s.push_str(&header(&[
         "Host:mount",
@@ -94,31 +94,32 @@ fn fs_table(s: &mut String, p: &PlanResult, rows: usize) {
         "Shortfall",
         "After",
     ]));
-    for f in p.filesystems.iter().take(rows) {
+    for r in p.filesystems.iter().take(rows).map(FsRow::of) {
         s.push_str(&row(
             &[
-                esc(&format!("{}:{}", f.host, f.mount)),
-                human(f.total_bytes),
-                human(f.used_bytes),
-                human(f.peak_bytes),
-                esc(&f.peak_phase),
-                human(f.limit_bytes),
-                pct(f.peak_over_limit),
-                shortfall_text(f.shortfall_bytes),
-                pct(f.final_fill),
+                esc(&r.name),
+                r.size,
+                r.used,
+                r.peak,
+                esc(&r.peak_phase),
+                r.limit,
+                r.peak_share,
+                r.shortfall,
+                r.after,
             ],
             &[false, true, true, true, false, true, true, true, true],
-            (f.shortfall_bytes > 0).then_some("short"),
+            r.short.then_some("short"),
         ));
     }
     s.push_str("</table>\n");
     if p.filesystems.len() > rows {
-        let _ = writeln!(
+        writeln!(
             s,
             "<p class=\"na\">… {} more filesystems with more headroom (all are in the JSON report).</p>",
             p.filesystems.len() - rows
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Makes plotters' SVG fit inline in HTML5: no XML namespace URL (the HTML
@@ -130,21 +131,38 @@ pub(crate) fn inline_svg(svg: &str) -> String {
 
 impl Exporter for HtmlExporter {
     fn render(&self, e: &Estimate) -> Vec<u8> {
-        let c = &e.cluster;
         let mut s = String::new();
+        self.head(&mut s, e)
+            .and_then(|()| self.incomplete(&mut s, e))
+            .and_then(|()| self.numbers(&mut s, e))
+            .and_then(|()| self.charts(&mut s, e))
+            .and_then(|()| self.plans(&mut s, e))
+            .and_then(|()| self.focus(&mut s, e))
+            .and_then(|()| self.backup_dir_search(&mut s, e))
+            .and_then(|()| self.what_if(&mut s, e))
+            .and_then(|()| self.pre_checks(&mut s, e))
+            .expect("writing to a String cannot fail");
+        s.into_bytes()
+    }
+}
+
+impl HtmlExporter {
+    /// The page head, the title and the verdict.
+    fn head(&self, s: &mut String, e: &Estimate) -> fmt::Result {
+        let c = &e.cluster;
         let title = format!(
             "Upgrade capacity plan: {} {} to 7 ({})",
             c.product.display_name(),
             c.version,
             c.coordinator
         );
-        let _ = write!(
+        write!(
             s,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>{}</title>\n<style>{CSS}</style></head><body>\n",
             esc(&title)
-        );
-        let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
-        let _ = writeln!(
+        )?;
+        writeln!(s, "<h1>{}</h1>", esc(&title))?;
+        writeln!(
             s,
             "<p class=\"meta\">Measured {} · {} hosts, {} segment hosts, {} primaries, {} mirrors, {} filesystems · report by whpg-plan {}</p>",
             esc(&c.collected_at),
@@ -154,17 +172,17 @@ impl Exporter for HtmlExporter {
             c.mirrors,
             c.filesystems,
             env!("CARGO_PKG_VERSION")
-        );
+        )?;
 
         let vclass = format!("v-{}", e.verdict.as_str());
-        let _ = writeln!(
+        writeln!(
             s,
             "<section class=\"verdict {vclass}\"><h2>Verdict: {}</h2><p>{}</p>",
             esc(&e.verdict.as_str().to_uppercase().replace('-', " ")),
             esc(&verdict_sentence(e))
-        );
+        )?;
         if let Some(p) = e.recommended() {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<p><strong>Recommended plan: {}</strong> — {}.</p>",
                 esc(p.id.as_str()),
@@ -173,18 +191,29 @@ impl Exporter for HtmlExporter {
                 } else {
                     "no rollback: the 6 cluster is deleted before 7 is restored"
                 }
-            );
+            )?;
         }
         s.push_str("</section>\n");
 
+        Ok(())
+    }
+
+    /// What could not be measured.
+    fn incomplete(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         if !e.incomplete.is_empty() {
             s.push_str("<section><h2>Not measured</h2><ul>\n");
             for r in &e.incomplete {
-                let _ = writeln!(s, "<li>{}</li>", esc(r));
+                writeln!(s, "<li>{}</li>", esc(r))?;
             }
             s.push_str("</ul><p>No verdict can be given until these are measured.</p></section>\n");
         }
 
+        Ok(())
+    }
+
+    /// The numbers and the assumptions.
+    fn numbers(&self, s: &mut String, e: &Estimate) -> fmt::Result {
+        let c = &e.cluster;
         // The numbers.
         s.push_str("<section><h2>The numbers</h2><table>\n");
         let b = &e.backup;
@@ -225,7 +254,7 @@ impl Exporter for HtmlExporter {
             ));
         }
         for (k, v) in kv {
-            let _ = writeln!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+            writeln!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v))?;
         }
         s.push_str("</table></section>\n");
 
@@ -254,45 +283,55 @@ impl Exporter for HtmlExporter {
                 b.compression, b.estimated_from
             ),
         ] {
-            let _ = writeln!(s, "<li>{}</li>", esc(&item));
+            writeln!(s, "<li>{}</li>", esc(&item))?;
         }
         s.push_str("</ul></section>\n");
 
+        Ok(())
+    }
+
+    /// Every chart, inline SVG.
+    fn charts(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         // Charts.
         s.push_str("<section><h2>Charts</h2>\n");
         for chart in charts::charts_for(e) {
             match charts::svg(chart, e) {
                 Ok(svg) => {
-                    let _ = writeln!(
+                    writeln!(
                         s,
                         "<figure><figcaption>{}</figcaption>{}</figure>",
                         esc(chart.title()),
                         inline_svg(&svg)
-                    );
+                    )?;
                 }
                 Err(err) => {
-                    let _ = writeln!(
+                    writeln!(
                         s,
                         "<p class=\"na\">{} could not be drawn: {}</p>",
                         esc(chart.title()),
                         esc(&err)
-                    );
+                    )?;
                 }
             }
             if chart == Chart::FilesystemPeaks
                 && let Some(p) = focus_plan(e)
                 && p.filesystems.len() > charts::MAX_FILESYSTEMS
             {
-                let _ = writeln!(
+                writeln!(
                     s,
                     "<p class=\"na\">The chart shows the tightest {} of {} filesystems.</p>",
                     charts::MAX_FILESYSTEMS,
                     p.filesystems.len()
-                );
+                )?;
             }
         }
         s.push_str("</section>\n");
 
+        Ok(())
+    }
+
+    /// Every plan in one table.
+    fn plans(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         if !e.plans.is_empty() {
             s.push_str("<section><h2>Plans</h2><table>\n");
             s.push_str(&header(&[
@@ -338,49 +377,54 @@ impl Exporter for HtmlExporter {
             s.push_str("</table></section>\n");
         }
 
+        Ok(())
+    }
+
+    /// The focus plan: its filesystems, steps and risks.
+    fn focus(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         if let Some(p) = focus_plan(e) {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<section><h2>Filesystems under {}</h2>",
                 esc(p.id.as_str())
-            );
-            fs_table(&mut s, p, FILESYSTEM_ROWS);
+            )?;
+            fs_table(s, p, FILESYSTEM_ROWS)?;
             s.push_str("</section>\n");
 
-            let _ = writeln!(s, "<section><h2>Steps of {}</h2>", esc(p.id.as_str()));
+            writeln!(s, "<section><h2>Steps of {}</h2>", esc(p.id.as_str()))?;
             if let Some(r) = &p.backup_location_reason {
-                let _ = writeln!(
+                writeln!(
                     s,
                     "<p>Backup location: {} ({}).</p>",
                     esc(&p.backup_target),
                     esc(r)
-                );
+                )?;
             }
             for (text, lines) in environment_lines(e) {
-                let _ = writeln!(
+                writeln!(
                     s,
                     "<p>{}</p><pre>{}</pre>",
                     esc(&text),
                     esc(&lines.join("\n"))
-                );
+                )?;
             }
             s.push_str("<ol>\n");
             for st in &p.steps {
                 let (head, duration) = step_heading(st, e, self.rates.as_ref());
-                let _ = write!(
+                write!(
                     s,
                     "<li><span class=\"na\">{}</span> <strong>{}</strong>",
                     esc(&st.phase),
                     esc(&head)
-                );
+                )?;
                 if let Some(d) = duration {
-                    let _ = write!(s, "<br><span class=\"na\">{}</span>", esc(&d));
+                    write!(s, "<br><span class=\"na\">{}</span>", esc(&d))?;
                 }
                 if let Some(n) = &st.note {
-                    let _ = write!(s, "<br>{}", esc(n));
+                    write!(s, "<br>{}", esc(n))?;
                 }
                 if !st.commands.is_empty() {
-                    let _ = write!(s, "<pre>{}</pre>", esc(&st.commands.join("\n")));
+                    write!(s, "<pre>{}</pre>", esc(&st.commands.join("\n")))?;
                 }
                 s.push_str("</li>\n");
             }
@@ -392,9 +436,9 @@ impl Exporter for HtmlExporter {
             } else {
                 "There is no rollback to the 6 cluster: gpdeletesystem deletes it before 7 is restored. From then on the backup is the only copy of the data."
             };
-            let _ = writeln!(s, "<li>{}</li>", esc(rollback));
+            writeln!(s, "<li>{}</li>", esc(rollback))?;
             for w in e.warnings.iter().chain(&p.warnings) {
-                let _ = writeln!(s, "<li>{}</li>", esc(w));
+                writeln!(s, "<li>{}</li>", esc(w))?;
             }
             s.push_str("</ul></section>\n");
 
@@ -403,16 +447,21 @@ impl Exporter for HtmlExporter {
                 .iter()
                 .filter(|o| o.id != p.id && !o.filesystems.is_empty())
             {
-                let _ = writeln!(
+                writeln!(
                     s,
                     "<section><h2>Tightest filesystems under {}</h2>",
                     esc(other.id.as_str())
-                );
-                fs_table(&mut s, other, 5);
+                )?;
+                fs_table(s, other, 5)?;
                 s.push_str("</section>\n");
             }
         }
 
+        Ok(())
+    }
+
+    /// The search for a --backup-dir.
+    fn backup_dir_search(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         if !e.backup_dir_search.is_empty() {
             s.push_str("<section><h2>Search for a --backup-dir</h2><p>Mount points present on every segment host, tried as the backup directory of the delete-and-reinit plans.</p><table>\n");
             s.push_str(&header(&[
@@ -454,6 +503,11 @@ impl Exporter for HtmlExporter {
             s.push_str("</table></section>\n");
         }
 
+        Ok(())
+    }
+
+    /// The --what-if matrix.
+    fn what_if(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         if let Some(rows) = &e.what_if {
             s.push_str("<section><h2>What if</h2><table>\n");
             s.push_str(&header(&[
@@ -485,15 +539,21 @@ impl Exporter for HtmlExporter {
             s.push_str("</table></section>\n");
         }
 
+        Ok(())
+    }
+
+    /// The guides' pre-checks, notes, and the end of the page.
+    fn pre_checks(&self, s: &mut String, e: &Estimate) -> fmt::Result {
+        let b = &e.backup;
         s.push_str("<section><h2>Pre-checks (from the upgrade guides)</h2><ul>\n");
         for item in super::PRE_CHECKS {
-            let _ = writeln!(s, "<li>☐ {}</li>", esc(item));
+            writeln!(s, "<li>☐ {}</li>", esc(item))?;
         }
         s.push_str("</ul></section>\n");
         if !b.notes.is_empty() {
             s.push_str("<section><h2>How the backup size was estimated</h2><ul>\n");
             for n in &b.notes {
-                let _ = writeln!(s, "<li>{}</li>", esc(n));
+                writeln!(s, "<li>{}</li>", esc(n))?;
             }
             s.push_str("</ul></section>\n");
         }
@@ -501,6 +561,6 @@ impl Exporter for HtmlExporter {
             s.push_str("<p class=\"na\">Measure the missing hosts and instances, then run the estimate again.</p>\n");
         }
         s.push_str("</body></html>\n");
-        s.into_bytes()
+        Ok(())
     }
 }

@@ -40,6 +40,50 @@ impl Exporter for YamlExporter {
     }
 }
 
+/// One filesystem of a plan as every report shows it: the table, the ticket
+/// and the HTML render these same strings (HTML escapes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsRow {
+    /// `host:mount`.
+    pub name: String,
+    /// Filesystem size.
+    pub size: String,
+    /// Used when measured.
+    pub used: String,
+    /// The plan's peak.
+    pub peak: String,
+    /// The phase of the peak.
+    pub peak_phase: String,
+    /// The limit.
+    pub limit: String,
+    /// Peak as a share of the limit.
+    pub peak_share: String,
+    /// The shortfall, or `none`.
+    pub shortfall: String,
+    /// Fill after the last phase.
+    pub after: String,
+    /// Whether it is short.
+    pub short: bool,
+}
+
+impl FsRow {
+    /// The row of `f`.
+    pub fn of(f: &crate::model::FsResult) -> FsRow {
+        FsRow {
+            name: format!("{}:{}", f.host, f.mount),
+            size: human(f.total_bytes),
+            used: human(f.used_bytes),
+            peak: human(f.peak_bytes),
+            peak_phase: f.peak_phase.clone(),
+            limit: human(f.limit_bytes),
+            peak_share: pct(f.peak_over_limit),
+            shortfall: shortfall_text(f.shortfall_bytes),
+            after: pct(f.final_fill),
+            short: f.shortfall_bytes > 0,
+        }
+    }
+}
+
 /// A shortfall as every report shows it: bytes when there is one, `none`
 /// when there is none (one word in the table, the ticket and the HTML alike).
 pub fn shortfall_text(bytes: u64) -> String {

@@ -1,8 +1,8 @@
 //! The terminal summary: verdict first, one line per plan, the tightest filesystems.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
-use super::{Exporter, human, pct, shortfall_text, verdict_sentence};
+use super::{Exporter, FsRow, focus_plan, human, pct, shortfall_text, verdict_sentence};
 use crate::model::Estimate;
 
 /// How many filesystems the terminal summary lists.
@@ -14,202 +14,211 @@ pub struct TableExporter;
 impl Exporter for TableExporter {
     fn render(&self, e: &Estimate) -> Vec<u8> {
         let mut s = String::new();
-        let c = &e.cluster;
-        let _ = writeln!(s, "{}", verdict_sentence(e));
-        let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "Cluster:  {} {} (coordinator {}), {} hosts, {} segment hosts, {} primaries, {} mirrors, {} filesystems",
-            c.product.display_name(),
-            c.version,
-            c.coordinator,
-            c.hosts,
-            c.segment_hosts,
-            c.primaries,
-            c.mirrors,
-            c.filesystems
-        );
-        let _ = writeln!(
-            s,
-            "Data:     {} on primaries; {} for all instances",
-            human(c.primary_data_bytes),
-            human(c.cluster_bytes)
-        );
-        let b = &e.backup;
-        let _ = writeln!(
-            s,
-            "Backup:   {} CSV -> {} {} (CSV from {}, ratio {:.2} from {})",
-            human(b.csv_bytes),
-            human(b.compressed_bytes),
-            b.compression,
-            b.estimated_from,
-            b.compression_ratio,
-            b.compression_ratio_from
-        );
-        if let Some(r) = &e.rule_of_thumb {
-            let _ = writeln!(
-                s,
-                "Rule:     guides' 5 x primary data = {}; model needs {} for {} ({:.2} x the rule)",
-                human(r.five_x_bytes),
-                human(r.model_required_bytes),
-                r.model_plan,
-                r.model_over_rule
-            );
-        }
-        let a = &e.assumptions;
-        let _ = writeln!(
-            s,
-            "Assumed:  max fill {}, growth {}, {} catalog + {} WAL per new instance",
-            pct(a.max_fill),
-            pct(a.growth),
-            human(a.catalog_overhead_bytes),
-            human(a.wal_overhead_bytes)
-        );
-
-        if !e.incomplete.is_empty() {
-            let _ = writeln!(s, "\nNot measured:");
-            for r in &e.incomplete {
-                let _ = writeln!(s, "  - {r}");
-            }
-        }
-
-        if !e.plans.is_empty() {
-            let _ = writeln!(s);
-            let _ = writeln!(
-                s,
-                "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  PEAK PHASE",
-                "PLAN", "AVAILABLE", "FITS", "ROLLBACK", "PEAK", "TIGHTEST FILESYSTEM", "SHORT"
-            );
-            for p in &e.plans {
-                let t = p.tightest();
-                let mark = if Some(p.id) == e.recommended_plan {
-                    "*"
-                } else {
-                    " "
-                };
-                let _ = writeln!(
-                    s,
-                    "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  {}",
-                    format!("{mark}{}", p.id),
-                    if p.available { "yes" } else { "no" },
-                    if p.fits { "yes" } else { "no" },
-                    if p.keeps_rollback { "yes" } else { "no" },
-                    pct(p.worst_peak_over_limit),
-                    t.map(|f| format!("{}:{}", f.host, f.mount))
-                        .unwrap_or_default(),
-                    shortfall_text(p.total_shortfall_bytes),
-                    t.map(|f| f.peak_phase.as_str()).unwrap_or("")
-                );
-            }
-            let _ = writeln!(
-                s,
-                "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)"
-            );
-            if let Some(p) = super::focus_plan(e)
-                && let Some(src) = p.backup_location_source
-            {
-                let _ = writeln!(
-                    s,
-                    "  {} backs up to {} ({})",
-                    p.id,
-                    p.backup_target,
-                    src.short()
-                );
-            }
-            for p in e.plans.iter().filter(|p| !p.available) {
-                let _ = writeln!(
-                    s,
-                    "  {} not available: {}",
-                    p.id,
-                    p.unavailable_reason.as_deref().unwrap_or("")
-                );
-            }
-
-            let shown = e
-                .recommended()
-                .or_else(|| {
-                    e.plans
-                        .iter()
-                        .filter(|p| p.available)
-                        .min_by_key(|p| p.total_shortfall_bytes)
-                })
-                .or(e.plans.first());
-            if let Some(p) = shown {
-                let _ = writeln!(s, "\nTightest filesystems under {}:", p.id);
-                let _ = writeln!(
-                    s,
-                    "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}  PEAK PHASE",
-                    "HOST:MOUNT", "SIZE", "USED NOW", "PEAK", "LIMIT", "SHORT", "AFTER"
-                );
-                for f in p.filesystems.iter().take(TIGHTEST_SHOWN) {
-                    let _ = writeln!(
-                        s,
-                        "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}  {}",
-                        format!("{}:{}", f.host, f.mount),
-                        human(f.total_bytes),
-                        human(f.used_bytes),
-                        human(f.peak_bytes),
-                        human(f.limit_bytes),
-                        shortfall_text(f.shortfall_bytes),
-                        pct(f.final_fill),
-                        f.peak_phase
-                    );
-                }
-                if p.filesystems.len() > TIGHTEST_SHOWN {
-                    let _ = writeln!(s, "  … and {} more", p.filesystems.len() - TIGHTEST_SHOWN);
-                }
-                let warnings: Vec<&String> = e.warnings.iter().chain(&p.warnings).collect();
-                if !warnings.is_empty() {
-                    let _ = writeln!(s, "\nWarnings:");
-                    for w in warnings {
-                        let _ = writeln!(s, "  - {w}");
-                    }
-                }
-            }
-        } else if !e.warnings.is_empty() {
-            let _ = writeln!(s, "\nWarnings:");
-            for w in &e.warnings {
-                let _ = writeln!(s, "  - {w}");
-            }
-        }
-        if !e.backup.notes.is_empty() {
-            let _ = writeln!(s, "\nNotes:");
-            for n in &e.backup.notes {
-                let _ = writeln!(s, "  - {n}");
-            }
-        }
-        if let Some(rows) = &e.what_if {
-            let fitting: Vec<_> = rows.iter().filter(|r| r.fits).collect();
-            let _ = writeln!(
-                s,
-                "\nWhat-if: {} of {} combinations fit (cheapest change first):",
-                fitting.len(),
-                rows.len()
-            );
-            let _ = writeln!(
-                s,
-                "{:<9} {:<36} {:<29} {:>6} {:>8}  COMPRESSING",
-                "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES"
-            );
-            for r in fitting.iter().take(12) {
-                let _ = writeln!(
-                    s,
-                    "{:<9} {:<36} {:<29} {:>6} {:>8}  {}",
-                    r.compression,
-                    r.backup_target,
-                    r.best_plan.map(|p| p.as_str()).unwrap_or("-"),
-                    pct(r.worst_peak_over_limit),
-                    r.changes,
-                    super::compress_time(r.compress_seconds)
-                );
-            }
-            if rows.iter().all(|r| r.compress_seconds.is_none()) {
-                let _ = writeln!(
-                    s,
-                    "  COMPRESSING: not measured (collect with --sample-rows); higher levels are slower, zstd-19 many times slower than zstd-3"
-                );
-            }
-        }
+        summary(&mut s, e)
+            .and_then(|()| plans(&mut s, e))
+            .and_then(|()| notes(&mut s, e))
+            .and_then(|()| what_if(&mut s, e))
+            .expect("writing to a String cannot fail");
         s.into_bytes()
     }
+}
+
+/// The verdict, the cluster in numbers, the assumptions, and what was not measured.
+fn summary(s: &mut String, e: &Estimate) -> fmt::Result {
+    let c = &e.cluster;
+    writeln!(s, "{}", verdict_sentence(e))?;
+    writeln!(s)?;
+    writeln!(
+        s,
+        "Cluster:  {} {} (coordinator {}), {} hosts, {} segment hosts, {} primaries, {} mirrors, {} filesystems",
+        c.product.display_name(),
+        c.version,
+        c.coordinator,
+        c.hosts,
+        c.segment_hosts,
+        c.primaries,
+        c.mirrors,
+        c.filesystems
+    )?;
+    writeln!(
+        s,
+        "Data:     {} on primaries; {} for all instances",
+        human(c.primary_data_bytes),
+        human(c.cluster_bytes)
+    )?;
+    let b = &e.backup;
+    writeln!(
+        s,
+        "Backup:   {} CSV -> {} {} (CSV from {}, ratio {:.2} from {})",
+        human(b.csv_bytes),
+        human(b.compressed_bytes),
+        b.compression,
+        b.estimated_from,
+        b.compression_ratio,
+        b.compression_ratio_from
+    )?;
+    if let Some(r) = &e.rule_of_thumb {
+        writeln!(
+            s,
+            "Rule:     guides' 5 x primary data = {}; model needs {} for {} ({:.2} x the rule)",
+            human(r.five_x_bytes),
+            human(r.model_required_bytes),
+            r.model_plan,
+            r.model_over_rule
+        )?;
+    }
+    let a = &e.assumptions;
+    writeln!(
+        s,
+        "Assumed:  max fill {}, growth {}, {} catalog + {} WAL per new instance",
+        pct(a.max_fill),
+        pct(a.growth),
+        human(a.catalog_overhead_bytes),
+        human(a.wal_overhead_bytes)
+    )?;
+
+    if !e.incomplete.is_empty() {
+        writeln!(s, "\nNot measured:")?;
+        for r in &e.incomplete {
+            writeln!(s, "  - {r}")?;
+        }
+    }
+
+    Ok(())
+}
+
+/// One line per plan, then the focus plan's tightest filesystems and the warnings.
+fn plans(s: &mut String, e: &Estimate) -> fmt::Result {
+    if !e.plans.is_empty() {
+        writeln!(s)?;
+        writeln!(
+            s,
+            "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  PEAK PHASE",
+            "PLAN", "AVAILABLE", "FITS", "ROLLBACK", "PEAK", "TIGHTEST FILESYSTEM", "SHORT"
+        )?;
+        for p in &e.plans {
+            let t = p.tightest();
+            let mark = if Some(p.id) == e.recommended_plan {
+                "*"
+            } else {
+                " "
+            };
+            writeln!(
+                s,
+                "{:<29} {:<9} {:<5} {:<8} {:>6}  {:<28} {:>10}  {}",
+                format!("{mark}{}", p.id),
+                if p.available { "yes" } else { "no" },
+                if p.fits { "yes" } else { "no" },
+                if p.keeps_rollback { "yes" } else { "no" },
+                pct(p.worst_peak_over_limit),
+                t.map(|f| format!("{}:{}", f.host, f.mount))
+                    .unwrap_or_default(),
+                shortfall_text(p.total_shortfall_bytes),
+                t.map(|f| f.peak_phase.as_str()).unwrap_or("")
+            )?;
+        }
+        writeln!(
+            s,
+            "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)"
+        )?;
+        if let Some(p) = super::focus_plan(e)
+            && let Some(src) = p.backup_location_source
+        {
+            writeln!(
+                s,
+                "  {} backs up to {} ({})",
+                p.id,
+                p.backup_target,
+                src.short()
+            )?;
+        }
+        for p in e.plans.iter().filter(|p| !p.available) {
+            writeln!(
+                s,
+                "  {} not available: {}",
+                p.id,
+                p.unavailable_reason.as_deref().unwrap_or("")
+            )?;
+        }
+
+        if let Some(p) = focus_plan(e) {
+            writeln!(s, "\nTightest filesystems under {}:", p.id)?;
+            writeln!(
+                s,
+                "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}  PEAK PHASE",
+                "HOST:MOUNT", "SIZE", "USED NOW", "PEAK", "LIMIT", "SHORT", "AFTER"
+            )?;
+            for r in p.filesystems.iter().take(TIGHTEST_SHOWN).map(FsRow::of) {
+                writeln!(
+                    s,
+                    "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}  {}",
+                    r.name, r.size, r.used, r.peak, r.limit, r.shortfall, r.after, r.peak_phase
+                )?;
+            }
+            if p.filesystems.len() > TIGHTEST_SHOWN {
+                writeln!(s, "  … and {} more", p.filesystems.len() - TIGHTEST_SHOWN)?;
+            }
+            let warnings: Vec<&String> = e.warnings.iter().chain(&p.warnings).collect();
+            if !warnings.is_empty() {
+                writeln!(s, "\nWarnings:")?;
+                for w in warnings {
+                    writeln!(s, "  - {w}")?;
+                }
+            }
+        }
+    } else if !e.warnings.is_empty() {
+        writeln!(s, "\nWarnings:")?;
+        for w in &e.warnings {
+            writeln!(s, "  - {w}")?;
+        }
+    }
+    Ok(())
+}
+
+/// How the backup size was estimated.
+fn notes(s: &mut String, e: &Estimate) -> fmt::Result {
+    if !e.backup.notes.is_empty() {
+        writeln!(s, "\nNotes:")?;
+        for n in &e.backup.notes {
+            writeln!(s, "  - {n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The `--what-if` rows that fit, cheapest change first.
+fn what_if(s: &mut String, e: &Estimate) -> fmt::Result {
+    if let Some(rows) = &e.what_if {
+        let fitting: Vec<_> = rows.iter().filter(|r| r.fits).collect();
+        writeln!(
+            s,
+            "\nWhat-if: {} of {} combinations fit (cheapest change first):",
+            fitting.len(),
+            rows.len()
+        )?;
+        writeln!(
+            s,
+            "{:<9} {:<36} {:<29} {:>6} {:>8}  COMPRESSING",
+            "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES"
+        )?;
+        for r in fitting.iter().take(12) {
+            writeln!(
+                s,
+                "{:<9} {:<36} {:<29} {:>6} {:>8}  {}",
+                r.compression,
+                r.backup_target,
+                r.best_plan.map(|p| p.as_str()).unwrap_or("-"),
+                pct(r.worst_peak_over_limit),
+                r.changes,
+                super::compress_time(r.compress_seconds)
+            )?;
+        }
+        if rows.iter().all(|r| r.compress_seconds.is_none()) {
+            writeln!(
+                s,
+                "  COMPRESSING: not measured (collect with --sample-rows); higher levels are slower, zstd-19 many times slower than zstd-3"
+            )?;
+        }
+    }
+    Ok(())
 }

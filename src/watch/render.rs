@@ -2,7 +2,7 @@
 //! the terminal's height), plain lines otherwise, and the HTML page with a
 //! chart per tight filesystem.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use super::plan::WatchPlan;
 use super::track::{FsTrack, FsView, Judgment, PhaseSource, Status};
@@ -113,6 +113,11 @@ fn header(f: &Frame) -> String {
 /// The terminal table, at most `rows` filesystem lines (the rest summed up).
 pub fn table(f: &Frame, rows: usize) -> String {
     let mut s = header(f);
+    table_rows(&mut s, f, rows).expect("writing to a String cannot fail");
+    s
+}
+
+fn table_rows(s: &mut String, f: &Frame, rows: usize) -> fmt::Result {
     let heads = [
         "FILESYSTEM",
         "USED",
@@ -168,30 +173,35 @@ pub fn table(f: &Frame, rows: usize) -> String {
         }
         line.trim_end().to_string()
     };
-    let _ = writeln!(s, "{}", fmt_row(&heads.map(String::from)));
+    writeln!(s, "{}", fmt_row(&heads.map(String::from)))?;
     for l in &lines {
-        let _ = writeln!(s, "{}", fmt_row(l));
+        writeln!(s, "{}", fmt_row(l))?;
     }
     if ordered.len() > rows {
         let rest = &ordered[rows..];
         let on_plan = rest.iter().filter(|v| v.status == Status::OnPlan).count();
-        let _ = writeln!(
+        writeln!(
             s,
             "… {} more filesystems ({} on plan); a taller terminal or --log shows them",
             rest.len(),
             on_plan
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
 /// Plain lines (not a terminal): the header, then one line per filesystem.
 pub fn plain(f: &Frame) -> String {
     let mut s = header(f);
+    plain_rows(&mut s, f).expect("writing to a String cannot fail");
+    s
+}
+
+fn plain_rows(s: &mut String, f: &Frame) -> fmt::Result {
     let time = super::log::rfc3339_ms(f.t_ms);
     for v in by_urgency(f.judgment) {
         let fs = &f.plan.filesystems[v.index];
-        let _ = writeln!(
+        writeln!(
             s,
             "{time} {} used {} plan {} limit {} rate {} to-limit {} {}",
             fs.label(),
@@ -201,9 +211,9 @@ pub fn plain(f: &Frame) -> String {
             rate_text(v.rate),
             ttl_text(v),
             status_text(v)
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
 /// Filesystems worth a chart: any not on plan, or filled past the plan's
@@ -227,15 +237,15 @@ pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
     use crate::report::html::{CSS, esc, inline_svg};
     let mut s = String::new();
     let title = format!("whpg-plan watch: plan {}", f.plan.plan_id);
-    let _ = write!(
+    write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
         esc(&title),
         esc(&title)
-    );
-    let _ = writeln!(s, "<pre>{}</pre>", esc(&header(f)));
+    ).map_err(|e| e.to_string())?;
+    writeln!(s, "<pre>{}</pre>", esc(&header(f))).map_err(|e| e.to_string())?;
     let charted = tight(f.plan, f.judgment, 20);
-    let _ = writeln!(
+    writeln!(
         s,
         "<h2>Tight filesystems</h2><p>{} of {} filesystems are not on plan or fill past {} of their limit now or at the plan's peak{}.</p>",
         charted.len(),
@@ -246,7 +256,7 @@ pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
         } else {
             ""
         }
-    );
+    ).map_err(|e| e.to_string())?;
     for v in &charted {
         let fs = &f.plan.filesystems[v.index];
         let points: Vec<(u64, u64, u64)> = tracks[v.index]
@@ -257,14 +267,16 @@ pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
         let chart_title = format!("{} — {}", fs.label(), status_text(v));
         let svg =
             crate::report::charts::usage_over_time_svg(&chart_title, &points, fs.limit_bytes)?;
-        let _ = writeln!(
+
+        writeln!(
             s,
             "<figure><figcaption>{}</figcaption>{}</figure>",
             esc(&chart_title),
             inline_svg(&svg)
-        );
+        )
+        .map_err(|e| e.to_string())?;
     }
-    let _ = writeln!(
+    writeln!(
         s,
         "<h2>Every filesystem at the last sample</h2><pre>{}</pre>\n</body></html>",
         esc(&table(f, usize::MAX)
@@ -272,6 +284,7 @@ pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
             .skip(2)
             .collect::<Vec<_>>()
             .join("\n"))
-    );
+    )
+    .map_err(|e| e.to_string())?;
     Ok(s)
 }

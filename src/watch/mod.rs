@@ -334,6 +334,30 @@ impl Watch {
         (j, answered)
     }
 
+    /// Takes in the log lines of the last `--window` before `now_ms` (a `--once`
+    /// run from cron continues the history of the previous ones).
+    pub fn seed(&mut self, lines: &[log::LogLine], now_ms: u64) {
+        for l in lines
+            .iter()
+            .filter(|l| !l.stale && l.t_ms + self.window_ms >= now_ms)
+        {
+            let Some(i) = self
+                .plan
+                .filesystems
+                .iter()
+                .position(|f| f.host == l.host && f.mount == l.mount)
+            else {
+                continue;
+            };
+            if let Some(u) = l.used {
+                self.tracks[i].add(l.t_ms, u, l.predicted, self.window_ms);
+                if let Some(p) = self.plan.phases.iter().position(|ph| ph.phase == l.phase) {
+                    self.phase = self.phase.max(p);
+                }
+            }
+        }
+    }
+
     /// What the screen and the HTML show for judgment `j`.
     pub fn frame<'a>(
         &'a self,
@@ -444,6 +468,58 @@ pub fn dry_run(opts: &WatchOptions) -> Result<Vec<(String, String)>, WatchError>
         .collect())
 }
 
+/// Starts one thread per host. Each gets only its own filesystems (not a
+/// copy of the whole plan's: with 250 hosts and 1,000 filesystems that copy
+/// would be 250,000 records).
+fn spawn_workers(
+    plan: &WatchPlan,
+    transport: &Arc<dyn Transport>,
+    opts: &WatchOptions,
+    start: Instant,
+    ending: &Arc<Ending>,
+    tx: mpsc::Sender<HostReport>,
+) -> Result<Vec<std::thread::JoinHandle<()>>, WatchError> {
+    let mut workers = Vec::new();
+    for (i, h) in plan.hosts.iter().enumerate() {
+        let fs: Vec<plan::PlannedFilesystem> = h
+            .filesystems
+            .iter()
+            .map(|&f| plan.filesystems[f].clone())
+            .collect();
+        let host = plan::WatchedHost {
+            filesystems: (0..fs.len()).collect(),
+            ..h.clone()
+        };
+        let script = probe::script(&host, &fs);
+        let (transport, ending, tx) = (transport.clone(), ending.clone(), tx.clone());
+        let target = Target {
+            name: h.name.clone(),
+            address: h.address.clone(),
+        };
+        let (once, interval) = (opts.once, opts.interval);
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("watch {}", h.name))
+                .spawn(move || {
+                    host_worker(
+                        transport,
+                        i,
+                        target,
+                        script,
+                        move |out| probe::parse(&host, &fs, out),
+                        start,
+                        interval,
+                        once,
+                        ending,
+                        tx,
+                    )
+                })
+                .map_err(|e| WatchError::Runtime(format!("cannot start a thread: {e}")))?,
+        );
+    }
+    Ok(workers)
+}
+
 /// Where the screen goes: a terminal gets a redrawn table cut to its height.
 pub enum Screen<'a> {
     /// A terminal of this many rows.
@@ -466,7 +542,6 @@ pub fn run(
         None => None,
     };
     let interval = opts.interval;
-    let window_ms = opts.window.as_millis() as u64;
     let stale_after_ms = (interval * 2 + opts.sample_timeout).as_millis() as u64;
     let mut w = Watch::new(
         plan,
@@ -480,62 +555,12 @@ pub fn run(
         && let Some(p) = &opts.log
         && p.exists()
     {
-        let now = epoch_ms();
-        for l in log::read(p)?
-            .into_iter()
-            .filter(|l| !l.stale && l.t_ms + window_ms >= now)
-        {
-            if let (Some(i), Some(u)) = (
-                w.plan
-                    .filesystems
-                    .iter()
-                    .position(|f| f.host == l.host && f.mount == l.mount),
-                l.used,
-            ) && w.tracks[i].last.is_none_or(|(t, _)| t < l.t_ms)
-            {
-                w.tracks[i].add(l.t_ms, u, l.predicted, window_ms);
-                if let Some(p) = w.plan.phases.iter().position(|ph| ph.phase == l.phase) {
-                    w.phase = w.phase.max(p);
-                }
-            }
-        }
+        w.seed(&log::read(p)?, epoch_ms());
     }
-
     let (tx, rx) = mpsc::channel::<HostReport>();
     let ending = Arc::new(Ending::default());
     let start = Instant::now();
-    let mut workers = Vec::new();
-    for (i, h) in w.plan.hosts.iter().enumerate() {
-        let script = probe::script(h, &w.plan.filesystems);
-        let host = h.clone();
-        let fs = w.plan.filesystems.clone();
-        let (transport, ending, tx) = (transport.clone(), ending.clone(), tx.clone());
-        let target = Target {
-            name: h.name.clone(),
-            address: h.address.clone(),
-        };
-        let once = opts.once;
-        workers.push(
-            std::thread::Builder::new()
-                .name(format!("watch {}", h.name))
-                .spawn(move || {
-                    host_worker(
-                        transport,
-                        i,
-                        target,
-                        script,
-                        move |out| probe::parse(&host, &fs, out),
-                        start,
-                        interval,
-                        once,
-                        ending,
-                        tx,
-                    )
-                })
-                .map_err(|e| WatchError::Runtime(format!("cannot start a thread: {e}")))?,
-        );
-    }
-    drop(tx);
+    let workers = spawn_workers(&w.plan, &transport, opts, start, &ending, tx)?;
 
     let hosts = w.plan.hosts.len();
     let start_ms = epoch_ms();
@@ -721,4 +746,54 @@ pub fn replay(opts: &WatchOptions, log_file: &std::path::Path) -> Result<ExitCod
         .and_then(|()| out.flush())
         .map_err(|e| WatchError::Runtime(format!("standard output: {e}")))?;
     Ok(exit_code(&j))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(t_ms: u64, used: u64, stale: bool) -> log::LogLine {
+        log::LogLine {
+            time: log::rfc3339_ms(t_ms),
+            t_ms,
+            host: "sdw1".into(),
+            mount: "/data1".into(),
+            used: Some(used),
+            predicted: 2_000,
+            limit: 9_000,
+            status: Status::OnPlan,
+            above_plan: false,
+            phase: "restore".into(),
+            rate_bytes_per_s: None,
+            seconds_to_limit: None,
+            stale,
+            error: None,
+        }
+    }
+
+    /// `--once --log`: the log's samples inside the window give the rate
+    /// (100 B/s by hand); older and stale lines do not count; the logged
+    /// phase is where inference starts.
+    #[test]
+    fn a_once_run_continues_the_logs_history() {
+        let plan = track::tests::plan(9_000, vec![2_000, 2_100, 5_000, 5_000, 1_000]);
+        let mut w = Watch::new(
+            plan,
+            None,
+            0.05,
+            Duration::from_secs(60),
+            Duration::from_secs(30),
+        );
+        let now = 1_000_000_000;
+        let mut lines = vec![line(now - 600_000, 99_999, false)];
+        for k in 0..5u64 {
+            lines.push(line(now - 50_000 + k * 10_000, 2_000 + k * 1_000, false));
+        }
+        lines.push(line(now - 5_000, 50_000, true));
+        w.seed(&lines, now);
+        let t = &w.tracks[0];
+        assert_eq!(t.last, Some((now - 10_000, 6_000)));
+        assert!((t.rate().unwrap() - 100.0).abs() < 1e-9);
+        assert_eq!(w.phase, 2);
+    }
 }

@@ -410,11 +410,11 @@ pub fn judge(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::watch::plan::{PhaseContents, PlannedFilesystem, WatchPlan};
 
-    fn plan(limit: u64, phase_bytes: Vec<u64>) -> WatchPlan {
+    pub(crate) fn plan(limit: u64, phase_bytes: Vec<u64>) -> WatchPlan {
         let ph = |name: &str, o, b, n, m| PhaseContents {
             phase: name.into(),
             old_cluster: o,

@@ -50,7 +50,7 @@ pub struct KindEstimate {
     /// Compressed/CSV ratio used for this kind.
     pub compression_ratio: f64,
     /// How the CSV figure was obtained (`mixed` when tables differ).
-    pub estimated_from: String,
+    pub estimated_from: BackupSource,
 }
 
 /// One content's share of the backup.
@@ -79,6 +79,66 @@ pub struct PreviousBackupUse {
     pub catalog_estimate_bytes: u64,
 }
 
+/// Where a backup figure came from. The JSON names are the ones reports and
+/// scripts have always read (`previous_backup`, `no-catalog`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BackupSource {
+    /// Catalog statistics.
+    #[serde(rename = "stats")]
+    Stats,
+    /// Rows sampled as CSV.
+    #[serde(rename = "sample")]
+    Sample,
+    /// A documented default factor.
+    #[serde(rename = "default")]
+    Default,
+    /// Different tables (or kinds) by different methods.
+    #[serde(rename = "mixed")]
+    Mixed,
+    /// An earlier full gpbackup found on every primary.
+    #[serde(rename = "previous_backup")]
+    PreviousBackup,
+    /// The inventory has no catalog composition: on-disk bytes only.
+    #[serde(rename = "no-catalog")]
+    NoCatalog,
+    /// Nothing to estimate (no tables of that kind).
+    #[serde(rename = "none")]
+    None,
+}
+
+impl BackupSource {
+    /// The name reports print (the same as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupSource::Stats => "stats",
+            BackupSource::Sample => "sample",
+            BackupSource::Default => "default",
+            BackupSource::Mixed => "mixed",
+            BackupSource::PreviousBackup => "previous_backup",
+            BackupSource::NoCatalog => "no-catalog",
+            BackupSource::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for BackupSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<EstimateSource> for BackupSource {
+    fn from(s: EstimateSource) -> Self {
+        match s {
+            EstimateSource::Stats => BackupSource::Stats,
+            EstimateSource::Sample => BackupSource::Sample,
+            EstimateSource::Default => BackupSource::Default,
+            EstimateSource::PreviousBackup => BackupSource::PreviousBackup,
+            EstimateSource::Mixed => BackupSource::Mixed,
+        }
+    }
+}
+
 /// The whole backup estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BackupEstimate {
@@ -91,10 +151,10 @@ pub struct BackupEstimate {
     /// Effective compressed/CSV ratio.
     pub compression_ratio: f64,
     /// Where the ratio came from: `default`, `sample`, `mixed` or `previous_backup`.
-    pub compression_ratio_from: String,
+    pub compression_ratio_from: BackupSource,
     /// How the CSV bytes were estimated: `stats`, `sample`, `default`, `mixed`,
     /// or `no-catalog`; `previous_backup` when an earlier backup calibrates it.
-    pub estimated_from: String,
+    pub estimated_from: BackupSource,
     /// Bytes of metadata files one backup of every database writes on the
     /// coordinator (the metadata-only trial writes as much again).
     pub metadata_bytes: u64,
@@ -255,7 +315,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                     csv_bytes: 0,
                     compressed_bytes: 0,
                     compression_ratio: 0.0,
-                    estimated_from: String::new(),
+                    estimated_from: BackupSource::None,
                 };
                 let (mut csv, mut sampled_w, mut sampled_r) = (0f64, 0f64, 0f64);
                 let mut kind_sources = Vec::new();
@@ -330,18 +390,21 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         .filter(|k| (k.compression_ratio - default_ratio).abs() > 1e-12)
         .count();
     let ratio_from = match (all_samples.is_empty(), sampled_kinds == by_kind.len()) {
-        (true, _) => "default",
-        (false, true) => "sample",
-        (false, false) => "mixed",
+        (true, _) => BackupSource::Default,
+        (false, true) => BackupSource::Sample,
+        (false, false) => BackupSource::Mixed,
     };
-    if ratio_from == "default" && opts.compression.codec != Codec::None {
+    if ratio_from == BackupSource::Default && opts.compression.codec != Codec::None {
         notes.push(format!(
             "compression ratio {:.2} for {} is a documented default, not measured on this data (collect with --sample-rows to measure it)",
             default_ratio,
             opts.compression.label()
         ));
     }
-    for k in by_kind.iter().filter(|k| k.estimated_from == "default") {
+    for k in by_kind
+        .iter()
+        .filter(|k| k.estimated_from == BackupSource::Default)
+    {
         notes.push(format!(
             "{} CSV bytes use the default factor {} (no catalog statistics)",
             k.kind.as_str(),
@@ -372,7 +435,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
     }
 
     let mut estimated_from = if inv.composition.is_none() {
-        "no-catalog".to_string()
+        BackupSource::NoCatalog
     } else {
         summarize_sources(&sources)
     };
@@ -420,7 +483,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
 
     // An earlier full backup on every primary is the best evidence there is.
     let mut previous = None;
-    let mut ratio_from = ratio_from.to_string();
+    let mut ratio_from = ratio_from;
     if let Some(FoundBackup(ts, codec, per)) = previous_backup(inv) {
         let prev_codec = match codec.as_str() {
             "zstd" => Compression {
@@ -459,8 +522,8 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
             calibrated_bytes: calibrated,
             catalog_estimate_bytes: catalog_compressed,
         });
-        estimated_from = "previous_backup".into();
-        ratio_from = "previous_backup".into();
+        estimated_from = BackupSource::PreviousBackup;
+        ratio_from = BackupSource::PreviousBackup;
     }
 
     let compressed_bytes = if per_content.is_empty() {
@@ -570,14 +633,11 @@ fn per_content_from_catalog(
     )
 }
 
-fn summarize_sources(sources: &[EstimateSource]) -> String {
-    let mut distinct: Vec<&str> = sources.iter().map(|s| s.as_str()).collect();
-    distinct.sort();
-    distinct.dedup();
-    match distinct.as_slice() {
-        [] => "none".into(),
-        [one] => (*one).into(),
-        _ => "mixed".into(),
+fn summarize_sources(sources: &[EstimateSource]) -> BackupSource {
+    match sources.split_first() {
+        None => BackupSource::None,
+        Some((first, rest)) if rest.iter().all(|s| s == first) => (*first).into(),
+        Some(_) => BackupSource::Mixed,
     }
 }
 

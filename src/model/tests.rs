@@ -132,7 +132,7 @@ fn backup_is_csv_times_ratio_per_content() {
             .iter()
             .all(|c| c.compressed_bytes == 100 * M)
     );
-    assert_eq!(e.backup.estimated_from, "no-catalog");
+    assert_eq!(e.backup.estimated_from.as_str(), "no-catalog");
 
     // gzip-1 default ratio 0.35: 400 M × 0.35 = 140 M.
     let o = PlanOptions {
@@ -329,7 +329,7 @@ fn an_earlier_full_backup_sizes_the_backup_per_content() {
         ..small_opts()
     };
     let e = estimate(&inv, &o, &[], false).unwrap();
-    assert_eq!(e.backup.estimated_from, "previous_backup");
+    assert_eq!(e.backup.estimated_from.as_str(), "previous_backup");
     let pb = e.backup.previous_backup.as_ref().unwrap();
     assert_eq!((pb.bytes, pb.calibrated_bytes), (140 * M, 154 * M));
     // The catalog-only figure is kept beside it: 400 M × 1.1 × 0.35 = 154 M as well here.

@@ -16,7 +16,7 @@ use serde::Serialize;
 pub use backup::{BackupEstimate, estimate_backup};
 pub use footprint::{Components, Footprint};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
-pub use plans::{FsResult, PhaseContents, PlanId, PlanResult};
+pub use plans::{FsResult, Phase, PhaseContents, PlanId, PlanResult};
 pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};

@@ -68,10 +68,82 @@ impl std::fmt::Display for PlanId {
     }
 }
 
+/// A phase of a plan (and `Prepare`, the runbook's steps before the first).
+/// The runbook's steps and the footprint's phases name the same values, so a
+/// step can never be filed under a phase the plan does not have by a typo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Checks and preparations before anything is written.
+    Prepare,
+    /// gpbackup to the hosts.
+    Backup,
+    /// gpbackup to a plugin or a shared directory.
+    BackupToExternal,
+    /// gpdeletesystem (delete-and-reinit plans).
+    Gpdeletesystem,
+    /// gpinitsystem of the 7 cluster.
+    Init7,
+    /// gpinitsystem without mirrors (mirrorless plan).
+    Init7WithoutMirrors,
+    /// gprestore into 7.
+    Restore,
+    /// gpcopy / whpg-copy straight across.
+    CopyTo7,
+    /// Checks on 7 before 6 goes.
+    Verify,
+    /// The backup and the 6 cluster removed.
+    DeleteBackupAnd6,
+    /// The 6 cluster removed.
+    Delete6,
+    /// The backup removed.
+    DeleteBackup,
+    /// gpaddmirrors (and gpinitstandby) on 7.
+    Gpaddmirrors,
+}
+
+impl Phase {
+    /// The name reports and JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Prepare => "prepare",
+            Phase::Backup => "backup",
+            Phase::BackupToExternal => "backup to external target",
+            Phase::Gpdeletesystem => "gpdeletesystem",
+            Phase::Init7 => "init 7",
+            Phase::Init7WithoutMirrors => "init 7 without mirrors",
+            Phase::Restore => "restore",
+            Phase::CopyTo7 => "copy 6 to 7",
+            Phase::Verify => "verify",
+            Phase::DeleteBackupAnd6 => "delete backup & 6",
+            Phase::Delete6 => "delete 6",
+            Phase::DeleteBackup => "delete backup",
+            Phase::Gpaddmirrors => "gpaddmirrors",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Phase {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl PartialEq<&str> for Phase {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 /// Which parts of the footprint exist during one phase.
 #[derive(Debug, Clone, Copy)]
 struct PhaseState {
-    name: &'static str,
+    name: Phase,
     old: bool,
     backup: bool,
     new_primary: bool,
@@ -81,7 +153,7 @@ struct PhaseState {
 }
 
 const fn ph(
-    name: &'static str,
+    name: Phase,
     old: bool,
     backup: bool,
     np: bool,
@@ -119,7 +191,7 @@ pub struct PhaseContents {
 impl From<&PhaseState> for PhaseContents {
     fn from(p: &PhaseState) -> Self {
         PhaseContents {
-            phase: p.name.to_string(),
+            phase: p.name.name().to_string(),
             old_cluster: p.old,
             backup: p.backup,
             // The directories appear with gpinitsystem, before any data.
@@ -134,40 +206,40 @@ fn phases(id: PlanId) -> &'static [PhaseState] {
     const T: bool = true;
     const F: bool = false;
     const SIDE: &[PhaseState] = &[
-        ph("backup", T, T, F, F, F, F),
-        ph("init 7", T, T, F, F, T, T),
-        ph("restore", T, T, T, T, T, T),
-        ph("verify", T, T, T, T, T, T),
-        ph("delete backup & 6", F, F, T, T, T, T),
+        ph(Phase::Backup, T, T, F, F, F, F),
+        ph(Phase::Init7, T, T, F, F, T, T),
+        ph(Phase::Restore, T, T, T, T, T, T),
+        ph(Phase::Verify, T, T, T, T, T, T),
+        ph(Phase::DeleteBackupAnd6, F, F, T, T, T, T),
     ];
     const EXTERNAL: &[PhaseState] = &[
-        ph("backup to external target", T, T, F, F, F, F),
-        ph("init 7", T, T, F, F, T, T),
-        ph("restore", T, T, T, T, T, T),
-        ph("verify", T, T, T, T, T, T),
-        ph("delete 6", F, F, T, T, T, T),
+        ph(Phase::BackupToExternal, T, T, F, F, F, F),
+        ph(Phase::Init7, T, T, F, F, T, T),
+        ph(Phase::Restore, T, T, T, T, T, T),
+        ph(Phase::Verify, T, T, T, T, T, T),
+        ph(Phase::Delete6, F, F, T, T, T, T),
     ];
     // The backup column of a direct copy is the metadata-only trial's files.
     const DIRECT: &[PhaseState] = &[
-        ph("init 7", T, T, F, F, T, T),
-        ph("copy 6 to 7", T, T, T, T, T, T),
-        ph("verify", T, T, T, T, T, T),
-        ph("delete 6", F, F, T, T, T, T),
+        ph(Phase::Init7, T, T, F, F, T, T),
+        ph(Phase::CopyTo7, T, T, T, T, T, T),
+        ph(Phase::Verify, T, T, T, T, T, T),
+        ph(Phase::Delete6, F, F, T, T, T, T),
     ];
     const DELETE: &[PhaseState] = &[
-        ph("backup", T, T, F, F, F, F),
-        ph("gpdeletesystem", F, T, F, F, F, F),
-        ph("init 7", F, T, F, F, T, T),
-        ph("restore", F, T, T, T, T, T),
-        ph("delete backup", F, F, T, T, T, T),
+        ph(Phase::Backup, T, T, F, F, F, F),
+        ph(Phase::Gpdeletesystem, F, T, F, F, F, F),
+        ph(Phase::Init7, F, T, F, F, T, T),
+        ph(Phase::Restore, F, T, T, T, T, T),
+        ph(Phase::DeleteBackup, F, F, T, T, T, T),
     ];
     const MIRRORLESS: &[PhaseState] = &[
-        ph("backup", T, T, F, F, F, F),
-        ph("gpdeletesystem", F, T, F, F, F, F),
-        ph("init 7 without mirrors", F, T, F, F, T, F),
-        ph("restore", F, T, T, F, T, F),
-        ph("delete backup", F, F, T, F, T, F),
-        ph("gpaddmirrors", F, F, T, T, T, T),
+        ph(Phase::Backup, T, T, F, F, F, F),
+        ph(Phase::Gpdeletesystem, F, T, F, F, F, F),
+        ph(Phase::Init7WithoutMirrors, F, T, F, F, T, F),
+        ph(Phase::Restore, F, T, T, F, T, F),
+        ph(Phase::DeleteBackup, F, F, T, F, T, F),
+        ph(Phase::Gpaddmirrors, F, F, T, T, T, T),
     ];
     match id {
         PlanId::SideBySide => SIDE,
@@ -295,7 +367,10 @@ impl PlanResult {
             backup_dir: None,
             backup_location_reason: None,
             backup_location_source: None,
-            phases: phases(id).iter().map(|p| p.name.to_string()).collect(),
+            phases: phases(id)
+                .iter()
+                .map(|p| p.name.name().to_string())
+                .collect(),
             phase_contents: phases(id).iter().map(PhaseContents::from).collect(),
             worst_peak_over_limit: f64::INFINITY,
             total_shortfall_bytes: 0,
@@ -396,7 +471,7 @@ pub fn evaluate(
             used_bytes: slot.used_bytes,
             limit_bytes: limit,
             peak_bytes: peak,
-            peak_phase: phases[peak_i].name.to_string(),
+            peak_phase: phases[peak_i].name.name().to_string(),
             shortfall_bytes: peak.saturating_sub(limit),
             peak_over_limit: ratio(peak, limit),
             final_bytes,
@@ -531,7 +606,7 @@ pub fn evaluate(
         backup_dir: backup_dir.clone(),
         backup_location_reason: None,
         backup_location_source: None,
-        phases: phases.iter().map(|p| p.name.to_string()).collect(),
+        phases: phases.iter().map(|p| p.name.name().to_string()).collect(),
         phase_contents: phases.iter().map(PhaseContents::from).collect(),
         worst_peak_over_limit: worst,
         total_shortfall_bytes,

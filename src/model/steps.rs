@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::layout::NewInstance;
 use super::options::{DirectCopyTool, ExternalKind, PlanOptions};
-use super::plans::PlanId;
+use super::plans::{Phase, PlanId};
 use crate::inventory::{InstanceKind, Inventory, Product};
 use crate::shell::quote;
 
@@ -44,7 +44,7 @@ impl Env {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     /// The plan phase this step belongs to (`prepare` before the first phase).
-    pub phase: String,
+    pub phase: Phase,
     /// What the step does.
     pub title: String,
     /// The environment its commands run in.
@@ -294,9 +294,9 @@ struct Runbook<'a> {
 }
 
 impl<'a> Runbook<'a> {
-    fn push(&mut self, phase: &str, title: &str, env: Env, commands: Vec<String>, note: &str) {
+    fn push(&mut self, phase: Phase, title: &str, env: Env, commands: Vec<String>, note: &str) {
         self.steps.push(Step {
-            phase: phase.into(),
+            phase,
             title: title.into(),
             env,
             manual: false,
@@ -306,7 +306,7 @@ impl<'a> Runbook<'a> {
         });
     }
 
-    fn manual(&mut self, phase: &str, title: &str, env: Env, commands: Vec<String>, note: &str) {
+    fn manual(&mut self, phase: Phase, title: &str, env: Env, commands: Vec<String>, note: &str) {
         self.push(phase, title, env, commands, note);
         self.steps.last_mut().expect("just pushed").manual = true;
     }
@@ -367,7 +367,7 @@ impl<'a> Runbook<'a> {
     fn prepare(&mut self) {
         let gp7 = quote(&format!("{}/bin/postgres", self.opts.gphome7));
         self.manual(
-            "prepare",
+            Phase::Prepare,
             "Install the tools: the latest gpbackup/gprestore (1.30 or later) in the 6 and the 7 installation, and the 7 software on every host",
             Env::Gp6,
             vec![
@@ -383,7 +383,7 @@ impl<'a> Runbook<'a> {
         let mut health = vec!["gpstate -e".to_string()];
         health.extend(self.per_db(|_, db| vec![format!("gpcheckcat -O {}", quote(db))]));
         self.push(
-            "prepare",
+            Phase::Prepare,
             "Check the 6 cluster's health: every segment up and in sync, catalog consistent",
             Env::Gp6,
             health,
@@ -400,7 +400,7 @@ impl<'a> Runbook<'a> {
             )]
         }));
         self.push(
-            "prepare",
+            Phase::Prepare,
             "Record what 7 must be given by hand: client authentication, changed settings, extensions per database",
             Env::Gp6,
             save,
@@ -411,7 +411,7 @@ impl<'a> Runbook<'a> {
     fn trial(&mut self) {
         let cmds = self.gpbackup_lines(" --metadata-only", "gpbackup_trial");
         self.push(
-            "prepare",
+            Phase::Prepare,
             "Metadata-only trial backup (the guides' first step)",
             Env::Gp6,
             cmds,
@@ -426,7 +426,7 @@ impl<'a> Runbook<'a> {
             _ => "with the same plugin config or shared directory on the test system,".into(),
         };
         self.manual(
-            "prepare",
+            Phase::Prepare,
             "Trial-restore the metadata on a 7 test system and read every gprestore log",
             Env::Gp7Test,
             restore,
@@ -438,7 +438,7 @@ impl<'a> Runbook<'a> {
 
     fn freeze(&mut self) {
         self.manual(
-            "prepare",
+            Phase::Prepare,
             "Freeze writes: from the backup to the cutover every write to 6 is lost",
             Env::Gp6,
             vec![
@@ -449,7 +449,7 @@ impl<'a> Runbook<'a> {
         );
     }
 
-    fn backup(&mut self, phase: &str) {
+    fn backup(&mut self, phase: Phase) {
         let comp = format!(" {}", self.opts.compression.gpbackup_flags());
         let cmds = self.gpbackup_lines(&comp, "gpbackup");
         let note = match self.location {
@@ -464,7 +464,7 @@ impl<'a> Runbook<'a> {
         self.mark(DataMove::Backup);
     }
 
-    fn init7(&mut self, phase: &str, mirrorless: bool) {
+    fn init7(&mut self, phase: Phase, mirrorless: bool) {
         let input = if mirrorless {
             files::INPUT_MIRRORLESS
         } else {
@@ -509,7 +509,7 @@ impl<'a> Runbook<'a> {
         );
     }
 
-    fn restore(&mut self, phase: &str) {
+    fn restore(&mut self, phase: Phase) {
         let cmds = self.gprestore_lines("gpbackup", "");
         let mut note = String::from(
             "add --exclude-table-file restore_exclude_<n>.txt where the trial found objects that do not restore; gprestore stops at the first error",
@@ -529,7 +529,7 @@ impl<'a> Runbook<'a> {
         self.mark(DataMove::Restore);
     }
 
-    fn verify(&mut self, phase: &str) {
+    fn verify(&mut self, phase: Phase) {
         let mut cmds = vec!["gpstate -e".to_string()];
         cmds.extend(self.per_db(|_, db| vec![format!("analyzedb -a -d {}", quote(db))]));
         self.push(
@@ -548,7 +548,7 @@ impl<'a> Runbook<'a> {
         );
     }
 
-    fn cutover(&mut self, phase: &str) {
+    fn cutover(&mut self, phase: Phase) {
         let c = &self.ctx.coordinator7;
         self.manual(
             phase,
@@ -568,7 +568,7 @@ impl<'a> Runbook<'a> {
     /// instance, and 7 instances with the same dbid keep theirs in that same
     /// directory (`GPDB_7_…` beside `GPDB_6_…`). Then 6 is stopped and its
     /// directories are removed by name.
-    fn delete6(&mut self, phase: &str, verified: bool) {
+    fn delete6(&mut self, phase: Phase, verified: bool) {
         if verified && !self.ctx.tablespaces6.is_empty() {
             self.delete6_by_name(phase);
             return;
@@ -601,7 +601,7 @@ impl<'a> Runbook<'a> {
         self.push(phase, "Delete the 6 cluster", Env::Gp6, cmds, &note);
     }
 
-    fn delete6_by_name(&mut self, phase: &str) {
+    fn delete6_by_name(&mut self, phase: Phase) {
         let mut hosts: Vec<&str> = self
             .ctx
             .instances6
@@ -641,7 +641,7 @@ impl<'a> Runbook<'a> {
     }
 
     /// Removes this upgrade's backups (trial and full) from a host-local or shared directory.
-    fn remove_backup(&mut self, phase: &str) {
+    fn remove_backup(&mut self, phase: Phase) {
         let Some(d) = self.location.dir() else {
             return;
         };
@@ -691,19 +691,19 @@ pub fn plan_steps(
     match id {
         PlanId::SideBySide | PlanId::ExternalBackup => {
             let phase = if id == PlanId::SideBySide {
-                "backup"
+                Phase::Backup
             } else {
-                "backup to external target"
+                Phase::BackupToExternal
             };
             rb.backup(phase);
-            rb.init7("init 7", false);
-            rb.restore("restore");
-            rb.verify("verify");
-            rb.cutover("verify");
+            rb.init7(Phase::Init7, false);
+            rb.restore(Phase::Restore);
+            rb.verify(Phase::Verify);
+            rb.cutover(Phase::Verify);
             let last = if id == PlanId::SideBySide {
-                "delete backup & 6"
+                Phase::DeleteBackupAnd6
             } else {
-                "delete 6"
+                Phase::Delete6
             };
             rb.delete6(last, true);
             rb.remove_backup(last);
@@ -712,29 +712,29 @@ pub fn plan_steps(
             rb.location = trial_location;
             rb.trial();
             rb.freeze();
-            rb.init7("init 7", false);
+            rb.init7(Phase::Init7, false);
             direct_copy(&mut rb);
-            rb.verify("verify");
-            rb.cutover("verify");
-            rb.delete6("delete 6", true);
-            rb.remove_backup("delete 6");
+            rb.verify(Phase::Verify);
+            rb.cutover(Phase::Verify);
+            rb.delete6(Phase::Delete6, true);
+            rb.remove_backup(Phase::Delete6);
         }
         PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => {
             let mirrorless = id == PlanId::DeleteAndReinitMirrorless;
-            rb.backup("backup");
-            rb.delete6("gpdeletesystem", false);
+            rb.backup(Phase::Backup);
+            rb.delete6(Phase::Gpdeletesystem, false);
             rb.init7(
                 if mirrorless {
-                    "init 7 without mirrors"
+                    Phase::Init7WithoutMirrors
                 } else {
-                    "init 7"
+                    Phase::Init7
                 },
                 mirrorless,
             );
-            rb.restore("restore");
-            rb.verify("delete backup");
-            rb.cutover("delete backup");
-            rb.remove_backup("delete backup");
+            rb.restore(Phase::Restore);
+            rb.verify(Phase::DeleteBackup);
+            rb.cutover(Phase::DeleteBackup);
+            rb.remove_backup(Phase::DeleteBackup);
             if mirrorless {
                 let mut cmds = vec![format!("gpaddmirrors -a -i {}", files::ADDMIRRORS)];
                 if let Some(s) = &ctx.standby7 {
@@ -747,7 +747,7 @@ pub fn plan_steps(
                 }
                 cmds.push("gpstate -e".into());
                 rb.push(
-                    "gpaddmirrors",
+                    Phase::Gpaddmirrors,
                     "Add the mirrors (and the standby) the 7 layout places",
                     Env::Gp7,
                     cmds,
@@ -785,7 +785,7 @@ fn direct_copy(rb: &mut Runbook) {
         }),
     };
     rb.push(
-        "copy 6 to 7",
+        Phase::CopyTo7,
         &format!("Copy every database from 6 into 7 with {}", tool.command()),
         Env::Gp6,
         cmds,

@@ -414,7 +414,7 @@ impl HtmlExporter {
                 write!(
                     s,
                     "<li><span class=\"na\">{}</span> <strong>{}</strong>",
-                    esc(&st.phase),
+                    esc(st.phase.name()),
                     esc(&head)
                 )?;
                 if let Some(d) = duration {

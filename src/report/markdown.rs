@@ -220,7 +220,7 @@ impl MarkdownExporter {
         let mut phase = "";
         for (n, st) in p.steps.iter().enumerate() {
             if st.phase != phase {
-                phase = &st.phase;
+                phase = st.phase.name();
                 writeln!(s, "\n**Phase: {phase}**\n")?;
             }
             let (head, duration) = step_heading(st, e, self.rates.as_ref());

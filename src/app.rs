@@ -274,6 +274,11 @@ fn run_collection(
     if local {
         add_local_disks(&mut inv, &opts.coordinator.name);
     }
+    // The collector returns its warnings as data (they are saved in the
+    // inventory); the terminal sees them here.
+    for w in &inv.warnings {
+        eprintln!("whpg-plan: warning: {w}");
+    }
     Ok(inv)
 }
 
@@ -370,7 +375,8 @@ fn run_model(
     warnings: Vec<String>,
     what_if: bool,
 ) -> Result<Estimate, AppError> {
-    let mut warnings = warnings;
+    // What collection met comes first: it is about the measurement itself.
+    let mut warnings: Vec<String> = inv.warnings.iter().cloned().chain(warnings).collect();
     warnings.extend(opts.target.as_ref().and_then(|t| t.hosts_note.clone()));
     model::estimate(inv, opts, &warnings, what_if).map_err(|e| InputError::Usage(e).into())
 }

@@ -239,6 +239,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
         hosts,
         instances,
         composition: Some(composition),
+        warnings: Vec::new(),
     }
 }
 

@@ -344,9 +344,6 @@ pub fn collect(
         .map_err(|e| cerr(e.to_string()))?;
     let snap = read_catalog(session.as_mut(), opts).map_err(cerr)?;
     drop(session);
-    for w in &snap.warnings {
-        eprintln!("whpg-plan: warning: {w}");
-    }
     let work = plan_hosts(&snap, &opts.extra_paths, &opts.previous_backup_dirs);
 
     let bar = progress_bar(opts.progress, work.len());
@@ -601,6 +598,7 @@ fn assemble(
         hosts,
         instances,
         composition: snap.composition.clone(),
+        warnings: snap.warnings.clone(),
     }
 }
 

@@ -77,7 +77,14 @@ fn catalog(t: &mut RecordedTransport) {
 }
 
 fn recorded() -> RecordedTransport {
+    recorded_with(|_| {})
+}
+
+/// The standard recording, with `first` recorded ahead of it (answers are
+/// matched in the order they were recorded).
+fn recorded_with(first: impl FnOnce(&mut RecordedTransport)) -> RecordedTransport {
     let mut t = RecordedTransport::default();
+    first(&mut t);
     catalog(&mut t);
     // Coordinator: 1 instance → du 0..7, df 0 (datadir), 1 (/).
     let coord = format!(
@@ -302,6 +309,32 @@ fn a_database_that_cannot_be_read_is_not_measured_not_left_out() {
             .any(|w| w.contains("database sales: not measured")),
         "{why:?}"
     );
+}
+
+/// A problem that does not stop collection is returned in the inventory
+/// (saved with it, shown by every report), not printed by the collector.
+#[test]
+fn collection_warnings_are_kept_in_the_inventory() {
+    let t = recorded_with(|t| {
+        t.answer_failing(
+            "10.0.0.1",
+            "get_ao_compression_ratio",
+            "",
+            "ERROR:  permission denied for function get_ao_compression_ratio",
+            1,
+        );
+    });
+    let inv = collect(&opts(), &t).unwrap();
+    assert!(
+        inv.warnings
+            .iter()
+            .any(|w| w.contains("AO compression ratios") && w.contains("permission denied")),
+        "{:?}",
+        inv.warnings
+    );
+    let text = serde_yaml::to_string(&inv).unwrap();
+    let back: crate::inventory::Inventory = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(back.warnings, inv.warnings);
 }
 
 #[test]

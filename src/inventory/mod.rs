@@ -34,6 +34,11 @@ pub struct Inventory {
     /// the catalog was not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composition: Option<Composition>,
+    /// Problems collection met that did not stop it (e.g. a sample that
+    /// timed out): kept with the measurement, so every report built from it
+    /// shows them, not only the terminal collect ran in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Which database product the inventory describes.

@@ -95,6 +95,7 @@ pub(crate) fn small_cluster() -> Inventory {
         ],
         instances,
         composition: None,
+        warnings: Vec::new(),
     }
 }
 

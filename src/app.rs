@@ -378,7 +378,8 @@ fn run_model(
     // What collection met comes first: it is about the measurement itself.
     let mut warnings: Vec<String> = inv.warnings.iter().cloned().chain(warnings).collect();
     warnings.extend(opts.target.as_ref().and_then(|t| t.hosts_note.clone()));
-    model::estimate(inv, opts, &warnings, what_if).map_err(|e| InputError::Usage(e).into())
+    model::estimate(inv, opts, &warnings, what_if)
+        .map_err(|e| InputError::Usage(e.to_string()).into())
 }
 
 /// The most `--growth` accepted: the data eleven times over by the upgrade

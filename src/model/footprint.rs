@@ -1,6 +1,7 @@
 //! Per-filesystem accounting: what occupies each filesystem today, where the
 //! backup lands, and where the 7 cluster's bytes go.
 
+use super::error::ModelError;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -115,7 +116,7 @@ pub struct Footprint {
 
 impl Footprint {
     /// Builds the accounting for a complete inventory.
-    pub fn build(inv: &Inventory, opts: &PlanOptions) -> Result<Self, String> {
+    pub fn build(inv: &Inventory, opts: &PlanOptions) -> Result<Self, ModelError> {
         let mut fs = Vec::new();
         let mut lookup: HashMap<String, Vec<(String, usize)>> = HashMap::new();
         for h in inv.hosts.iter().filter(|h| h.status == HostStatus::Ok) {
@@ -153,7 +154,7 @@ impl Footprint {
             let idx = fp.index(&i.host, &mount)?;
             let b = i
                 .bytes
-                .ok_or_else(|| format!("instance {} was not measured", i.label()))?;
+                .ok_or_else(|| ModelError::InstanceNotMeasured(i.label()))?;
             let own = b.data + b.wal + b.logs + b.backups + b.other;
             let is_primary = matches!(i.kind(), InstanceKind::Primary | InstanceKind::Coordinator);
             let add = |c: &mut Components, bytes: u64, data: u64| {
@@ -174,11 +175,7 @@ impl Footprint {
                 };
                 let ti = fp.index(&i.host, &m)?;
                 let tb = t.bytes.ok_or_else(|| {
-                    format!(
-                        "tablespace {} of instance {} was not measured",
-                        t.oid,
-                        i.label()
-                    )
+                    ModelError::InstanceNotMeasured(format!("{} (tablespace {})", i.label(), t.oid))
                 })?;
                 add(&mut fp.today[ti], tb, tb);
                 fp.cluster_dirs.push((i.host.clone(), t.location.clone()));
@@ -243,22 +240,28 @@ impl Footprint {
     }
 
     /// Index of the filesystem `mount` of `host`.
-    pub fn index(&self, host: &str, mount: &str) -> Result<usize, String> {
+    pub fn index(&self, host: &str, mount: &str) -> Result<usize, ModelError> {
         self.lookup
             .get(host)
             .and_then(|v| v.iter().find(|(m, _)| m == mount).map(|(_, i)| *i))
-            .ok_or_else(|| format!("host {host}: filesystem {mount} is not in the inventory"))
+            .ok_or_else(|| ModelError::UnknownFilesystem {
+                host: host.into(),
+                mount: mount.into(),
+            })
     }
 
     /// The mount point of `host` that holds `path`.
-    pub fn mount_of(&self, host: &str, path: &str) -> Result<String, String> {
+    pub fn mount_of(&self, host: &str, path: &str) -> Result<String, ModelError> {
         let mounts = self
             .lookup
             .get(host)
-            .ok_or_else(|| format!("host {host} has no measured filesystem"))?;
+            .ok_or_else(|| ModelError::HostNotMeasured { host: host.into() })?;
         mount_for_path(path, mounts.iter().map(|(m, _)| m.as_str()))
             .map(str::to_string)
-            .ok_or_else(|| format!("host {host}: no measured filesystem holds {path}"))
+            .ok_or_else(|| ModelError::PathNotMeasured {
+                host: host.into(),
+                path: path.into(),
+            })
     }
 
     /// The first cluster directory that `path` lies in on any host, if any:
@@ -277,7 +280,7 @@ impl Footprint {
         target: &BackupTarget,
         external: &ExternalKind,
         backup: &BackupEstimate,
-    ) -> Result<Vec<u64>, String> {
+    ) -> Result<Vec<u64>, ModelError> {
         let mut out = vec![0u64; self.fs.len()];
         let metadata = backup.metadata_bytes.saturating_mul(2);
         let coordinator = self.coordinator_fs.as_ref();
@@ -325,7 +328,7 @@ impl Footprint {
     /// None when no measured filesystem of the coordinator holds it: the
     /// metadata (a few MB) then lands outside the model, and the plan says so
     /// ([`Footprint::coordinator_misses`]).
-    pub fn coordinator_fs_of(&self, dir: &str) -> Result<Option<usize>, String> {
+    pub fn coordinator_fs_of(&self, dir: &str) -> Result<Option<usize>, ModelError> {
         match &self.coordinator_fs {
             None => Ok(None),
             Some((host, _)) => match self.mount_of(host, dir) {

@@ -1,6 +1,7 @@
 //! Where the 7 cluster's instances go: the old layout by default, or the one a
 //! 7 `gpinitsystem_config` describes (group or spread mirroring).
 
+use super::error::ModelError;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -198,21 +199,27 @@ struct ContentData {
 /// Places every instance of the 7 cluster. Each new instance holds its
 /// content's data as measured today (× growth): indexes are rebuilt by the
 /// restore, so they count; bloat a restore would shed is not credited.
-pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewInstance>, String> {
+pub fn place_new_cluster(
+    inv: &Inventory,
+    opts: &PlanOptions,
+) -> Result<Vec<NewInstance>, ModelError> {
     let grow = 1.0 + opts.growth;
     let hosts: std::collections::HashMap<&str, &crate::inventory::Host> =
         inv.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
-    let host_mounts = |host: &str| -> Result<Vec<&str>, String> {
+    let host_mounts = |host: &str| -> Result<Vec<&str>, ModelError> {
         hosts
             .get(host)
             .map(|h| h.filesystems.iter().map(|f| f.mount.as_str()).collect())
-            .ok_or_else(|| format!("target host {host} is not in the inventory: measure it too"))
+            .ok_or_else(|| ModelError::TargetHostNotMeasured(host.into()))
     };
-    let resolve = |host: &str, path: &str| -> Result<String, String> {
+    let resolve = |host: &str, path: &str| -> Result<String, ModelError> {
         let mounts = host_mounts(host)?;
         mount_for_path(path, mounts.iter().copied())
             .map(str::to_string)
-            .ok_or_else(|| format!("host {host}: no measured filesystem holds {path}"))
+            .ok_or_else(|| ModelError::PathNotMeasured {
+                host: host.into(),
+                path: path.into(),
+            })
     };
 
     let mut out = Vec::new();
@@ -250,25 +257,27 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
 
     let target_hosts = &target.hosts;
     if target_hosts.is_empty() {
-        return Err(format!(
-            "{}: the target layout names no segment host",
-            target.path
-        ));
+        return Err(ModelError::TargetLayout {
+            path: target.path.clone(),
+            message: "the target layout names no segment host".into(),
+        });
     }
     let per_host = target.data_directories.len();
     let mirrored = !target.mirror_data_directories.is_empty();
     if mirrored && target_hosts.len() < 2 {
-        return Err(format!(
-            "{}: mirrors need at least 2 segment hosts",
-            target.path
-        ));
+        return Err(ModelError::TargetLayout {
+            path: target.path.clone(),
+            message: "mirrors need at least 2 segment hosts".into(),
+        });
     }
     if mirrored && opts.mirror_mode == MirrorMode::Spread && target_hosts.len() <= per_host {
-        return Err(format!(
-            "{}: spread mirroring needs more hosts ({}) than primaries per host ({per_host})",
-            target.path,
-            target_hosts.len()
-        ));
+        return Err(ModelError::TargetLayout {
+            path: target.path.clone(),
+            message: format!(
+                "spread mirroring needs more hosts ({}) than primaries per host ({per_host})",
+                target_hosts.len()
+            ),
+        });
     }
     let new_contents = target_hosts.len() * per_host;
 
@@ -317,7 +326,7 @@ pub fn place_new_cluster(inv: &Inventory, opts: &PlanOptions) -> Result<Vec<NewI
     };
 
     let mut place =
-        |kind, content: i32, host: &str, dir: &str, cd: &ContentData| -> Result<(), String> {
+        |kind, content: i32, host: &str, dir: &str, cd: &ContentData| -> Result<(), ModelError> {
             let datadir = format!(
                 "{}/{}{}",
                 dir.trim_end_matches('/'),

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod durations;
+pub mod error;
 pub mod footprint;
 pub mod layout;
 pub mod layout_files;
@@ -14,6 +15,7 @@ pub mod whatif;
 use serde::Serialize;
 
 pub use backup::{BackupEstimate, estimate_backup};
+pub use error::ModelError;
 pub use footprint::{Components, Footprint};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
 pub use plans::{FsResult, Phase, PhaseContents, PlanId, PlanResult};
@@ -395,7 +397,7 @@ pub fn estimate(
     opts: &PlanOptions,
     inventory_warnings: &[String],
     what_if: bool,
-) -> Result<Estimate, String> {
+) -> Result<Estimate, ModelError> {
     let cluster = summarize(inv);
     let backup = estimate_backup(inv, opts);
     let incomplete = incompleteness(inv);
@@ -477,7 +479,7 @@ pub fn estimate(
     let mut plans_out = Vec::new();
     for id in PlanId::ALL {
         let result = plan_with_location(id, &fp, opts, &backup, &steps_ctx, &best)
-            .unwrap_or_else(|e| PlanResult::not_evaluable(id, e));
+            .unwrap_or_else(|e| PlanResult::not_evaluable(id, e.to_string()));
         plans_out.push(result);
     }
 
@@ -622,7 +624,7 @@ fn search_backup_dirs(
                         best.push((id, p));
                     }
                 }
-                Err(e) => cand.rejected = Some(e),
+                Err(e) => cand.rejected = Some(e.to_string()),
             }
         }
         search.push(cand);
@@ -639,9 +641,9 @@ fn plan_with_location(
     backup: &BackupEstimate,
     ctx: &StepContext,
     best: &[(PlanId, PlanResult)],
-) -> Result<PlanResult, String> {
+) -> Result<PlanResult, ModelError> {
     let eval = |target: &BackupTarget| plans::evaluate(fp, opts, backup, id, target, ctx);
-    let unavailable = |reason: String| -> Result<PlanResult, String> {
+    let unavailable = |reason: String| -> Result<PlanResult, ModelError> {
         let mut p = eval(&BackupTarget::Default)?;
         p.available = false;
         p.unavailable_reason = Some(reason);

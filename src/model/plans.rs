@@ -1,5 +1,6 @@
 //! The five upgrade plans, their phases, and their evaluation per filesystem.
 
+use super::error::ModelError;
 use serde::Serialize;
 
 use super::backup::BackupEstimate;
@@ -396,7 +397,7 @@ pub fn evaluate(
     id: PlanId,
     target: &BackupTarget,
     steps_ctx: &StepContext,
-) -> Result<PlanResult, String> {
+) -> Result<PlanResult, ModelError> {
     let ext = &opts.external_kind;
     let placed = match id {
         // No staged backup: only the metadata-only trial's files, on the coordinator.

@@ -505,11 +505,10 @@ fn target_layout_spread_mirroring() {
         mirror_mode: MirrorMode::Spread,
         ..small_opts()
     };
-    assert!(
-        layout::place_new_cluster(&inv, &o)
-            .unwrap_err()
-            .contains("spread")
-    );
+    assert!(matches!(
+        layout::place_new_cluster(&inv, &o).unwrap_err(),
+        ModelError::TargetLayout { message, .. } if message.contains("spread")
+    ));
     // 3 hosts × 2 primaries = 6 contents; old 400 M spread evenly: 66.67 M each.
     let o = PlanOptions {
         target: Some(target(&["h1", "h2", "h3"])),
@@ -548,7 +547,11 @@ fn target_layout_naming_an_unmeasured_host_is_an_error() {
         ..small_opts()
     };
     let err = estimate(&small_cluster(), &o, &[], false).unwrap_err();
-    assert!(err.contains("new9"), "{err}");
+    assert_eq!(err, ModelError::TargetHostNotMeasured("new9".into()));
+    assert_eq!(
+        err.to_string(),
+        "target host new9 is not in the inventory: measure it too"
+    );
 }
 
 #[test]

@@ -263,137 +263,129 @@ fn previous_backup(inv: &Inventory) -> Option<FoundBackup> {
     })
 }
 
-/// Estimates the backup of the whole cluster and each content's share.
-///
-/// Per content the CSV bytes are the cluster total split in proportion to
-/// each primary's measured data bytes, so data skew shows up as a bigger
-/// backup on the skewed segment's filesystem. An earlier full gpbackup found
-/// on every primary replaces the compressed figure per content (converted to
-/// the chosen codec by the defaults' proportion and scaled by growth).
-pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
-    let grow = 1.0 + opts.growth;
-    let mut notes = Vec::new();
+/// What the catalog says per storage kind: CSV and compressed bytes with
+/// the ratio each kind gets (its own samples, else all samples, else the
+/// codec's default), and what the figures came from.
+struct CatalogKinds {
+    by_kind: Vec<KindEstimate>,
+    sources: Vec<EstimateSource>,
+    tables: Option<u64>,
+    without_stats: Vec<String>,
+    sampled: bool,
+    csv_total: f64,
+    compressed_total: f64,
+}
+
+fn kinds_from_catalog(
+    comp: &crate::inventory::Composition,
+    opts: &PlanOptions,
+    grow: f64,
+) -> CatalogKinds {
+    let default_ratio = default_compression_ratio(opts.compression);
     let mut by_kind: Vec<KindEstimate> = Vec::new();
     let mut sources = Vec::new();
     let mut tables: Option<u64> = Some(0);
     let mut without_stats = Vec::new();
-    let default_ratio = default_compression_ratio(opts.compression);
-
-    let single = inv.is_single_instance();
-    let writers: Vec<&Instance> = if single {
-        inv.coordinator().into_iter().collect()
-    } else {
-        inv.instances
-            .iter()
-            .filter(|i| i.kind() == InstanceKind::Primary)
-            .collect()
-    };
-    let data_total: u64 = writers
-        .iter()
-        .filter_map(|i| i.data_bytes())
-        .saturating_sum();
-
-    // Ratios measured on samples, per kind and over everything sampled.
     let mut all_samples: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    let (csv_total, compressed_total): (f64, f64) = match &inv.composition {
-        Some(comp) => {
-            let mut kinds: Vec<(KindEstimate, f64, Option<f64>)> = Vec::new();
-            for kind in StorageKind::ALL {
-                let entries: Vec<_> = comp
-                    .databases
-                    .iter()
-                    .flat_map(|d| &d.storage)
-                    .filter(|s| s.kind == kind)
-                    .collect();
-                if entries.is_empty() {
-                    continue;
-                }
-                let mut k = KindEstimate {
-                    kind,
-                    on_disk_bytes: 0,
-                    index_bytes: 0,
-                    csv_bytes: 0,
-                    compressed_bytes: 0,
-                    compression_ratio: 0.0,
-                    estimated_from: BackupSource::None,
-                };
-                let (mut csv, mut sampled_w, mut sampled_r) = (0f64, 0f64, 0f64);
-                let mut kind_sources = Vec::new();
-                for s in entries {
-                    k.on_disk_bytes = k.on_disk_bytes.saturating_add(s.on_disk_bytes);
-                    k.index_bytes = k.index_bytes.saturating_add(s.index_bytes);
-                    tables = tables.zip(s.tables).map(|(a, b)| a + b);
-                    let (bytes, src) = match (s.csv_bytes, s.csv_estimated_from) {
-                        (Some(b), src) => (b as f64, src.unwrap_or(EstimateSource::Stats)),
-                        (None, _) => (
-                            default_csv(kind, s.on_disk_bytes, s.uncompressed_bytes),
-                            EstimateSource::Default,
-                        ),
-                    };
-                    csv += bytes;
-                    kind_sources.push(src);
-                    if let Some(map) = &s.sampled_ratios {
-                        if let Some(r) = ratio_from_samples(map, opts.compression) {
-                            sampled_w += bytes.max(1.0);
-                            sampled_r += r * bytes.max(1.0);
-                        }
-                        for (key, r) in map {
-                            let e = all_samples.entry(key.clone()).or_insert((0.0, 0.0));
-                            e.0 += r * bytes.max(1.0);
-                            e.1 += bytes.max(1.0);
-                        }
-                    }
-                }
-                k.csv_bytes = (csv * grow).round() as u64;
-                k.estimated_from = summarize_sources(&kind_sources);
-                sources.extend(kind_sources);
-                let kind_ratio = (sampled_w > 0.0).then(|| sampled_r / sampled_w);
-                kinds.push((k, csv * grow, kind_ratio));
-            }
-            for d in &comp.databases {
-                for t in d
-                    .tables
-                    .iter()
-                    .filter(|t| t.estimated_from == EstimateSource::Default)
-                {
-                    without_stats.push(format!("{}.{}.{}", d.name, t.schema, t.name));
-                }
-            }
-            // Kinds without a sample use the ratio measured on the others, else the default.
-            let overall: BTreeMap<String, f64> = all_samples
-                .iter()
-                .map(|(k, (s, w))| (k.clone(), s / w))
-                .collect();
-            let fallback = ratio_from_samples(&overall, opts.compression);
-            let (mut c_sum, mut z_sum) = (0f64, 0f64);
-            for (mut k, csv, kind_ratio) in kinds {
-                let r = kind_ratio.or(fallback).unwrap_or(default_ratio);
-                k.compression_ratio = r;
-                k.compressed_bytes = (csv * r).round() as u64;
-                c_sum += csv;
-                z_sum += csv * r;
-                by_kind.push(k);
-            }
-            (c_sum, z_sum)
+    let mut kinds: Vec<(KindEstimate, f64, Option<f64>)> = Vec::new();
+    for kind in StorageKind::ALL {
+        let entries: Vec<_> = comp
+            .databases
+            .iter()
+            .flat_map(|d| &d.storage)
+            .filter(|s| s.kind == kind)
+            .collect();
+        if entries.is_empty() {
+            continue;
         }
-        None => {
-            notes.push(format!(
-                "the catalog was not read: CSV assumed {UNKNOWN_CSV_PER_DATA} × the primaries' measured data bytes"
-            ));
-            tables = None;
-            let csv = data_total as f64 * UNKNOWN_CSV_PER_DATA * grow;
-            (csv, csv * default_ratio)
+        let mut k = KindEstimate {
+            kind,
+            on_disk_bytes: 0,
+            index_bytes: 0,
+            csv_bytes: 0,
+            compressed_bytes: 0,
+            compression_ratio: 0.0,
+            estimated_from: BackupSource::None,
+        };
+        let (mut csv, mut sampled_w, mut sampled_r) = (0f64, 0f64, 0f64);
+        let mut kind_sources = Vec::new();
+        for s in entries {
+            k.on_disk_bytes = k.on_disk_bytes.saturating_add(s.on_disk_bytes);
+            k.index_bytes = k.index_bytes.saturating_add(s.index_bytes);
+            tables = tables.zip(s.tables).map(|(a, b)| a + b);
+            let (bytes, src) = match (s.csv_bytes, s.csv_estimated_from) {
+                (Some(b), src) => (b as f64, src.unwrap_or(EstimateSource::Stats)),
+                (None, _) => (
+                    default_csv(kind, s.on_disk_bytes, s.uncompressed_bytes),
+                    EstimateSource::Default,
+                ),
+            };
+            csv += bytes;
+            kind_sources.push(src);
+            if let Some(map) = &s.sampled_ratios {
+                if let Some(r) = ratio_from_samples(map, opts.compression) {
+                    sampled_w += bytes.max(1.0);
+                    sampled_r += r * bytes.max(1.0);
+                }
+                for (key, r) in map {
+                    let e = all_samples.entry(key.clone()).or_insert((0.0, 0.0));
+                    e.0 += r * bytes.max(1.0);
+                    e.1 += bytes.max(1.0);
+                }
+            }
         }
-    };
-    let sampled_kinds = by_kind
+        k.csv_bytes = (csv * grow).round() as u64;
+        k.estimated_from = summarize_sources(&kind_sources);
+        sources.extend(kind_sources);
+        let kind_ratio = (sampled_w > 0.0).then(|| sampled_r / sampled_w);
+        kinds.push((k, csv * grow, kind_ratio));
+    }
+    for d in &comp.databases {
+        for t in d
+            .tables
+            .iter()
+            .filter(|t| t.estimated_from == EstimateSource::Default)
+        {
+            without_stats.push(format!("{}.{}.{}", d.name, t.schema, t.name));
+        }
+    }
+    // Kinds without a sample use the ratio measured on the others, else the default.
+    let overall: BTreeMap<String, f64> = all_samples
         .iter()
-        .filter(|k| (k.compression_ratio - default_ratio).abs() > 1e-12)
-        .count();
-    let ratio_from = match (all_samples.is_empty(), sampled_kinds == by_kind.len()) {
-        (true, _) => BackupSource::Default,
-        (false, true) => BackupSource::Sample,
-        (false, false) => BackupSource::Mixed,
-    };
+        .map(|(k, (s, w))| (k.clone(), s / w))
+        .collect();
+    let fallback = ratio_from_samples(&overall, opts.compression);
+    let (mut c_sum, mut z_sum) = (0f64, 0f64);
+    for (mut k, csv, kind_ratio) in kinds {
+        let r = kind_ratio.or(fallback).unwrap_or(default_ratio);
+        k.compression_ratio = r;
+        k.compressed_bytes = (csv * r).round() as u64;
+        c_sum += csv;
+        z_sum += csv * r;
+        by_kind.push(k);
+    }
+    CatalogKinds {
+        by_kind,
+        sources,
+        tables,
+        without_stats,
+        sampled: !all_samples.is_empty(),
+        csv_total: c_sum,
+        compressed_total: z_sum,
+    }
+}
+
+/// What a reviewer must know about the defaults the estimate leans on: a
+/// compression ratio not measured, kinds without statistics, the tables
+/// without statistics (first ten named).
+fn default_notes(
+    by_kind: &[KindEstimate],
+    without_stats: &[String],
+    ratio_from: BackupSource,
+    opts: &PlanOptions,
+) -> Vec<String> {
+    let default_ratio = default_compression_ratio(opts.compression);
+    let mut notes = Vec::new();
     if ratio_from == BackupSource::Default && opts.compression.codec != Codec::None {
         notes.push(format!(
             "compression ratio {:.2} for {} is a documented default, not measured on this data (collect with --sample-rows to measure it)",
@@ -433,6 +425,101 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                 }
         ));
     }
+    notes
+}
+
+/// Each primary's share of the backup in proportion to its measured data
+/// bytes (when the catalog gave no per-content sizes). Unmeasured primaries
+/// (an incomplete inventory) get no share.
+fn split_by_data(
+    writers: &[&Instance],
+    data_total: u64,
+    csv_total: f64,
+    compressed_total: f64,
+) -> Vec<ContentBackup> {
+    let n = writers.len().max(1) as f64;
+    let mut per_content: Vec<ContentBackup> = writers
+        .iter()
+        .map(|w| {
+            let share = match (w.data_bytes(), data_total) {
+                (Some(b), t) if t > 0 => b as f64 / t as f64,
+                (None, t) if t > 0 => 0.0,
+                _ => 1.0 / n,
+            };
+            ContentBackup {
+                content: w.content,
+                csv_bytes: (csv_total * share).round() as u64,
+                compressed_bytes: (compressed_total * share).round() as u64,
+            }
+        })
+        .collect();
+    per_content.sort_by_key(|c| c.content);
+    per_content
+}
+
+/// Estimates the backup of the whole cluster and each content's share.
+///
+/// Per content the CSV bytes are the cluster total split in proportion to
+/// each primary's measured data bytes, so data skew shows up as a bigger
+/// backup on the skewed segment's filesystem. An earlier full gpbackup found
+/// on every primary replaces the compressed figure per content (converted to
+/// the chosen codec by the defaults' proportion and scaled by growth).
+pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
+    let grow = 1.0 + opts.growth;
+    let mut notes = Vec::new();
+    let default_ratio = default_compression_ratio(opts.compression);
+
+    let single = inv.is_single_instance();
+    let writers: Vec<&Instance> = if single {
+        inv.coordinator().into_iter().collect()
+    } else {
+        inv.instances
+            .iter()
+            .filter(|i| i.kind() == InstanceKind::Primary)
+            .collect()
+    };
+    let data_total: u64 = writers
+        .iter()
+        .filter_map(|i| i.data_bytes())
+        .saturating_sum();
+
+    let k = match &inv.composition {
+        Some(comp) => kinds_from_catalog(comp, opts, grow),
+        None => {
+            notes.push(format!(
+                "the catalog was not read: CSV assumed {UNKNOWN_CSV_PER_DATA} × the primaries' measured data bytes"
+            ));
+            let csv = data_total as f64 * UNKNOWN_CSV_PER_DATA * grow;
+            CatalogKinds {
+                by_kind: Vec::new(),
+                sources: Vec::new(),
+                tables: None,
+                without_stats: Vec::new(),
+                sampled: false,
+                csv_total: csv,
+                compressed_total: csv * default_ratio,
+            }
+        }
+    };
+    let CatalogKinds {
+        by_kind,
+        sources,
+        tables,
+        without_stats,
+        sampled,
+        csv_total,
+        compressed_total,
+    } = k;
+    let sampled_kinds = by_kind
+        .iter()
+        .filter(|k| (k.compression_ratio - default_ratio).abs() > 1e-12)
+        .count();
+    let ratio_from = match (!sampled, sampled_kinds == by_kind.len()) {
+        (true, _) => BackupSource::Default,
+        (false, true) => BackupSource::Sample,
+        (false, false) => BackupSource::Mixed,
+    };
+    notes.extend(default_notes(&by_kind, &without_stats, ratio_from, opts));
 
     let mut estimated_from = if inv.composition.is_none() {
         BackupSource::NoCatalog
@@ -447,31 +534,12 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
 
     // Split per content: by each content's own bytes of each kind when the
     // catalog gave them (one distributed query), else by measured data bytes.
-    let mut per_content = Vec::new();
-    let from_catalog = if single {
-        None
+    let mut per_content = if single {
+        Vec::new()
     } else {
         per_content_from_catalog(inv, &by_kind, csv_total)
+            .unwrap_or_else(|| split_by_data(&writers, data_total, csv_total, compressed_total))
     };
-    if let Some(pc) = from_catalog {
-        per_content = pc;
-    } else if !single {
-        let n = writers.len().max(1) as f64;
-        for w in &writers {
-            // Unmeasured primaries (an incomplete inventory) get no share.
-            let share = match (w.data_bytes(), data_total) {
-                (Some(b), t) if t > 0 => b as f64 / t as f64,
-                (None, t) if t > 0 => 0.0,
-                _ => 1.0 / n,
-            };
-            per_content.push(ContentBackup {
-                content: w.content,
-                csv_bytes: (csv_total * share).round() as u64,
-                compressed_bytes: (compressed_total * share).round() as u64,
-            });
-        }
-        per_content.sort_by_key(|c| c.content);
-    }
     let catalog_compressed: u64 = if per_content.is_empty() {
         compressed_total.round() as u64
     } else {

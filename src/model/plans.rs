@@ -388,33 +388,14 @@ impl PlanResult {
     }
 }
 
-/// Evaluates one plan with a given backup target. Availability is decided by
-/// the caller; this only does the arithmetic, steps and warnings.
-pub fn evaluate(
+/// Every filesystem the plan touches, its bytes in each phase, its peak and
+/// limit; tightest first.
+fn filesystem_results(
     fp: &Footprint,
+    placed: &[u64],
+    phases: &[PhaseState],
     opts: &PlanOptions,
-    backup: &BackupEstimate,
-    id: PlanId,
-    target: &BackupTarget,
-    steps_ctx: &StepContext,
-) -> Result<PlanResult, ModelError> {
-    let ext = &opts.external_kind;
-    let placed = match id {
-        // No staged backup: only the metadata-only trial's files, on the coordinator.
-        PlanId::DirectCopy => {
-            let mut v = vec![0u64; fp.fs.len()];
-            if let Some(idx) = match &steps_ctx.trial_dir {
-                Some(d) => fp.coordinator_fs_of(d)?,
-                None => fp.coordinator_fs.as_ref().map(|(_, i)| *i),
-            } {
-                v[idx] = v[idx].saturating_add(backup.metadata_bytes);
-            }
-            v
-        }
-        PlanId::ExternalBackup => fp.place_backup(&BackupTarget::External, ext, backup)?,
-        _ => fp.place_backup(target, ext, backup)?,
-    };
-    let phases = phases(id);
+) -> Vec<FsResult> {
     let mut filesystems = Vec::new();
     for (idx, slot) in fp.fs.iter().enumerate() {
         let today = fp.today[idx];
@@ -487,34 +468,22 @@ pub fn evaluate(
             .then_with(|| a.host.cmp(&b.host))
             .then_with(|| a.mount.cmp(&b.mount))
     });
-    let total_shortfall_bytes = filesystems
-        .iter()
-        .map(|f| f.shortfall_bytes)
-        .saturating_sum();
-    let worst = filesystems
-        .first()
-        .map(|f| f.peak_over_limit)
-        .unwrap_or(0.0);
+    filesystems
+}
 
+/// What a reviewer must know about a plan beyond its numbers: fill after the
+/// upgrade, metadata on an unmeasured filesystem, one backup path per host,
+/// and each plan's own risks.
+fn review_warnings(
+    fp: &Footprint,
+    opts: &PlanOptions,
+    backup: &BackupEstimate,
+    id: PlanId,
+    target: &BackupTarget,
+    steps_ctx: &StepContext,
+    filesystems: &[FsResult],
+) -> Vec<String> {
     let mut warnings = Vec::new();
-    let mut external_required_bytes = None;
-    let mut fits = total_shortfall_bytes == 0;
-    let external = id == PlanId::ExternalBackup || *target == BackupTarget::External;
-    if external && id != PlanId::DirectCopy {
-        let need = backup.compressed_bytes;
-        external_required_bytes = Some(need);
-        if let Some(cap) = opts.external_capacity
-            && need > cap
-        {
-            fits = false;
-            warnings.push(format!(
-                "the external target holds {} but the backup needs {}: short by {}",
-                crate::units::human(cap),
-                crate::units::human(need),
-                crate::units::human(need - cap)
-            ));
-        }
-    }
     let above: Vec<&FsResult> = filesystems
         .iter()
         .filter(|f| f.final_fill > opts.warn_fill)
@@ -578,6 +547,74 @@ pub fn evaluate(
             "both clusters run at once during the copy: plan memory and ports for both".into(),
         );
     }
+    warnings
+}
+
+/// Evaluates one plan with a given backup target. Availability is decided by
+/// the caller; this only does the arithmetic, steps and warnings.
+pub fn evaluate(
+    fp: &Footprint,
+    opts: &PlanOptions,
+    backup: &BackupEstimate,
+    id: PlanId,
+    target: &BackupTarget,
+    steps_ctx: &StepContext,
+) -> Result<PlanResult, ModelError> {
+    let ext = &opts.external_kind;
+    let placed = match id {
+        // No staged backup: only the metadata-only trial's files, on the coordinator.
+        PlanId::DirectCopy => {
+            let mut v = vec![0u64; fp.fs.len()];
+            if let Some(idx) = match &steps_ctx.trial_dir {
+                Some(d) => fp.coordinator_fs_of(d)?,
+                None => fp.coordinator_fs.as_ref().map(|(_, i)| *i),
+            } {
+                v[idx] = v[idx].saturating_add(backup.metadata_bytes);
+            }
+            v
+        }
+        PlanId::ExternalBackup => fp.place_backup(&BackupTarget::External, ext, backup)?,
+        _ => fp.place_backup(target, ext, backup)?,
+    };
+    let phases = phases(id);
+    let filesystems = filesystem_results(fp, &placed, phases, opts);
+    let total_shortfall_bytes = filesystems
+        .iter()
+        .map(|f| f.shortfall_bytes)
+        .saturating_sum();
+    let worst = filesystems
+        .first()
+        .map(|f| f.peak_over_limit)
+        .unwrap_or(0.0);
+
+    let mut warnings = Vec::new();
+    let mut external_required_bytes = None;
+    let mut fits = total_shortfall_bytes == 0;
+    let external = id == PlanId::ExternalBackup || *target == BackupTarget::External;
+    if external && id != PlanId::DirectCopy {
+        let need = backup.compressed_bytes;
+        external_required_bytes = Some(need);
+        if let Some(cap) = opts.external_capacity
+            && need > cap
+        {
+            fits = false;
+            warnings.push(format!(
+                "the external target holds {} but the backup needs {}: short by {}",
+                crate::units::human(cap),
+                crate::units::human(need),
+                crate::units::human(need - cap)
+            ));
+        }
+    }
+    warnings.extend(review_warnings(
+        fp,
+        opts,
+        backup,
+        id,
+        target,
+        steps_ctx,
+        &filesystems,
+    ));
 
     let backup_dir = match target {
         BackupTarget::Dir(d) if id.stages_backup_on_hosts() => Some(d.clone()),

@@ -196,6 +196,112 @@ struct ContentData {
     tablespaces: Vec<(String, f64)>,
 }
 
+/// The inventory's hosts by name, to find the measured filesystem that holds a path.
+struct HostMounts<'a>(std::collections::HashMap<&'a str, &'a crate::inventory::Host>);
+
+impl HostMounts<'_> {
+    /// The mount point on `host` that holds `path`.
+    fn resolve(&self, host: &str, path: &str) -> Result<String, ModelError> {
+        let h = self
+            .0
+            .get(host)
+            .ok_or_else(|| ModelError::TargetHostNotMeasured(host.into()))?;
+        mount_for_path(path, h.filesystems.iter().map(|f| f.mount.as_str()))
+            .map(str::to_string)
+            .ok_or_else(|| ModelError::PathNotMeasured {
+                host: host.into(),
+                path: path.into(),
+            })
+    }
+}
+
+/// The default 7 layout: same hosts, same contents, new directories beside
+/// the old ones on the same filesystems, ports shifted by `shift`.
+fn same_layout(
+    inv: &Inventory,
+    grow: f64,
+    shift: u16,
+    mounts: &HostMounts,
+) -> Result<Vec<NewInstance>, ModelError> {
+    let resolve = |host: &str, path: &str| mounts.resolve(host, path);
+    let mut out = Vec::new();
+    // Same hosts, same contents, new directories on the same filesystems.
+    for i in &inv.instances {
+        let mount = match &i.mount {
+            Some(m) => m.clone(),
+            None => resolve(&i.host, &i.datadir)?,
+        };
+        let mut tablespace_bytes = Vec::new();
+        for t in &i.tablespaces {
+            let m = match &t.mount {
+                Some(m) => m.clone(),
+                None => resolve(&i.host, &t.location)?,
+            };
+            tablespace_bytes.push((m, (t.bytes.unwrap_or(0) as f64 * grow).round() as u64));
+        }
+        out.push(NewInstance {
+            kind: i.kind(),
+            content: i.content,
+            host: i.host.clone(),
+            datadir: sibling_dir(&i.datadir),
+            port: i.port.saturating_add(shift),
+            dbid: 0,
+            mount,
+            data_bytes: (i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow).round() as u64,
+            tablespace_bytes,
+        });
+    }
+    assign_dbids(&mut out);
+    Ok(out)
+}
+
+/// Each old primary's data (× growth), with its tablespaces by location, by content.
+fn old_contents(inv: &Inventory, grow: f64) -> Vec<(i32, ContentData)> {
+    let mut v: Vec<_> = inv
+        .instances
+        .iter()
+        .filter(|i| i.kind() == InstanceKind::Primary)
+        .map(|i| {
+            let cd = ContentData {
+                base: i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow,
+                tablespaces: i
+                    .tablespaces
+                    .iter()
+                    .map(|t| (t.location.clone(), t.bytes.unwrap_or(0) as f64 * grow))
+                    .collect(),
+            };
+            (i.content, cd)
+        })
+        .collect();
+    v.sort_by_key(|(c, _)| *c);
+    v
+}
+
+/// The data new content `content` holds: the old content's when the count
+/// is the same, else an even share (gprestore --resize-cluster spreads rows).
+fn resized(old: &[(i32, ContentData)], new_contents: usize, content: usize) -> ContentData {
+    if old.len() == new_contents {
+        return old[content].1.clone();
+    }
+    // A different segment count: gprestore --resize-cluster spreads rows evenly.
+    let n = new_contents as f64;
+    let mut by_loc: Vec<(String, f64)> = Vec::new();
+    let mut base = 0.0;
+    for (_, cd) in old {
+        base += cd.base;
+        for (loc, b) in &cd.tablespaces {
+            match by_loc.iter_mut().find(|(l, _)| l == loc) {
+                Some(e) => e.1 += b,
+                None => by_loc.push((loc.clone(), *b)),
+            }
+        }
+    }
+    ContentData {
+        base: base / n,
+        tablespaces: by_loc.into_iter().map(|(l, b)| (l, b / n)).collect(),
+    }
+}
+
 /// Places every instance of the 7 cluster. Each new instance holds its
 /// content's data as measured today (× growth): indexes are rebuilt by the
 /// restore, so they count; bloat a restore would shed is not credited.
@@ -204,55 +310,13 @@ pub fn place_new_cluster(
     opts: &PlanOptions,
 ) -> Result<Vec<NewInstance>, ModelError> {
     let grow = 1.0 + opts.growth;
-    let hosts: std::collections::HashMap<&str, &crate::inventory::Host> =
-        inv.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
-    let host_mounts = |host: &str| -> Result<Vec<&str>, ModelError> {
-        hosts
-            .get(host)
-            .map(|h| h.filesystems.iter().map(|f| f.mount.as_str()).collect())
-            .ok_or_else(|| ModelError::TargetHostNotMeasured(host.into()))
-    };
-    let resolve = |host: &str, path: &str| -> Result<String, ModelError> {
-        let mounts = host_mounts(host)?;
-        mount_for_path(path, mounts.iter().copied())
-            .map(str::to_string)
-            .ok_or_else(|| ModelError::PathNotMeasured {
-                host: host.into(),
-                path: path.into(),
-            })
-    };
+    let mounts = HostMounts(inv.hosts.iter().map(|h| (h.name.as_str(), h)).collect());
+    let resolve = |host: &str, path: &str| mounts.resolve(host, path);
 
     let mut out = Vec::new();
     let shift = port_shift(inv.instances.iter().map(|i| i.port));
     let Some(target) = &opts.target else {
-        // Same hosts, same contents, new directories on the same filesystems.
-        for i in &inv.instances {
-            let mount = match &i.mount {
-                Some(m) => m.clone(),
-                None => resolve(&i.host, &i.datadir)?,
-            };
-            let mut tablespace_bytes = Vec::new();
-            for t in &i.tablespaces {
-                let m = match &t.mount {
-                    Some(m) => m.clone(),
-                    None => resolve(&i.host, &t.location)?,
-                };
-                tablespace_bytes.push((m, (t.bytes.unwrap_or(0) as f64 * grow).round() as u64));
-            }
-            out.push(NewInstance {
-                kind: i.kind(),
-                content: i.content,
-                host: i.host.clone(),
-                datadir: sibling_dir(&i.datadir),
-                port: i.port.saturating_add(shift),
-                dbid: 0,
-                mount,
-                data_bytes: (i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow).round() as u64,
-                tablespace_bytes,
-            });
-        }
-        assign_dbids(&mut out);
-        return Ok(out);
+        return same_layout(inv, grow, shift, &mounts);
     };
 
     let target_hosts = &target.hosts;
@@ -281,49 +345,8 @@ pub fn place_new_cluster(
     }
     let new_contents = target_hosts.len() * per_host;
 
-    // Old data per content (primaries), with tablespaces by location.
-    let old: Vec<(i32, ContentData)> = {
-        let mut v: Vec<_> = inv
-            .instances
-            .iter()
-            .filter(|i| i.kind() == InstanceKind::Primary)
-            .map(|i| {
-                let cd = ContentData {
-                    base: i.bytes.map(|b| b.data).unwrap_or(0) as f64 * grow,
-                    tablespaces: i
-                        .tablespaces
-                        .iter()
-                        .map(|t| (t.location.clone(), t.bytes.unwrap_or(0) as f64 * grow))
-                        .collect(),
-                };
-                (i.content, cd)
-            })
-            .collect();
-        v.sort_by_key(|(c, _)| *c);
-        v
-    };
-    let data_for = |content: usize| -> ContentData {
-        if old.len() == new_contents {
-            return old[content].1.clone();
-        }
-        // A different segment count: gprestore --resize-cluster spreads rows evenly.
-        let n = new_contents as f64;
-        let mut by_loc: Vec<(String, f64)> = Vec::new();
-        let mut base = 0.0;
-        for (_, cd) in &old {
-            base += cd.base;
-            for (loc, b) in &cd.tablespaces {
-                match by_loc.iter_mut().find(|(l, _)| l == loc) {
-                    Some(e) => e.1 += b,
-                    None => by_loc.push((loc.clone(), *b)),
-                }
-            }
-        }
-        ContentData {
-            base: base / n,
-            tablespaces: by_loc.into_iter().map(|(l, b)| (l, b / n)).collect(),
-        }
-    };
+    let old = old_contents(inv, grow);
+    let data_for = |content: usize| resized(&old, new_contents, content);
 
     let mut place =
         |kind, content: i32, host: &str, dir: &str, cd: &ContentData| -> Result<(), ModelError> {

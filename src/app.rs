@@ -2,25 +2,18 @@
 //! calls [`run`]; tests call it too.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::cli::{
-    Cli, CodecArg, CollectArgs, Command, DirectCopyArg, MirrorModeArg, OutputArgs, OutputFormat,
-    PgArgs, PlanArgs, SshArgs, TransportArg,
-};
+use crate::cli::{Cli, CollectArgs, Command, OutputFormat, PgArgs, SshArgs, TransportArg};
 use crate::collect::catalog::PgConnection;
 use crate::collect::transport::{
     LocalTransport, OpenSshTransport, Ssh2Transport, SshSettings, Target, Transport,
 };
 use crate::collect::{self, CollectOptions};
 use crate::error::{ExitCode, InputError};
-use crate::inventory::{self, InstanceKind, Inventory};
-use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
-use crate::model::options::{DEFAULT_PLUGIN_CONFIG, ExternalKind};
-use crate::model::{self, Codec, Compression, DirectCopyTool, Estimate, MirrorMode, PlanOptions};
-use crate::report::{
-    Exporter, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter, charts,
-};
+use crate::inventory::{self, Inventory};
+use crate::model::{self, Estimate, PlanOptions};
+use crate::report::{Exporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter};
 
 /// A failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
     match cli.command {
         Command::Collect(a) => run_collect(a),
         Command::Estimate(a) => {
-            check_outputs(&a.outputs)?;
+            a.outputs.files().check()?;
             let (inv, warnings) = match (&a.inventory, &a.coordinator) {
                 (Some(path), _) => load_inventory(path)?,
                 (None, Some(host)) => {
@@ -72,7 +65,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 }
                 (None, None) => unreachable!("clap requires an inventory or --coordinator"),
             };
-            let opts = plan_options(&a.plan, &inv)?;
+            let opts = a.plan.plan_options(&inv)?;
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
             let out: Box<dyn Exporter> = match a.format {
                 OutputFormat::Table => Box::new(TableExporter),
@@ -82,7 +75,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                     rates: a.outputs.rates(),
                 }),
             };
-            write_outputs(&a.outputs, &est)?;
+            a.outputs.files().write(&est).map_err(AppError::Runtime)?;
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(&out.render(&est))
@@ -103,11 +96,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 )
                 .into());
             }
-            check_outputs(&a.outputs)?;
+            a.outputs.files().check()?;
             let (inv, warnings) = load_inventory(&a.inventory)?;
-            let opts = plan_options(&a.plan, &inv)?;
+            let opts = a.plan.plan_options(&inv)?;
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
-            write_outputs(&a.outputs, &est)?;
+            a.outputs.files().write(&est).map_err(AppError::Runtime)?;
             eprintln!("{}", crate::report::verdict_sentence(&est));
             Ok(est.verdict.exit_code())
         }
@@ -272,7 +265,7 @@ fn run_collection(
     let mut inv =
         collect::collect(opts, transport.as_ref()).map_err(|e| AppError::Runtime(e.to_string()))?;
     if local {
-        add_local_disks(&mut inv, &opts.coordinator.name);
+        collect::local::add_local_disks(&mut inv, &opts.coordinator.name);
     }
     // The collector returns its warnings as data (they are saved in the
     // inventory); the terminal sees them here.
@@ -282,45 +275,9 @@ fn run_collection(
     Ok(inv)
 }
 
-/// `--local`: every local disk sysinfo sees (tmpfs included) joins the host's
-/// filesystems, so the backup-dir search can consider them. Their used bytes
-/// are `total − available` (sysinfo does not separate root-reserved blocks).
-fn add_local_disks(inv: &mut Inventory, host: &str) {
-    let Ok(disks) = sysinfo::Disks::new_with_refreshed_list() else {
-        return;
-    };
-    let Some(h) = inv.hosts.iter_mut().find(|h| h.name == host) else {
-        return;
-    };
-    if h.status != inventory::HostStatus::Ok {
-        return;
-    }
-    for d in disks.iter() {
-        let mount = d.mount_point().to_string_lossy().into_owned();
-        let fs_type = d.file_system().to_string_lossy().into_owned();
-        let pseudo = [
-            "proc", "sysfs", "devtmpfs", "overlay", "squashfs", "cgroup", "cgroup2",
-        ];
-        if d.total_space() == 0
-            || pseudo.contains(&fs_type.as_str())
-            || h.filesystems.iter().any(|f| f.mount == mount)
-        {
-            continue;
-        }
-        h.filesystems.push(inventory::Filesystem {
-            mount,
-            device: Some(d.name().to_string_lossy().into_owned()),
-            fs_type: Some(fs_type),
-            total_bytes: d.total_space(),
-            used_bytes: d.total_space() - d.available_space(),
-            available_bytes: d.available_space(),
-        });
-    }
-}
-
 fn run_collect(a: CollectArgs) -> Result<ExitCode, AppError> {
     if let Some(out) = &a.output {
-        check_output_path(out)?;
+        crate::report::files::check_output_path(out)?;
     }
     let opts = collect_options(
         a.coordinator.as_deref().unwrap_or("localhost"),
@@ -380,263 +337,4 @@ fn run_model(
     warnings.extend(opts.target.as_ref().and_then(|t| t.hosts_note.clone()));
     model::estimate(inv, opts, &warnings, what_if)
         .map_err(|e| InputError::Usage(e.to_string()).into())
-}
-
-/// The most `--growth` accepted: the data eleven times over by the upgrade
-/// date. Anything larger is a typo, not a plan.
-pub const MAX_GROWTH: f64 = 10.0;
-
-/// Turns plan arguments into model options, reading the target config.
-pub fn plan_options(a: &PlanArgs, inv: &Inventory) -> Result<PlanOptions, InputError> {
-    let codec = match a.compression {
-        CodecArg::Gzip => Codec::Gzip,
-        CodecArg::Zstd => Codec::Zstd,
-        CodecArg::None => Codec::None,
-    };
-    let compression = Compression::new(codec, a.compression_level).map_err(InputError::Usage)?;
-    if !(a.max_fill > 0.0 && a.max_fill <= 1.0) {
-        return Err(InputError::Usage(format!(
-            "--max-fill {} must be above 0 and at most 1",
-            a.max_fill
-        )));
-    }
-    if a.growth > MAX_GROWTH {
-        return Err(InputError::Usage(format!(
-            "--growth {} is more than {MAX_GROWTH} ({:.0}%): give the growth until the upgrade date as a fraction (0.1 or 10%)",
-            if a.growth >= 1e6 {
-                format!("{:e}", a.growth)
-            } else {
-                a.growth.to_string()
-            },
-            MAX_GROWTH * 100.0
-        )));
-    }
-    if let Some(d) = &a.backup_dir
-        && !d.starts_with('/')
-    {
-        return Err(InputError::Usage(format!(
-            "--backup-dir {d} must be an absolute path (gpbackup requires one)"
-        )));
-    }
-    let target = match &a.target_config {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| InputError::Read {
-                path: path.clone(),
-                source: e,
-            })?;
-            let mut cfg = parse_gpinitsystem_config(&text, &path.display().to_string()).map_err(
-                |(line, message)| InputError::Config {
-                    path: path.clone(),
-                    line,
-                    message,
-                },
-            )?;
-            (cfg.hosts, cfg.hosts_note) = target_hosts(
-                a.target_hosts.as_deref(),
-                path,
-                cfg.machine_list_file.as_deref(),
-                inv,
-            )?;
-            Some(cfg)
-        }
-    };
-    for (flag, v) in [
-        ("--external-dir", &a.external_dir),
-        ("--gphome6", &a.gphome6),
-        ("--plugin-config", &a.plugin_config),
-    ] {
-        if let Some(d) = v
-            && flag != "--plugin-config"
-            && !d.starts_with('/')
-        {
-            return Err(InputError::Usage(format!(
-                "{flag} {d} must be an absolute path"
-            )));
-        }
-    }
-    if !a.gphome7.starts_with('/') {
-        return Err(InputError::Usage(format!(
-            "--gphome7 {} must be an absolute path",
-            a.gphome7
-        )));
-    }
-    Ok(PlanOptions {
-        compression,
-        backup_dir: a.backup_dir.clone(),
-        external_capacity: a.external_capacity,
-        external_kind: match (&a.external_dir, &a.plugin_config) {
-            (Some(d), _) => ExternalKind::Dir(d.clone()),
-            (None, Some(f)) => ExternalKind::Plugin(f.clone()),
-            (None, None) => ExternalKind::Plugin(DEFAULT_PLUGIN_CONFIG.into()),
-        },
-        gphome6: a.gphome6.clone(),
-        gphome7: a.gphome7.clone(),
-        direct_copy_tool: a.direct_copy_tool.map(|t| match t {
-            DirectCopyArg::Gpcopy => DirectCopyTool::Gpcopy,
-            DirectCopyArg::WhpgCopy => DirectCopyTool::WhpgCopy,
-        }),
-        target,
-        mirror_mode: match a.mirror_mode {
-            MirrorModeArg::Group => MirrorMode::Group,
-            MirrorModeArg::Spread => MirrorMode::Spread,
-        },
-        max_fill: a.max_fill,
-        growth: a.growth,
-        catalog_overhead_bytes: a.catalog_overhead,
-        wal_overhead_bytes: a.wal_overhead,
-        warn_fill: crate::model::options::WARN_FILL,
-    })
-}
-
-/// The 7 segment hosts: `--target-hosts`, else the config's MACHINE_LIST_FILE
-/// (as written, or beside the config), else the 6 cluster's segment hosts —
-/// with a note saying so, since a reviewer must know which hosts were assumed.
-fn target_hosts(
-    explicit: Option<&Path>,
-    config: &Path,
-    machine_list: Option<&str>,
-    inv: &Inventory,
-) -> Result<(Vec<String>, Option<String>), InputError> {
-    let read = |p: &Path| -> Result<Vec<String>, InputError> {
-        let text = std::fs::read_to_string(p).map_err(|e| InputError::Read {
-            path: p.to_path_buf(),
-            source: e,
-        })?;
-        let hosts = parse_host_file(&text);
-        if hosts.is_empty() {
-            return Err(InputError::Config {
-                path: p.to_path_buf(),
-                line: 0,
-                message: "the host file lists no host".into(),
-            });
-        }
-        Ok(hosts)
-    };
-    if let Some(p) = explicit {
-        return Ok((read(p)?, None));
-    }
-    if let Some(m) = machine_list {
-        let as_written = PathBuf::from(m);
-        let beside = config
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(as_written.file_name().unwrap_or_default());
-        for p in [
-            config.parent().unwrap_or(Path::new(".")).join(&as_written),
-            beside,
-        ] {
-            if p.is_file() {
-                return Ok((read(&p)?, None));
-            }
-        }
-    }
-    // Fall back to the 6 segment hosts in content order.
-    let mut prim: Vec<_> = inv
-        .instances
-        .iter()
-        .filter(|i| i.kind() == InstanceKind::Primary)
-        .collect();
-    prim.sort_by_key(|i| i.content);
-    let mut hosts: Vec<String> = Vec::new();
-    for p in prim {
-        if !hosts.contains(&p.host) {
-            hosts.push(p.host.clone());
-        }
-    }
-    let note = format!(
-        "{}: {} — the 7 layout assumes the 6 cluster's {} segment hosts (give --target-hosts to decide)",
-        config.display(),
-        match machine_list {
-            Some(m) =>
-                format!("MACHINE_LIST_FILE {m} was not found as written or beside the config"),
-            None => "no MACHINE_LIST_FILE".to_string(),
-        },
-        hosts.len()
-    );
-    Ok((hosts, Some(note)))
-}
-
-/// Fails at once when an output file cannot be created, before any long work.
-fn check_outputs(o: &OutputArgs) -> Result<(), InputError> {
-    for p in [&o.json, &o.markdown, &o.html].into_iter().flatten() {
-        check_output_path(p)?;
-    }
-    if let Some(dir) = &o.layout_dir {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            InputError::Usage(format!(
-                "--layout-dir {}: cannot create the directory: {e}",
-                dir.display()
-            ))
-        })?;
-        check_output_path(&dir.join("probe"))?;
-    }
-    if let Some(dir) = &o.png {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            InputError::Usage(format!(
-                "--png {}: cannot create the directory: {e}",
-                dir.display()
-            ))
-        })?;
-        check_output_path(&dir.join("probe.png"))?;
-    }
-    Ok(())
-}
-
-/// Checks that a file can be written beside `p` (its directory exists and is writable).
-fn check_output_path(p: &Path) -> Result<(), InputError> {
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(InputError::Usage(format!(
-            "{}: directory {} does not exist",
-            p.display(),
-            dir.display()
-        )));
-    }
-    let probe = dir.join(format!(".whpg-plan-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| {
-        InputError::Usage(format!(
-            "{}: cannot write in {}: {e}",
-            p.display(),
-            dir.display()
-        ))
-    })?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
-fn write_outputs(o: &OutputArgs, est: &Estimate) -> Result<(), AppError> {
-    let write = |p: &Path, bytes: Vec<u8>| {
-        inventory::write_atomic(p, &bytes)
-            .map_err(|e| AppError::Runtime(format!("{}: {e}", p.display())))
-    };
-    if let Some(p) = &o.json {
-        write(p, JsonExporter.render(est))?;
-    }
-    if let Some(p) = &o.markdown {
-        write(p, MarkdownExporter { rates: o.rates() }.render(est))?;
-    }
-    if let Some(p) = &o.html {
-        write(p, HtmlExporter { rates: o.rates() }.render(est))?;
-    }
-    if let Some(dir) = &o.layout_dir
-        && let Some(env) = &est.environment
-    {
-        for f in
-            model::layout_files::layout_files(&est.new_layout, &env.hosts6, est.cluster.product)
-        {
-            write(&dir.join(f.name), f.text.into_bytes())?;
-        }
-    }
-    if let Some(dir) = &o.png {
-        for chart in charts::charts_for(est) {
-            let bytes = charts::png(chart, est)
-                .map_err(|e| AppError::Runtime(format!("drawing {}: {e}", chart.file_stem())))?;
-            write(&dir.join(format!("{}.png", chart.file_stem())), bytes)?;
-        }
-    }
-    Ok(())
 }

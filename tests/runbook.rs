@@ -22,7 +22,7 @@ fn estimate(sample: &str, flags: &[&str], product: Product) -> Estimate {
     let (mut inv, warnings) =
         whpg_plan::app::load_inventory(a.inventory.as_ref().unwrap()).unwrap();
     inv.source.product = product;
-    let opts = whpg_plan::app::plan_options(&a.plan, &inv).unwrap();
+    let opts = a.plan.plan_options(&inv).unwrap();
     model::estimate(&inv, &opts, &warnings, false).unwrap()
 }
 

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod databases;
+pub mod local;
 pub mod probe;
 pub mod sample;
 pub mod transport;

@@ -2,6 +2,7 @@
 //! pattern: one small trait, one file per format). Reports only render.
 
 pub mod charts;
+pub mod files;
 pub(crate) mod html;
 mod markdown;
 mod table;

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod options;
+pub use options::MAX_GROWTH;
+
 use crate::model::options::{parse_bytes, parse_fraction};
 
 /// Does a Greenplum / WarehousePG 6 → 7 upgrade by backup and restore fit on
@@ -291,7 +294,19 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The throughputs for step durations, when any rate is given.
+    /// The review files these arguments ask for.
+    pub fn files(&self) -> crate::report::files::OutputFiles {
+        crate::report::files::OutputFiles {
+            json: self.json.clone(),
+            markdown: self.markdown.clone(),
+            html: self.html.clone(),
+            png: self.png.clone(),
+            layout_dir: self.layout_dir.clone(),
+            rates: self.rates(),
+        }
+    }
+
+    /// Step durations' throughput from `--rate`, `--backup-rate`, `--restore-rate`.
     pub fn rates(&self) -> Option<crate::model::durations::Rates> {
         crate::model::durations::Rates::new(self.rate, self.backup_rate, self.restore_rate)
     }

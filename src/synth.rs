@@ -178,9 +178,27 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                 .collect(),
         });
     }
-    let total: u64 = data.iter().sum();
+    let composition = composition(data.iter().sum());
+    Inventory {
+        format: FORMAT.into(),
+        source: Source {
+            product: Product::Greenplum,
+            version: "6.26.1".into(),
+            collected_at: "2026-11-20T09:00:00Z".into(),
+            coordinator: "cdw".into(),
+        },
+        hosts,
+        instances,
+        composition: Some(composition),
+        warnings: Vec::new(),
+    }
+}
+
+/// One database whose data splits 30% heap (500 tables), 25% AO row (200)
+/// and 40% AO column (100) of `total` primary data bytes.
+fn composition(total: u64) -> Composition {
     let part = |f: f64| (total as f64 * f) as u64;
-    let composition = Composition {
+    Composition {
         compression_throughput: None,
         not_measured: Vec::new(),
         excluded_databases: Vec::new(),
@@ -227,19 +245,6 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
             ],
             tables: Vec::new(),
         }],
-    };
-    Inventory {
-        format: FORMAT.into(),
-        source: Source {
-            product: Product::Greenplum,
-            version: "6.26.1".into(),
-            collected_at: "2026-11-20T09:00:00Z".into(),
-            coordinator: "cdw".into(),
-        },
-        hosts,
-        instances,
-        composition: Some(composition),
-        warnings: Vec::new(),
     }
 }
 

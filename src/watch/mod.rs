@@ -135,6 +135,66 @@ impl Ending {
 /// Longest wait before reconnecting to a host that does not answer.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// One host's connection state: its session when connected, and when to try
+/// again when not.
+struct HostLink {
+    session: Option<Box<dyn crate::collect::transport::Session>>,
+    backoff: Duration,
+    next_connect: Instant,
+}
+
+impl HostLink {
+    /// Takes one sample: connects first when due (a refused connection waits
+    /// twice as long next time, up to [`MAX_BACKOFF`]); a session that fails
+    /// is dropped and reconnected at the next sample.
+    fn sample(
+        &mut self,
+        transport: &dyn Transport,
+        target: &Target,
+        script: &str,
+        parse: &impl Fn(&str) -> Result<HostSample, String>,
+        interval: Duration,
+    ) -> Result<HostSample, String> {
+        if self.session.is_none() {
+            let now = Instant::now();
+            if now < self.next_connect {
+                return Err(format!(
+                    "not connected; next attempt in {} s",
+                    (self.next_connect - now).as_secs().max(1)
+                ));
+            }
+            match transport.connect(target) {
+                Ok(s) => {
+                    self.session = Some(s);
+                    self.backoff = interval;
+                }
+                Err(e) => {
+                    self.next_connect = Instant::now() + self.backoff;
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                    return Err(e.to_string());
+                }
+            }
+        }
+        let s = self.session.as_mut().expect("connected above");
+        match s.repeat(script, "@end") {
+            Ok(out) => parse(&out.stdout).map_err(|e| {
+                let err = out.stderr.trim();
+                if err.is_empty() {
+                    e
+                } else {
+                    format!("{e}: {}", err.chars().take(200).collect::<String>())
+                }
+            }),
+            Err(e) => {
+                // The session is gone (host down, sshd restarted): reconnect next time.
+                self.session = None;
+                self.next_connect = Instant::now();
+                Err(e.to_string())
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn host_worker(
     transport: Arc<dyn Transport>,
@@ -148,78 +208,26 @@ fn host_worker(
     ending: Arc<Ending>,
     tx: mpsc::Sender<HostReport>,
 ) {
-    let mut session = None;
-    let mut backoff = interval;
-    let mut next_connect = start;
+    let mut link = HostLink {
+        session: None,
+        backoff: interval,
+        next_connect: start,
+    };
     let mut tick: u32 = 0;
-    loop {
-        if !ending.sleep_until(start + interval * tick) {
-            break;
-        }
+    // The session, if any, is closed when `link` goes out of scope.
+    while ending.sleep_until(start + interval * tick) {
         let t_ms = epoch_ms();
-        let now = Instant::now();
-        let result = if session.is_none() && now < next_connect {
-            Err(format!(
-                "not connected; next attempt in {} s",
-                (next_connect - now).as_secs().max(1)
-            ))
-        } else {
-            if session.is_none() {
-                match transport.connect(&target) {
-                    Ok(s) => {
-                        session = Some(s);
-                        backoff = interval;
-                    }
-                    Err(e) => {
-                        next_connect = Instant::now() + backoff;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        session = None;
-                        let _ = tx.send(HostReport {
-                            host: index,
-                            t_ms,
-                            result: Err(e.to_string()),
-                        });
-                        if once {
-                            break;
-                        }
-                        tick = next_tick(start, interval);
-                        continue;
-                    }
-                }
-            }
-            let s = session.as_mut().expect("connected above");
-            match s.repeat(&script, "@end") {
-                Ok(out) => parse(&out.stdout).map_err(|e| {
-                    let err = out.stderr.trim();
-                    if err.is_empty() {
-                        e
-                    } else {
-                        format!("{e}: {}", err.chars().take(200).collect::<String>())
-                    }
-                }),
-                Err(e) => {
-                    // The session is gone (host down, sshd restarted): reconnect next time.
-                    session = None;
-                    next_connect = Instant::now();
-                    Err(e.to_string())
-                }
-            }
+        let result = link.sample(transport.as_ref(), &target, &script, &parse, interval);
+        let report = HostReport {
+            host: index,
+            t_ms,
+            result,
         };
-        if tx
-            .send(HostReport {
-                host: index,
-                t_ms,
-                result,
-            })
-            .is_err()
-            || once
-        {
+        if tx.send(report).is_err() || once {
             break;
         }
         tick = next_tick(start, interval);
     }
-    // Dropping the session closes it.
-    drop(session);
 }
 
 /// The next tick after now (missed ticks are skipped, not caught up).

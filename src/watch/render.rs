@@ -234,29 +234,9 @@ pub fn tight<'a>(plan: &WatchPlan, j: &'a Judgment, max: usize) -> Vec<&'a FsVie
 /// The self-contained HTML page: the last status of every filesystem and a
 /// chart per tight one.
 pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
-    use crate::report::html::{CSS, esc, inline_svg};
-    let mut s = String::new();
-    let title = format!("whpg-plan watch: plan {}", f.plan.plan_id);
-    write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
-        esc(&title),
-        esc(&title)
-    ).map_err(|e| e.to_string())?;
-    writeln!(s, "<pre>{}</pre>", esc(&header(f))).map_err(|e| e.to_string())?;
     let charted = tight(f.plan, f.judgment, 20);
-    writeln!(
-        s,
-        "<h2>Tight filesystems</h2><p>{} of {} filesystems are not on plan or fill past {} of their limit now or at the plan's peak{}.</p>",
-        charted.len(),
-        f.judgment.filesystems.len(),
-        pct(f.plan.warn_fill),
-        if charted.len() == 20 {
-            " (the 20 most urgent are drawn)"
-        } else {
-            ""
-        }
-    ).map_err(|e| e.to_string())?;
+    // The charts first: drawing is what can fail; writing into a String cannot.
+    let mut figures = Vec::with_capacity(charted.len());
     for v in &charted {
         let fs = &f.plan.filesystems[v.index];
         let points: Vec<(u64, u64, u64)> = tracks[v.index]
@@ -264,17 +244,49 @@ pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
             .iter()
             .map(|p| (p.t_ms, p.used, p.predicted))
             .collect();
-        let chart_title = format!("{} — {}", fs.label(), status_text(v));
-        let svg =
-            crate::report::charts::usage_over_time_svg(&chart_title, &points, fs.limit_bytes)?;
+        let title = format!("{} — {}", fs.label(), status_text(v));
+        let svg = crate::report::charts::usage_over_time_svg(&title, &points, fs.limit_bytes)?;
+        figures.push((title, svg));
+    }
+    let mut s = String::new();
+    html_page(&mut s, f, charted.len(), &figures).expect("writing to a String cannot fail");
+    Ok(s)
+}
 
+fn html_page(
+    s: &mut String,
+    f: &Frame,
+    charted: usize,
+    figures: &[(String, String)],
+) -> fmt::Result {
+    use crate::report::html::{CSS, esc, inline_svg};
+    let title = format!("whpg-plan watch: plan {}", f.plan.plan_id);
+    write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    )?;
+    writeln!(s, "<pre>{}</pre>", esc(&header(f)))?;
+    writeln!(
+        s,
+        "<h2>Tight filesystems</h2><p>{} of {} filesystems are not on plan or fill past {} of their limit now or at the plan's peak{}.</p>",
+        charted,
+        f.judgment.filesystems.len(),
+        pct(f.plan.warn_fill),
+        if charted == 20 {
+            " (the 20 most urgent are drawn)"
+        } else {
+            ""
+        }
+    )?;
+    for (title, svg) in figures {
         writeln!(
             s,
             "<figure><figcaption>{}</figcaption>{}</figure>",
-            esc(&chart_title),
-            inline_svg(&svg)
-        )
-        .map_err(|e| e.to_string())?;
+            esc(title),
+            inline_svg(svg)
+        )?;
     }
     writeln!(
         s,
@@ -285,6 +297,4 @@ pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
             .collect::<Vec<_>>()
             .join("\n"))
     )
-    .map_err(|e| e.to_string())?;
-    Ok(s)
 }

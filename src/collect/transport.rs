@@ -521,9 +521,19 @@ impl OpenSshTransport {
     /// repeated commands (`watch`) do not each pay a handshake. The master
     /// ends when its session is dropped, or 60 s after its last command.
     pub fn multiplexed(mut self) -> Self {
-        use std::os::unix::fs::DirBuilderExt;
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
         let dir = std::env::temp_dir().join(format!("whpg-plan-ssh-{}", std::process::id()));
-        if std::fs::DirBuilder::new().mode(0o700).create(&dir).is_ok() || dir.is_dir() {
+        let created = std::fs::DirBuilder::new().mode(0o700).create(&dir).is_ok();
+        // A directory left by an earlier process with this pid is used only if it
+        // is ours and private: the control sockets in it carry our sessions.
+        let ours = || {
+            std::fs::symlink_metadata(&dir).is_ok_and(|m| {
+                m.is_dir()
+                    && m.uid() == std::fs::metadata("/proc/self").map_or(u32::MAX, |s| s.uid())
+                    && m.permissions().mode() & 0o077 == 0
+            })
+        };
+        if created || ours() {
             self.control_dir = Some(dir);
         }
         self

@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -250,12 +251,23 @@ fn keygen(path: &Path) {
         .arg(path));
 }
 
+/// A port on 127.0.0.1 that nothing listens on and that no other test in this
+/// process was given: the kernel may hand the same ephemeral port to two tests
+/// that bind and close at the same moment, so the ports given out are remembered.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn sh_quote(s: &str) -> String {
@@ -967,9 +979,12 @@ impl LocalPostgres {
     pub fn start() -> LocalPostgres {
         require("/usr/lib/postgresql/15/bin/initdb", "postgresql-15");
         let port = free_port();
-        let dir = PathBuf::from(format!("/tmp/whpg-localpg-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        // A directory of its own even if a port were ever given twice.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("whpg-localpg-{port}-"))
+            .tempdir_in("/tmp")
+            .unwrap()
+            .keep();
         run(Command::new("chown")
             .args(["-R", "postgres:postgres"])
             .arg(&dir));

@@ -13,10 +13,111 @@
 /// One simple command of a bash line: its words, redirections removed.
 pub type Words = Vec<String>;
 
+/// What is wrong with a command line of the runbook: the real tool would
+/// refuse it (or the shell could not even split it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// A quote or `$(` is not closed.
+    #[error("{0} is not closed")]
+    Unclosed(&'static str),
+    /// The tool's subcommand (`gpcopy`-style tools) is missing or another.
+    #[error("{tool}: expected the subcommand '{expected}', found {}", found.as_ref().map_or("nothing".into(), |f| format!("'{f}'")))]
+    Subcommand {
+        /// The tool.
+        tool: &'static str,
+        /// The subcommand it needs.
+        expected: &'static str,
+        /// What came instead.
+        found: Option<String>,
+    },
+    /// A word that is not a flag where a flag is expected.
+    #[error("{tool}: unexpected argument '{arg}'")]
+    Unexpected {
+        /// The tool.
+        tool: &'static str,
+        /// The word.
+        arg: String,
+    },
+    /// A flag that takes a value has none.
+    #[error("{tool}: {flag} needs a value{}", found.as_ref().map_or(String::new(), |f| format!(", found '{f}'")))]
+    NeedsValue {
+        /// The tool.
+        tool: &'static str,
+        /// The flag.
+        flag: String,
+        /// The next word, a flag, when there is one.
+        found: Option<String>,
+    },
+    /// A switch given a value (`--flag=x`).
+    #[error("{tool}: {flag} takes no value")]
+    TakesNoValue {
+        /// The tool.
+        tool: &'static str,
+        /// The flag.
+        flag: String,
+    },
+    /// A flag the tool does not have (greenplum.md lists each tool's flags).
+    #[error("{tool}: unknown flag {flag}")]
+    UnknownFlag {
+        /// The tool.
+        tool: &'static str,
+        /// The flag.
+        flag: String,
+    },
+    /// A flag given twice.
+    #[error("{tool}: {flag} is given twice")]
+    Twice {
+        /// The tool.
+        tool: &'static str,
+        /// The flag.
+        flag: String,
+    },
+    /// A flag the tool cannot run without.
+    #[error("{tool}: {flag} is required")]
+    Required {
+        /// The tool.
+        tool: &'static str,
+        /// The flag (the first of its alternatives).
+        flag: &'static str,
+    },
+    /// Two flags the tool refuses together.
+    #[error("{tool}: {flag} cannot be combined with {other}")]
+    Exclusive {
+        /// The tool.
+        tool: &'static str,
+        /// One flag.
+        flag: &'static str,
+        /// The other.
+        other: &'static str,
+    },
+    /// A flag that works only with another.
+    #[error("{tool}: {flag} needs {other}")]
+    Needs {
+        /// The tool.
+        tool: &'static str,
+        /// The flag given.
+        flag: &'static str,
+        /// The flag it needs.
+        other: &'static str,
+    },
+    /// A value the tool refuses.
+    #[error("{tool}: {flag} {value} {expected}")]
+    BadValue {
+        /// The tool.
+        tool: &'static str,
+        /// The flag.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be, as a phrase (`is not in 1..=9`).
+        expected: String,
+    },
+}
+
 /// Splits a bash line into simple commands (at `|`, `||`, `&&`, `;`) and
 /// words, honouring single and double quotes, backslashes and `$(…)`.
 /// Redirections (`> f`, `2>&1`, `< f`) are dropped. A quote left open is an error.
-pub fn split_line(line: &str) -> Result<Vec<Words>, String> {
+pub fn split_line(line: &str) -> Result<Vec<Words>, CommandError> {
     let mut commands: Vec<Words> = Vec::new();
     let mut words: Words = Vec::new();
     let mut word = String::new();
@@ -43,7 +144,7 @@ pub fn split_line(line: &str) -> Result<Vec<Words>, String> {
                 let end = chars[i + 1..]
                     .iter()
                     .position(|&x| x == '\'')
-                    .ok_or("a single quote is not closed")?;
+                    .ok_or(CommandError::Unclosed("a single quote"))?;
                 word.extend(&chars[i + 1..i + 1 + end]);
                 i += end + 2;
                 continue;
@@ -54,7 +155,7 @@ pub fn split_line(line: &str) -> Result<Vec<Words>, String> {
                 let mut depth = 0;
                 loop {
                     let Some(&d) = chars.get(i) else {
-                        return Err("a double quote is not closed".into());
+                        return Err(CommandError::Unclosed("a double quote"));
                     };
                     match d {
                         '\\' if i + 1 < chars.len() => {
@@ -102,7 +203,7 @@ pub fn split_line(line: &str) -> Result<Vec<Words>, String> {
                     }
                 }
                 if depth != 0 {
-                    return Err("a $( is not closed".into());
+                    return Err(CommandError::Unclosed("a $("));
                 }
                 continue;
             }
@@ -456,7 +557,7 @@ fn is_expansion(v: &str) -> bool {
 }
 
 /// Checks one simple command; `Ok(None)` when it is not one of the tools.
-fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
+fn check_words(words: &[String]) -> Result<Option<&'static str>, CommandError> {
     let Some(program) = words.first() else {
         return Ok(None);
     };
@@ -469,10 +570,11 @@ fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
             Some(a) if a == sub => args = &args[1..],
             Some(a) if a == "--help" => {}
             other => {
-                return Err(format!(
-                    "{name}: expected the subcommand '{sub}', found {}",
-                    other.map(|s| format!("'{s}'")).unwrap_or("nothing".into())
-                ));
+                return Err(CommandError::Subcommand {
+                    tool: name,
+                    expected: sub,
+                    found: other.cloned(),
+                });
             }
         }
     }
@@ -485,32 +587,47 @@ fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
             _ => (a, None),
         };
         if !flag.starts_with('-') {
-            return Err(format!("{name}: unexpected argument '{a}'"));
+            return Err(CommandError::Unexpected {
+                tool: name,
+                arg: a.into(),
+            });
         }
         let value = if let Some(f) = spec.valued.iter().find(|f| **f == flag) {
             match inline {
                 Some(v) => Some(v),
                 None => {
                     i += 1;
-                    let v = args
-                        .get(i)
-                        .ok_or_else(|| format!("{name}: {f} needs a value"))?;
+                    let needs_value = |found: Option<&String>| CommandError::NeedsValue {
+                        tool: name,
+                        flag: f.to_string(),
+                        found: found.cloned(),
+                    };
+                    let v = args.get(i).ok_or_else(|| needs_value(None))?;
                     if v.starts_with('-') && !v.starts_with("-1") {
-                        return Err(format!("{name}: {f} needs a value, found '{v}'"));
+                        return Err(needs_value(Some(v)));
                     }
                     Some(v.clone())
                 }
             }
         } else if spec.switches.contains(&flag) {
             if inline.is_some() {
-                return Err(format!("{name}: {flag} takes no value"));
+                return Err(CommandError::TakesNoValue {
+                    tool: name,
+                    flag: flag.into(),
+                });
             }
             None
         } else {
-            return Err(format!("{name}: unknown flag {flag}"));
+            return Err(CommandError::UnknownFlag {
+                tool: name,
+                flag: flag.into(),
+            });
         };
         if seen.iter().any(|(f, _)| *f == flag) {
-            return Err(format!("{name}: {flag} is given twice"));
+            return Err(CommandError::Twice {
+                tool: name,
+                flag: flag.into(),
+            });
         }
         let flag: &'static str = spec
             .valued
@@ -530,17 +647,28 @@ fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
     };
     for group in spec.required {
         if !group.iter().any(|f| has(f)) {
-            return Err(format!("{name}: {} is required", group[0]));
+            return Err(CommandError::Required {
+                tool: name,
+                flag: group[0],
+            });
         }
     }
     for (a, b) in spec.exclusive {
         if has(a) && has(b) {
-            return Err(format!("{name}: {a} cannot be combined with {b}"));
+            return Err(CommandError::Exclusive {
+                tool: name,
+                flag: a,
+                other: b,
+            });
         }
     }
     for (a, b) in spec.needs {
         if has(a) && !has(b) {
-            return Err(format!("{name}: {a} needs {b}"));
+            return Err(CommandError::Needs {
+                tool: name,
+                flag: a,
+                other: b,
+            });
         }
     }
     check_values(name, &value)?;
@@ -548,20 +676,29 @@ fn check_words(words: &[String]) -> Result<Option<&'static str>, String> {
 }
 
 /// Value rules: compression types and levels, timestamps, absolute paths, ports.
-fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-    let number = |f: &str, lo: u64, hi: u64| -> Result<(), String> {
+fn check_values(
+    name: &'static str,
+    value: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), CommandError> {
+    let bad = |flag: &'static str, value: String, expected: String| CommandError::BadValue {
+        tool: name,
+        flag,
+        value,
+        expected,
+    };
+    let number = |f: &'static str, lo: u64, hi: u64| -> Result<(), CommandError> {
         match value(f) {
             Some(v) if !is_expansion(&v) => match v.parse::<u64>() {
                 Ok(n) if (lo..=hi).contains(&n) => Ok(()),
-                _ => Err(format!("{name}: {f} {v} is not in {lo}..={hi}")),
+                _ => Err(bad(f, v, format!("is not in {lo}..={hi}"))),
             },
             _ => Ok(()),
         }
     };
-    let absolute = |f: &str| -> Result<(), String> {
+    let absolute = |f: &'static str| -> Result<(), CommandError> {
         match value(f) {
             Some(v) if !is_expansion(&v) && !v.starts_with('/') => {
-                Err(format!("{name}: {f} {v} must be an absolute path"))
+                Err(bad(f, v, "must be an absolute path".into()))
             }
             _ => Ok(()),
         }
@@ -572,10 +709,9 @@ fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<()
             let hi = match codec.as_str() {
                 "gzip" => 9,
                 "zstd" => 19,
-                other => {
-                    return Err(format!(
-                        "gpbackup: --compression-type {other} is not gzip or zstd"
-                    ));
+                _ => {
+                    let expected = "is not gzip or zstd".into();
+                    return Err(bad("--compression-type", codec, expected));
                 }
             };
             number("--compression-level", 1, hi)?;
@@ -587,7 +723,7 @@ fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<()
                 && !is_expansion(&ts)
                 && !(ts.len() == 14 && ts.bytes().all(|b| b.is_ascii_digit()))
             {
-                return Err(format!("gprestore: --timestamp {ts} is not YYYYMMDDHHMMSS"));
+                return Err(bad("--timestamp", ts, "is not YYYYMMDDHHMMSS".into()));
             }
             number("--jobs", 1, 65535)?;
             absolute("--backup-dir")?;
@@ -599,9 +735,7 @@ fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<()
                 && m != "group"
                 && m != "spread"
             {
-                return Err(format!(
-                    "gpinitsystem: --mirror-mode {m} is not group or spread"
-                ));
+                return Err(bad("--mirror-mode", m, "is not group or spread".into()));
             }
         }
         "gpdeletesystem" => absolute("-d")?,
@@ -619,7 +753,7 @@ fn check_values(name: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<()
 }
 
 /// Checks every tool call in a bash line; returns the tools it found.
-pub fn check_line(line: &str) -> Result<Vec<&'static str>, String> {
+pub fn check_line(line: &str) -> Result<Vec<&'static str>, CommandError> {
     let mut found = Vec::new();
     for words in split_line(line)? {
         if let Some(name) = check_words(&words)? {
@@ -743,7 +877,7 @@ mod tests {
         for (line, why) in cases {
             match check_line(line) {
                 Ok(_) => panic!("accepted: {line}"),
-                Err(e) => assert!(e.contains(why), "{line}: {e} (expected {why})"),
+                Err(e) => assert!(e.to_string().contains(why), "{line}: {e} (expected {why})"),
             }
         }
     }

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod options;
 pub use options::MAX_GROWTH;
 
-use crate::model::options::{parse_bytes, parse_fraction};
+use crate::model::options::{ValueError, parse_bytes, parse_fraction};
 
 /// Does a Greenplum / WarehousePG 6 → 7 upgrade by backup and restore fit on
 /// the hardware, and if not, which plan does?
@@ -82,12 +82,15 @@ pub struct WatchArgs {
     pub ssh: SshArgs,
 }
 
-fn parse_interval(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("not a number of seconds: {s}"))?;
-    if !(0.2..=86_400.0).contains(&v) {
-        return Err(format!("{s}: give between 0.2 and 86400 seconds"));
+fn parse_interval(s: &str) -> Result<f64, ValueError> {
+    let v: f64 = s.parse().map_err(|_| ValueError::NotSeconds(s.into()))?;
+    let (lo, hi) = (0.2, 86_400.0);
+    if !(lo..=hi).contains(&v) {
+        return Err(ValueError::SecondsRange {
+            given: s.into(),
+            lo,
+            hi,
+        });
     }
     Ok(v)
 }

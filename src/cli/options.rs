@@ -24,8 +24,8 @@ impl PlanArgs {
             CodecArg::Zstd => Codec::Zstd,
             CodecArg::None => Codec::None,
         };
-        let compression =
-            Compression::new(codec, a.compression_level).map_err(InputError::Usage)?;
+        let compression = Compression::new(codec, a.compression_level)
+            .map_err(|e| InputError::Usage(e.to_string()))?;
         if !(a.max_fill > 0.0 && a.max_fill <= 1.0) {
             return Err(InputError::Usage(format!(
                 "--max-fill {} must be above 0 and at most 1",

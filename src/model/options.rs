@@ -33,7 +33,7 @@ impl Compression {
     };
 
     /// Builds a compression setting, checking the level range gpbackup accepts.
-    pub fn new(codec: Codec, level: Option<u32>) -> Result<Self, String> {
+    pub fn new(codec: Codec, level: Option<u32>) -> Result<Self, ValueError> {
         let (lo, hi, default) = match codec {
             Codec::Gzip => (1, 9, 1),
             Codec::Zstd => (1, 19, 1),
@@ -45,10 +45,12 @@ impl Compression {
             (_, Some(l)) => l,
         };
         if level < lo || level > hi {
-            return Err(format!(
-                "compression level {level} is out of range for {}: {lo}..={hi}",
-                codec_name(codec)
-            ));
+            return Err(ValueError::Level {
+                level,
+                codec: codec_name(codec),
+                lo,
+                hi,
+            });
         }
         Ok(Compression { codec, level })
     }
@@ -251,31 +253,79 @@ impl PlanOptions {
     }
 }
 
+/// An option value that cannot be used; clap shows it beside the option's name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    /// Not a number or a percentage.
+    #[error("'{0}' is not a fraction (e.g. 0.1 or 10%)")]
+    NotFraction(String),
+    /// A negative or infinite fraction.
+    #[error("'{0}' must be a non-negative number")]
+    Negative(String),
+    /// Not a byte count.
+    #[error("'{0}' is not a size (e.g. 500GB, 2TiB, 1234)")]
+    NotSize(String),
+    /// A size with a unit that is not B, kB … PB or KiB … PiB.
+    #[error("'{given}': unknown size unit '{unit}'")]
+    SizeUnit {
+        /// The value given.
+        given: String,
+        /// Its unit.
+        unit: String,
+    },
+    /// A size beyond 2^64 bytes.
+    #[error("'{0}' is out of range")]
+    SizeRange(String),
+    /// A compression level gpbackup refuses.
+    #[error("compression level {level} is out of range for {codec}: {lo}..={hi}")]
+    Level {
+        /// The level given.
+        level: u32,
+        /// The codec.
+        codec: &'static str,
+        /// Lowest level.
+        lo: u32,
+        /// Highest level.
+        hi: u32,
+    },
+    /// Not a number of seconds.
+    #[error("not a number of seconds: {0}")]
+    NotSeconds(String),
+    /// Seconds outside what the option allows.
+    #[error("{given}: give between {lo} and {hi} seconds")]
+    SecondsRange {
+        /// The value given.
+        given: String,
+        /// Least.
+        lo: f64,
+        /// Most.
+        hi: f64,
+    },
+}
+
 /// Parses a fraction given as `0.1` or `10%`.
-pub fn parse_fraction(s: &str) -> Result<f64, String> {
+pub fn parse_fraction(s: &str) -> Result<f64, ValueError> {
     let t = s.trim();
     let v = if let Some(p) = t.strip_suffix('%') {
         p.trim().parse::<f64>().map(|v| v / 100.0)
     } else {
         t.parse::<f64>()
     }
-    .map_err(|_| format!("'{s}' is not a fraction (e.g. 0.1 or 10%)"))?;
+    .map_err(|_| ValueError::NotFraction(s.into()))?;
     if !v.is_finite() || v < 0.0 {
-        return Err(format!("'{s}' must be a non-negative number"));
+        return Err(ValueError::Negative(s.into()));
     }
     Ok(v)
 }
 
 /// Parses a byte count: `1234`, `500GB`, `1.5TiB`, `2T` (SI and IEC suffixes).
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
+pub fn parse_bytes(s: &str) -> Result<u64, ValueError> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size (e.g. 500GB, 2TiB, 1234)"))?;
+    let n: f64 = num.parse().map_err(|_| ValueError::NotSize(s.into()))?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
@@ -288,11 +338,16 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         "gib" => 1024f64.powi(3),
         "tib" => 1024f64.powi(4),
         "pib" => 1024f64.powi(5),
-        _ => return Err(format!("'{s}': unknown size unit '{unit}'")),
+        _ => {
+            return Err(ValueError::SizeUnit {
+                given: s.into(),
+                unit: unit.into(),
+            });
+        }
     };
     let v = n * mult;
     if !v.is_finite() || v < 0.0 || v > u64::MAX as f64 {
-        return Err(format!("'{s}' is out of range"));
+        return Err(ValueError::SizeRange(s.into()));
     }
     Ok(v.round() as u64)
 }

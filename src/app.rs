@@ -9,8 +9,8 @@ use crate::collect::catalog::PgConnection;
 use crate::collect::transport::{
     LocalTransport, OpenSshTransport, Ssh2Transport, SshSettings, Target, Transport,
 };
-use crate::collect::{self, CollectOptions};
-use crate::error::{ExitCode, InputError};
+use crate::collect::{self, CollectError, CollectOptions};
+use crate::error::{ExitCode, InputError, OutputError};
 use crate::inventory::{self, Inventory};
 use crate::model::{self, Estimate, PlanOptions};
 use crate::report::{Exporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter};
@@ -21,9 +21,18 @@ pub enum AppError {
     /// Bad input or usage: exit 2.
     #[error(transparent)]
     Input(#[from] InputError),
-    /// Anything else that went wrong at run time: exit 1.
-    #[error("{0}")]
-    Runtime(String),
+    /// The coordinator's catalog could not be read: exit 1.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    /// A collected inventory that does not add up (a collector bug): exit 1.
+    #[error("the collected inventory is inconsistent: {}", .0.join("; "))]
+    Inconsistent(Vec<String>),
+    /// An output file or standard output could not be written: exit 1.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// `watch` could not start a host's thread: exit 1.
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
 }
 
 impl AppError {
@@ -31,7 +40,25 @@ impl AppError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Input(_) => ExitCode::UsageError,
-            AppError::Runtime(_) => ExitCode::RuntimeError,
+            AppError::Collect(_)
+            | AppError::Inconsistent(_)
+            | AppError::Output(_)
+            | AppError::Thread(_) => ExitCode::RuntimeError,
+        }
+    }
+}
+
+/// The SSH client configuration is an input file: a bad one is exit 2.
+impl From<crate::collect::transport::TransportError> for AppError {
+    fn from(e: crate::collect::transport::TransportError) -> Self {
+        use crate::collect::transport::TransportError;
+        match e {
+            TransportError::Config { path, message } => AppError::Input(InputError::Config {
+                path,
+                line: 0,
+                message,
+            }),
+            other => AppError::Input(InputError::Usage(other.to_string())),
         }
     }
 }
@@ -54,12 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                     }
                     let inv = run_collection(&opts, &a.ssh, false)?;
                     let warnings = inventory::validate(&inv)
-                        .map_err(|p| {
-                            AppError::Runtime(format!(
-                                "the collected inventory is inconsistent: {}",
-                                p.iter().map(|x| x.0.clone()).collect::<Vec<_>>().join("; ")
-                            ))
-                        })?
+                        .map_err(|p| AppError::Inconsistent(p.into_iter().map(|x| x.0).collect()))?
                         .warnings;
                     (inv, warnings)
                 }
@@ -75,12 +97,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                     rates: a.outputs.rates(),
                 }),
             };
-            a.outputs.files().write(&est).map_err(AppError::Runtime)?;
+            a.outputs.files().write(&est)?;
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(&out.render(&est))
                 .and_then(|_| stdout.flush())
-                .map_err(|e| AppError::Runtime(format!("writing to standard output: {e}")))?;
+                .map_err(OutputError::Stdout)?;
             Ok(est.verdict.exit_code())
         }
         Command::Report(a) => {
@@ -100,7 +122,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
             let (inv, warnings) = load_inventory(&a.inventory)?;
             let opts = a.plan.plan_options(&inv)?;
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
-            a.outputs.files().write(&est).map_err(AppError::Runtime)?;
+            a.outputs.files().write(&est)?;
             eprintln!("{}", crate::report::verdict_sentence(&est));
             Ok(est.verdict.exit_code())
         }
@@ -112,7 +134,8 @@ impl From<crate::watch::WatchError> for AppError {
     fn from(e: crate::watch::WatchError) -> Self {
         match e {
             crate::watch::WatchError::Input(i) => AppError::Input(i),
-            crate::watch::WatchError::Runtime(r) => AppError::Runtime(r),
+            crate::watch::WatchError::Output(o) => AppError::Output(o),
+            crate::watch::WatchError::Thread(t) => AppError::Thread(t),
         }
     }
 }
@@ -155,7 +178,7 @@ fn run_watch(a: &crate::cli::WatchArgs) -> Result<ExitCode, AppError> {
     let mut settings = ssh_settings(&a.ssh);
     settings.command_timeout = sample_timeout;
     let transport: Arc<dyn Transport> = match a.ssh.transport {
-        TransportArg::Ssh2 => Arc::new(Ssh2Transport::new(settings).map_err(InputError::Usage)?),
+        TransportArg::Ssh2 => Arc::new(Ssh2Transport::new(settings)?),
         TransportArg::Openssh => Arc::new(OpenSshTransport::new(settings).multiplexed()),
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -256,14 +279,11 @@ fn run_collection(
         })
     } else {
         match ssh.transport {
-            TransportArg::Ssh2 => {
-                Box::new(Ssh2Transport::new(ssh_settings(ssh)).map_err(InputError::Usage)?)
-            }
+            TransportArg::Ssh2 => Box::new(Ssh2Transport::new(ssh_settings(ssh))?),
             TransportArg::Openssh => Box::new(OpenSshTransport::new(ssh_settings(ssh))),
         }
     };
-    let mut inv =
-        collect::collect(opts, transport.as_ref()).map_err(|e| AppError::Runtime(e.to_string()))?;
+    let mut inv = collect::collect(opts, transport.as_ref())?;
     if local {
         collect::local::add_local_disks(&mut inv, &opts.coordinator.name);
     }
@@ -293,15 +313,17 @@ fn run_collect(a: CollectArgs) -> Result<ExitCode, AppError> {
     let inv = run_collection(&opts, &a.ssh, a.local)?;
     let incomplete = model::incompleteness(&inv);
     match &a.output {
-        Some(path) => inventory::save(&inv, path)
-            .map_err(|e| AppError::Runtime(format!("{}: {e}", path.display())))?,
+        Some(path) => inventory::save(&inv, path).map_err(|source| OutputError::File {
+            path: path.clone(),
+            source,
+        })?,
         None => {
             let text = inventory::to_string(&inv, inventory::InventoryFormat::Yaml);
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|_| stdout.flush())
-                .map_err(|e| AppError::Runtime(format!("writing to standard output: {e}")))?;
+                .map_err(OutputError::Stdout)?;
         }
     }
     for r in &incomplete {

@@ -70,7 +70,7 @@ pub enum InputError {
         problems: Vec<String>,
     },
     /// A gpinitsystem_config or other option file could not be used.
-    #[error("{path}:{line}: {message}", path = path.display())]
+    #[error("{}: {message}", at_line(path, *line))]
     Config {
         /// The file.
         path: PathBuf,
@@ -84,9 +84,62 @@ pub enum InputError {
     Usage(String),
 }
 
+/// `file:line`, or `file` when the line is 0 (the whole file).
+fn at_line(path: &std::path::Path, line: usize) -> String {
+    match line {
+        0 => path.display().to_string(),
+        n => format!("{}:{n}", path.display()),
+    }
+}
+
+/// A file or stream that could not be written. Exit code 1.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// An output file (report, chart, layout file, inventory, watch log).
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Standard output (a closed pipe, a full disk behind a redirect).
+    #[error("writing to standard output: {0}")]
+    Stdout(std::io::Error),
+    /// A chart could not be drawn.
+    #[error("drawing {what}: {source}")]
+    Chart {
+        /// Which chart.
+        what: String,
+        /// What the drawing library said.
+        source: ChartError,
+    },
+}
+
+/// What the drawing library (plotters) said when a chart could not be drawn.
+/// Its errors are generic over the backend, so their message is what is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ChartError(pub String);
+
 #[cfg(test)]
 mod tests {
     use super::ExitCode;
+
+    /// A problem with a whole file names no line; one on a line names it.
+    #[test]
+    fn config_errors_name_the_line_when_there_is_one() {
+        let at = |line| {
+            super::InputError::Config {
+                path: "/etc/gp.conf".into(),
+                line,
+                message: "bad".into(),
+            }
+            .to_string()
+        };
+        assert_eq!(at(0), "/etc/gp.conf: bad");
+        assert_eq!(at(7), "/etc/gp.conf:7: bad");
+    }
 
     /// The documented contract, number by number.
     #[test]

@@ -7,8 +7,108 @@
 
 use serde::Deserialize;
 
+use super::transport::TransportError;
 use crate::inventory::{Product, StorageKind};
 use crate::shell::quote;
+
+/// Why a catalog query gave no answer, or `version()` names a server whpg-plan
+/// does not measure. `what` names the query, as the messages show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// psql could not be run on the coordinator.
+    #[error("{what}: {source}")]
+    Transport {
+        /// The query.
+        what: String,
+        /// Why.
+        source: TransportError,
+    },
+    /// psql ran and failed (a permission, a lock timeout, a dropped table …).
+    #[error("{what}: psql exited {status}: {stderr}")]
+    Psql {
+        /// The query.
+        what: String,
+        /// psql's exit status.
+        status: i32,
+        /// What psql printed on stderr, trimmed.
+        stderr: String,
+    },
+    /// psql's output is not the JSON the query prints.
+    #[error("{what}: unexpected psql output ({reason}): '{excerpt}'")]
+    Output {
+        /// The query.
+        what: String,
+        /// The JSON parser's complaint.
+        reason: String,
+        /// The first 200 characters of the output.
+        excerpt: String,
+    },
+    /// `version()` names no product whpg-plan knows.
+    #[error("version() does not name Greenplum, WarehousePG or PostgreSQL: '{banner}'")]
+    UnknownProduct {
+        /// The whole `version()` string.
+        banner: String,
+    },
+    /// `version()` names a Greenplum fork or another product built on it.
+    #[error(
+        "version() names {named}, which is neither Greenplum, WarehousePG nor a plain PostgreSQL: '{banner}'"
+    )]
+    Fork {
+        /// What the banner names.
+        named: String,
+        /// The whole `version()` string.
+        banner: String,
+    },
+    /// `version()` names WarehousePG without a version number.
+    #[error("version() names WarehousePG but no version: '{banner}'")]
+    NoVersion {
+        /// The whole `version()` string.
+        banner: String,
+    },
+    /// A product version whpg-plan does not read.
+    #[error("{product} {major} is not supported ({supported})")]
+    Unsupported {
+        /// Product name.
+        product: &'static str,
+        /// Its major version.
+        major: u32,
+        /// What is supported.
+        supported: &'static str,
+    },
+    /// The coordinator's catalog lists no instance.
+    #[error("gp_segment_configuration is empty")]
+    NoSegments,
+    /// `--exclude-database` names a database that does not exist.
+    #[error("--exclude-database {name}: no such database (the databases are: {})", known.join(", "))]
+    NoSuchDatabase {
+        /// The name given.
+        name: String,
+        /// The databases there are.
+        known: Vec<String>,
+    },
+}
+
+impl CatalogError {
+    /// The reason recorded for a database or table that could not be measured:
+    /// the first line psql printed (its query is named elsewhere), or the
+    /// first line of the whole message for any other failure.
+    pub fn reason(&self) -> String {
+        match self {
+            CatalogError::Psql { stderr, .. } => first_line(stderr),
+            other => first_line(&other.to_string()),
+        }
+    }
+}
+
+/// The first non-empty line of a message, trimmed.
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("unknown error")
+        .to_string()
+}
 
 /// Which catalog dialect the coordinator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +142,7 @@ pub const VERSION_SQL: &str = "SELECT version()";
 /// Greenplum parenthesis with a `-WHPG` suffix); plain `PostgreSQL 15.8 (Debian …) on …`.
 /// Forks such as Apache Cloudberry or Greengage are an error that names what
 /// was found, never mistaken for a plain PostgreSQL.
-pub fn parse_version(v: &str) -> Result<ServerVersion, String> {
+pub fn parse_version(v: &str) -> Result<ServerVersion, CatalogError> {
     let v = v.trim();
     let number_after = |marker: &str| -> Option<String> {
         let i = v.find(marker)? + marker.len();
@@ -57,7 +157,7 @@ pub fn parse_version(v: &str) -> Result<ServerVersion, String> {
     let (product, version) = if whpg {
         let ver = number_after("(Greenplum Database")
             .or_else(|| number_after("WarehousePG"))
-            .ok_or_else(|| format!("version() names WarehousePG but no version: '{v}'"))?;
+            .ok_or_else(|| CatalogError::NoVersion { banner: v.into() })?;
         (Product::Warehousepg, ver)
     } else if let Some(ver) = number_after("(Greenplum Database") {
         (Product::Greenplum, ver)
@@ -71,22 +171,21 @@ pub fn parse_version(v: &str) -> Result<ServerVersion, String> {
     .iter()
     .find(|f| v.contains(*f))
     {
-        return Err(format!(
-            "version() names {}, which is neither Greenplum, WarehousePG nor a plain PostgreSQL: '{v}'",
-            match *fork {
+        return Err(CatalogError::Fork {
+            named: match *fork {
                 "Database" => "another database product",
                 f => f,
             }
-        ));
+            .into(),
+            banner: v.into(),
+        });
     } else if v.starts_with("PostgreSQL") {
         (
             Product::Postgresql,
             number_after("PostgreSQL").unwrap_or_default(),
         )
     } else {
-        return Err(format!(
-            "version() does not name Greenplum, WarehousePG or PostgreSQL: '{v}'"
-        ));
+        return Err(CatalogError::UnknownProduct { banner: v.into() });
     };
     let major: u32 = version
         .split('.')
@@ -96,15 +195,20 @@ pub fn parse_version(v: &str) -> Result<ServerVersion, String> {
     let dialect = match (product, major) {
         (Product::Postgresql, m) if m >= 12 => Dialect::Postgres,
         (Product::Postgresql, m) => {
-            return Err(format!("PostgreSQL {m} is not supported (12 or later)"));
+            return Err(CatalogError::Unsupported {
+                product: Product::Postgresql.display_name(),
+                major: m,
+                supported: "12 or later",
+            });
         }
         (_, 6) => Dialect::Gp6,
         (_, 7) => Dialect::Gp7,
         (p, m) => {
-            return Err(format!(
-                "{} {m} is not supported (6 or 7)",
-                p.display_name()
-            ));
+            return Err(CatalogError::Unsupported {
+                product: p.display_name(),
+                major: m,
+                supported: "6 or 7",
+            });
         }
     };
     Ok(ServerVersion {
@@ -532,7 +636,7 @@ pub struct StatsRow {
 pub fn parse_json_lines<T: for<'de> Deserialize<'de>>(
     what: &str,
     out: &str,
-) -> Result<Vec<T>, String> {
+) -> Result<Vec<T>, CatalogError> {
     out.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| parse_json(what, l))
@@ -569,12 +673,11 @@ impl CompositionRow {
 }
 
 /// Parses psql's output of a JSON query into `T`, saying which query failed.
-pub fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, out: &str) -> Result<T, String> {
-    serde_json::from_str(out.trim()).map_err(|e| {
-        format!(
-            "{what}: unexpected psql output ({e}): '{}'",
-            out.trim().chars().take(200).collect::<String>()
-        )
+pub fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, out: &str) -> Result<T, CatalogError> {
+    serde_json::from_str(out.trim()).map_err(|e| CatalogError::Output {
+        what: what.into(),
+        reason: e.to_string(),
+        excerpt: out.trim().chars().take(200).collect(),
     })
 }
 
@@ -610,22 +713,25 @@ mod tests {
             "PostgreSQL 14.4 (Apache Cloudberry 1.6.0 build 1) on x86_64-pc-linux-gnu",
         )
         .unwrap_err();
-        assert!(e.contains("Cloudberry"), "{e}");
+        assert!(
+            matches!(&e, CatalogError::Fork { named, .. } if named == "Cloudberry"),
+            "{e}"
+        );
         let e = parse_version("PostgreSQL 9.4.26 (Greengage Database 6.28.0 build 1) on x86_64")
             .unwrap_err();
-        assert!(e.contains("Greengage"), "{e}");
+        assert!(e.to_string().contains("Greengage"), "{e}");
         let pg = parse_version("PostgreSQL 15.8 (Debian 15.8-0+deb12u1) on x86_64-pc-linux-gnu")
             .unwrap();
         assert_eq!(
             (pg.product, pg.version.as_str(), pg.dialect),
             (Product::Postgresql, "15.8", Dialect::Postgres)
         );
-        assert!(parse_version("MySQL 8").is_err());
-        assert!(
-            parse_version("PostgreSQL 8.3.23 (Greenplum Database 5.29.1 build)")
-                .unwrap_err()
-                .contains("5")
-        );
+        assert!(matches!(
+            parse_version("MySQL 8"),
+            Err(CatalogError::UnknownProduct { .. })
+        ));
+        let e = parse_version("PostgreSQL 8.3.23 (Greenplum Database 5.29.1 build)").unwrap_err();
+        assert_eq!(e.to_string(), "Greenplum 5 is not supported (6 or 7)");
     }
 
     #[test]
@@ -729,7 +835,8 @@ mod tests {
         assert!(
             parse_json::<Vec<SegmentRow>>("segments", "ERROR: relation does not exist")
                 .unwrap_err()
-                .contains("segments")
+                .to_string()
+                .starts_with("segments: unexpected psql output")
         );
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use super::catalog::{self, Dialect, OidFilter, PgConnection, RelationRow, StatsRow};
+use super::catalog::{self, CatalogError, Dialect, OidFilter, PgConnection, RelationRow, StatsRow};
 use super::sample;
 use super::transport::Session;
 use super::{SampleOptions, run_sql, run_sql_batch};
@@ -63,7 +63,15 @@ enum Failure {
     Other(String),
 }
 
-fn classify(message: &str) -> Failure {
+/// Tells a dropped table and a lock wait (psql's own messages) from any
+/// other failure, whose reason is recorded.
+fn classify(e: &CatalogError) -> Failure {
+    let CatalogError::Psql {
+        stderr: message, ..
+    } = e
+    else {
+        return Failure::Other(e.reason());
+    };
     if let Some(i) = message.find("could not open relation with OID ") {
         let oid: String = message[i + 33..]
             .chars()
@@ -76,17 +84,7 @@ fn classify(message: &str) -> Failure {
     if message.contains("lock timeout") {
         return Failure::Lock;
     }
-    Failure::Other(first_line(message))
-}
-
-/// The first meaningful line of a psql error, without the query name prefix noise.
-fn first_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("unknown error")
-        .to_string()
+    Failure::Other(e.reason())
 }
 
 /// Reads every database in `names` (except `excluded`).
@@ -144,41 +142,36 @@ fn read_one(
     let (stats_text, sizes) = match batch {
         Ok(v) => (v[0].clone(), Ok(v[1].clone())),
         // The statistics (first) came back; the sizes failed.
-        Err((partial, message)) if !partial.is_empty() => (partial[0].clone(), Err(message)),
-        Err((_, message)) => return Err(first_line(strip_what(&message))),
+        Err((partial, e)) if !partial.is_empty() => (partial[0].clone(), Err(e)),
+        Err((_, e)) => return Err(e.reason()),
     };
-    let stats: Vec<StatsRow> = catalog::parse_json_lines(&stats_what, &stats_text)?;
+    let stats: Vec<StatsRow> =
+        catalog::parse_json_lines(&stats_what, &stats_text).map_err(|e| e.to_string())?;
     let relations = match sizes {
-        Ok(text) => catalog::parse_json_lines::<RelationRow>(&sizes_what, &text)?,
-        Err(message) => measure_after_failure(session, conn, dialect, name, &message, r)?,
+        Ok(text) => catalog::parse_json_lines::<RelationRow>(&sizes_what, &text)
+            .map_err(|e| e.to_string())?,
+        Err(e) => measure_after_failure(session, conn, dialect, name, e, r)?,
     };
     Ok(compose(
         session, conn, dialect, name, stats, relations, sample, started, r,
     ))
 }
 
-fn strip_what(message: &str) -> &str {
-    // run_sql_batch prefixes "<what>: psql exited N: "; keep what psql said.
-    message
-        .find("psql exited")
-        .and_then(|i| message[i..].find(": ").map(|j| &message[i + j + 2..]))
-        .unwrap_or(message)
-}
-
 /// After the sizes query failed: drop the tables that vanished and retry;
 /// on a lock wait, halve the table list until the locked tables are found.
+/// The error is the reason the database is not measured.
 fn measure_after_failure(
     session: &mut dyn Session,
     conn: &PgConnection,
     dialect: Dialect,
     name: &str,
-    message: &str,
+    failure: CatalogError,
     r: &mut Reading,
 ) -> Result<Vec<RelationRow>, String> {
     let mut filter = OidFilter::default();
-    let mut message = message.to_string();
+    let mut failure = failure;
     for _ in 0..DROPPED_RETRIES {
-        match classify(strip_what(&message)) {
+        match classify(&failure) {
             Failure::Other(why) => return Err(why),
             Failure::Dropped(oid) => {
                 r.notes.push(format!(
@@ -188,16 +181,15 @@ fn measure_after_failure(
             }
             Failure::Lock => {
                 r.round_trips += 1;
-                let oids: Vec<u32> = catalog::parse_json(
+                let oids: Vec<u32> = run_sql(
+                    session,
+                    conn,
+                    name,
+                    &catalog::relation_oids_sql(dialect),
                     "leaf tables",
-                    &run_sql(
-                        session,
-                        conn,
-                        name,
-                        &catalog::relation_oids_sql(dialect),
-                        "leaf tables",
-                    )?,
-                )?;
+                )
+                .and_then(|t| catalog::parse_json("leaf tables", &t))
+                .map_err(|e| e.to_string())?;
                 let oids: Vec<u32> = oids
                     .into_iter()
                     .filter(|o| !filter.exclude.contains(o))
@@ -221,8 +213,10 @@ fn measure_after_failure(
             &catalog::relations_sql(dialect, &filter),
             "table sizes",
         ) {
-            Ok(text) => return catalog::parse_json_lines("table sizes", &text),
-            Err(e) => message = e,
+            Ok(text) => {
+                return catalog::parse_json_lines("table sizes", &text).map_err(|e| e.to_string());
+            }
+            Err(e) => failure = e,
         }
     }
     Err(format!(
@@ -260,7 +254,7 @@ fn halve(
     .and_then(|t| catalog::parse_json_lines::<RelationRow>("table sizes", &t));
     match result {
         Ok(rows) => rows,
-        Err(e) => match classify(strip_what(&e)) {
+        Err(e) => match classify(&e) {
             // Narrow down whatever failed to the tables it failed on: every
             // other table is measured, and each failing one is recorded.
             Failure::Lock | Failure::Other(_) if oids.len() > 1 => {
@@ -369,8 +363,7 @@ fn compose(
             }
             if let Err(err) = sample_table(session, conn, name, e, opts.rows, opts.table_timeout, r)
             {
-                r.warnings
-                    .push(format!("sampling {name}.{}.{}: {err}", e.schema, e.name));
+                r.warnings.push(format!("database {name}: {err}"));
             }
         }
     }
@@ -460,7 +453,7 @@ fn ao_ratios_for_unanalyzed(
         return;
     }
     r.round_trips += 1;
-    let ratios: Result<Vec<(u32, f64)>, String> = run_sql(
+    let ratios: Result<Vec<(u32, f64)>, CatalogError> = run_sql(
         session,
         conn,
         name,
@@ -536,8 +529,7 @@ fn toast_samples(
                 e.csv_bytes
             )),
             Err(err) => r.warnings.push(format!(
-                "{name}.{}.{}: TOAST sample failed ({err}); its statistics estimate stays",
-                e.schema, e.name
+                "database {name}: {err} (TOAST sample); its statistics estimate stays"
             )),
         }
     }
@@ -571,17 +563,23 @@ fn sample_table(
     rows: u64,
     timeout: Duration,
     r: &mut Reading,
-) -> Result<(), String> {
+) -> Result<(), CatalogError> {
     let sql = catalog::sample_sql(&t.schema, &t.name, rows);
     let cmd = catalog::psql_command_timeout(conn, db, &sql, timeout.as_millis() as u64);
     r.round_trips += 1;
-    let out = session.exec(&cmd).map_err(|e| e.to_string())?;
+    let what = || format!("sample of {}.{}", t.schema, t.name);
+    let out = session
+        .exec(&cmd)
+        .map_err(|source| CatalogError::Transport {
+            what: what(),
+            source,
+        })?;
     if out.exit_status != 0 {
-        return Err(format!(
-            "psql exited {}: {}",
-            out.exit_status,
-            out.stderr.trim()
-        ));
+        return Err(CatalogError::Psql {
+            what: what(),
+            status: out.exit_status,
+            stderr: out.stderr.trim().into(),
+        });
     }
     let bytes = out.stdout.as_bytes();
     let records = sample::csv_records(bytes);
@@ -629,21 +627,38 @@ mod tests {
 
     #[test]
     fn failures_are_told_apart() {
+        let psql = |stderr: &str| CatalogError::Psql {
+            what: "table sizes of database x".into(),
+            status: 1,
+            stderr: stderr.into(),
+        };
         assert!(matches!(
-            classify("ERROR:  could not open relation with OID 16421"),
+            classify(&psql("ERROR:  could not open relation with OID 16421")),
             Failure::Dropped(16421)
         ));
         assert!(matches!(
-            classify("ERROR:  canceling statement due to lock timeout"),
+            classify(&psql("ERROR:  canceling statement due to lock timeout")),
             Failure::Lock
         ));
-        match classify("FATAL:  permission denied for database \"sales\"\nDETAIL: x") {
+        match classify(&psql(
+            "FATAL:  permission denied for database \"sales\"\nDETAIL: x",
+        )) {
             Failure::Other(m) => assert_eq!(m, "FATAL:  permission denied for database \"sales\""),
             _ => panic!(),
         }
-        assert_eq!(
-            strip_what("table sizes of database x: psql exited 1: ERROR:  boom"),
-            "ERROR:  boom"
-        );
+        // psql printed nothing: the reason still says something.
+        match classify(&psql("")) {
+            Failure::Other(m) => assert_eq!(m, "unknown error"),
+            _ => panic!(),
+        }
+        // Not psql's failure: the whole message, query name included.
+        let lost = CatalogError::Transport {
+            what: "table sizes".into(),
+            source: crate::collect::transport::TransportError::Timeout("60 s".into()),
+        };
+        match classify(&lost) {
+            Failure::Other(m) => assert_eq!(m, "table sizes: timed out: 60 s"),
+            _ => panic!(),
+        }
     }
 }

@@ -19,7 +19,7 @@ use crate::inventory::{
     Composition, FORMAT, Filesystem, Host, HostStatus, Instance, InstanceBytes, Inventory,
     PreviousBackup, Role, Source, TablespaceDir,
 };
-use catalog::{Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
+use catalog::{CatalogError, Dialect, PgConnection, SegmentRow, ServerVersion, TablespaceRow};
 use probe::{DfLine, DuItem, DuResult, PARTS, host_script, parse_probe_output};
 use transport::{Session, Target, Transport, TransportError};
 
@@ -57,14 +57,80 @@ pub struct SampleOptions {
     pub total_budget: std::time::Duration,
 }
 
-/// A failure that stops collection: the catalog could not be read.
+/// A failure that stops collection: the coordinator's catalog could not be read.
+/// (A segment host that cannot be measured does not stop it: see [`HostError`].)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("coordinator {host}: {message}")]
-pub struct CollectError {
-    /// The coordinator.
-    pub host: String,
-    /// What went wrong.
-    pub message: String,
+pub enum CollectError {
+    /// The coordinator could not be reached.
+    #[error("coordinator {host}: {source}")]
+    Connect {
+        /// The coordinator.
+        host: String,
+        /// Why.
+        source: TransportError,
+    },
+    /// A catalog query failed or `version()` names a server not measured.
+    #[error("coordinator {host}: {source}")]
+    Catalog {
+        /// The coordinator.
+        host: String,
+        /// Why.
+        source: CatalogError,
+    },
+    /// The worker threads could not be started.
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+/// Why one host could not be measured; recorded in the inventory as the host's
+/// error, never an abort.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// `--local` measures only this machine.
+    #[error("{host}: not measured (--local measures only this machine)")]
+    NotLocal {
+        /// The host.
+        host: String,
+    },
+    /// SSH to the host or the probe command failed.
+    #[error("{}: {source}", target_name(target))]
+    Transport {
+        /// The host.
+        target: Target,
+        /// Why.
+        source: TransportError,
+    },
+    /// The probe ran but its output cannot be read.
+    #[error(
+        "{}: unreadable probe output: {source}{}",
+        target_name(target),
+        stderr_note(stderr)
+    )]
+    Probe {
+        /// The host.
+        target: Target,
+        /// What is wrong with the output.
+        source: probe::ProbeError,
+        /// What the probe printed on stderr, trimmed.
+        stderr: String,
+    },
+}
+
+/// `name (address)`, or `name` when they are the same.
+fn target_name(t: &Target) -> String {
+    if t.name == t.address {
+        t.name.clone()
+    } else {
+        format!("{} ({})", t.name, t.address)
+    }
+}
+
+fn stderr_note(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; stderr: {stderr}")
+    }
 }
 
 fn run_sql(
@@ -73,15 +139,20 @@ fn run_sql(
     db: &str,
     sql: &str,
     what: &str,
-) -> Result<String, String> {
+) -> Result<String, CatalogError> {
     let cmd = catalog::psql_command(conn, db, sql);
-    let out = session.exec(&cmd).map_err(|e| format!("{what}: {e}"))?;
+    let out = session
+        .exec(&cmd)
+        .map_err(|source| CatalogError::Transport {
+            what: what.into(),
+            source,
+        })?;
     if out.exit_status != 0 {
-        return Err(format!(
-            "{what}: psql exited {}: {}",
-            out.exit_status,
-            out.stderr.trim()
-        ));
+        return Err(CatalogError::Psql {
+            what: what.into(),
+            status: out.exit_status,
+            stderr: out.stderr.trim().into(),
+        });
     }
     Ok(out.stdout)
 }
@@ -94,13 +165,14 @@ fn run_sql_batch(
     conn: &PgConnection,
     db: &str,
     queries: &[(&str, String)],
-) -> Result<Vec<String>, (Vec<String>, String)> {
+) -> Result<Vec<String>, (Vec<String>, CatalogError)> {
     let sqls: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
     let cmd = catalog::psql_batch_command(conn, db, &sqls);
     let first = queries.first().map(|(w, _)| *w).unwrap_or("catalog");
-    let out = session
-        .exec(&cmd)
-        .map_err(|e| (Vec::new(), format!("{first}: {e}")))?;
+    let out = session.exec(&cmd).map_err(|source| {
+        let what = first.into();
+        (Vec::new(), CatalogError::Transport { what, source })
+    })?;
     let mut results = catalog::split_batch(&out.stdout);
     if out.exit_status != 0 || results.len() < queries.len() {
         let failed_at = results.len().saturating_sub(1);
@@ -109,11 +181,11 @@ fn run_sql_batch(
         results.truncate(failed_at);
         return Err((
             results,
-            format!(
-                "{failed}: psql exited {}: {}",
-                out.exit_status,
-                out.stderr.trim()
-            ),
+            CatalogError::Psql {
+                what: failed.into(),
+                status: out.exit_status,
+                stderr: out.stderr.trim().into(),
+            },
         ));
     }
     Ok(results)
@@ -138,7 +210,7 @@ pub struct CatalogSnapshot {
 pub fn read_catalog(
     session: &mut dyn Session,
     opts: &CollectOptions,
-) -> Result<CatalogSnapshot, String> {
+) -> Result<CatalogSnapshot, CatalogError> {
     let conn = &opts.pg;
     let db = conn.database.as_str();
     let v = run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
@@ -194,7 +266,7 @@ pub fn read_catalog(
         .map_err(|(_, e)| e)?;
         let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &r[0])?;
         if segs.is_empty() {
-            return Err("gp_segment_configuration is empty".into());
+            return Err(CatalogError::NoSegments);
         }
         let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
         (
@@ -211,10 +283,10 @@ pub fn read_catalog(
         .cloned()
         .collect();
     if let Some(d) = opts.exclude_databases.iter().find(|d| !names.contains(d)) {
-        return Err(format!(
-            "--exclude-database {d}: no such database (the databases are: {})",
-            names.join(", ")
-        ));
+        return Err(CatalogError::NoSuchDatabase {
+            name: d.clone(),
+            known: names,
+        });
     }
     let r = databases::read_databases(
         session,
@@ -297,38 +369,27 @@ fn plan_hosts(snap: &CatalogSnapshot, extra: &[String], backup_dirs: &[String]) 
 }
 
 /// What one host's probe found, or why it could not be measured.
-type HostOutcome = Result<probe::ProbeResult, String>;
+type HostOutcome = Result<probe::ProbeResult, HostError>;
 
 fn measure_host(transport: &dyn Transport, work: &HostWork) -> HostOutcome {
     let target = Target {
         name: work.name.clone(),
         address: work.address.clone(),
     };
-    let mut session = transport
-        .connect(&target)
-        .map_err(|e| describe(&target, &e))?;
+    let transport_error = |source| HostError::Transport {
+        target: target.clone(),
+        source,
+    };
+    let mut session = transport.connect(&target).map_err(transport_error)?;
     let script = host_script(&work.items, &work.df, &work.scan);
-    let out = session.exec(&script).map_err(|e| describe(&target, &e))?;
-    parse_probe_output(&out.stdout, work.du.len(), work.df.len()).map_err(|e| {
-        format!(
-            "{} ({}): unreadable probe output: {e}{}",
-            target.name,
-            target.address,
-            if out.stderr.trim().is_empty() {
-                String::new()
-            } else {
-                format!("; stderr: {}", out.stderr.trim())
-            }
-        )
+    let out = session.exec(&script).map_err(transport_error)?;
+    parse_probe_output(&out.stdout, work.du.len(), work.df.len()).map_err(|source| {
+        HostError::Probe {
+            target: target.clone(),
+            source,
+            stderr: out.stderr.trim().into(),
+        }
     })
-}
-
-fn describe(t: &Target, e: &TransportError) -> String {
-    if t.name == t.address {
-        format!("{}: {e}", t.name)
-    } else {
-        format!("{} ({}): {e}", t.name, t.address)
-    }
 }
 
 /// Runs the whole collection: catalog, then every host in parallel.
@@ -336,14 +397,18 @@ pub fn collect(
     opts: &CollectOptions,
     transport: &dyn Transport,
 ) -> Result<Inventory, CollectError> {
-    let cerr = |m: String| CollectError {
-        host: opts.coordinator.name.clone(),
-        message: m,
-    };
-    let mut session = transport
-        .connect(&opts.coordinator)
-        .map_err(|e| cerr(e.to_string()))?;
-    let snap = read_catalog(session.as_mut(), opts).map_err(cerr)?;
+    let host = || opts.coordinator.name.clone();
+    let mut session =
+        transport
+            .connect(&opts.coordinator)
+            .map_err(|source| CollectError::Connect {
+                host: host(),
+                source,
+            })?;
+    let snap = read_catalog(session.as_mut(), opts).map_err(|source| CollectError::Catalog {
+        host: host(),
+        source,
+    })?;
     drop(session);
     let work = plan_hosts(&snap, &opts.extra_paths, &opts.previous_backup_dirs);
 
@@ -352,17 +417,16 @@ pub fn collect(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()
-        .map_err(|e| cerr(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| CollectError::Threads(e.to_string()))?;
     let outcomes: Vec<HostOutcome> = pool.install(|| {
         work.par_iter()
             .map(|w| {
                 if let Some(only) = &opts.only_hosts
                     && !only.contains(&w.name)
                 {
-                    return Err(format!(
-                        "{}: not measured (--local measures only this machine)",
-                        w.name
-                    ));
+                    return Err(HostError::NotLocal {
+                        host: w.name.clone(),
+                    });
                 }
                 if let Some(b) = &bar {
                     let mut f = in_flight.lock().unwrap();
@@ -556,7 +620,7 @@ fn assemble(
                 name: w.name.clone(),
                 address: (w.address != w.name).then(|| w.address.clone()),
                 status: HostStatus::Failed,
-                error: Some(e.clone()),
+                error: Some(e.to_string()),
                 filesystems: Vec::new(),
             }),
         }

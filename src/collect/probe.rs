@@ -137,6 +137,38 @@ pub struct BackupFiles {
     pub files: u64,
 }
 
+/// Why a probe's output cannot be read: a line that is not what the probe
+/// script prints, or an answer missing. The host is then not measured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// A line that the script does not print.
+    #[error("{problem}: '{line}'")]
+    Line {
+        /// What is wrong with it.
+        problem: String,
+        /// The line.
+        line: String,
+    },
+    /// No `@end` line: the script was cut short.
+    #[error("the probe output ended early (no @end line)")]
+    Ended,
+    /// A path the script was asked about has no answer.
+    #[error("no {tool} answer for path {index}")]
+    NoAnswer {
+        /// `du` or `df`.
+        tool: &'static str,
+        /// The path's index.
+        index: usize,
+    },
+}
+
+fn bad_line(problem: impl Into<String>, line: &str) -> ProbeError {
+    ProbeError::Line {
+        problem: problem.into(),
+        line: line.into(),
+    }
+}
+
 /// Everything one probe printed, by path index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeResult {
@@ -152,30 +184,28 @@ pub struct ProbeResult {
 
 /// Parses one `df -P -B1 -T` data line: `device type total used avail cap% mount`.
 /// The mount point may contain spaces (everything after the sixth field).
-pub fn parse_df_line(line: &str) -> Result<(String, String, u64, u64, u64, String), String> {
+pub fn parse_df_line(line: &str) -> Result<(String, String, u64, u64, u64, String), ProbeError> {
     let mut rest = line.trim();
     let mut fields = Vec::new();
     for _ in 0..6 {
         let t = rest.trim_start();
         let end = t
             .find(char::is_whitespace)
-            .ok_or_else(|| format!("df line has fewer than 7 fields: '{line}'"))?;
+            .ok_or_else(|| bad_line("df line has fewer than 7 fields", line))?;
         fields.push(&t[..end]);
         rest = &t[end..];
     }
     let mount = rest.trim().to_string();
     if !mount.starts_with('/') {
-        return Err(format!("df line has no mount point: '{line}'"));
+        return Err(bad_line("df line has no mount point", line));
     }
     let num = |s: &str, what: &str| {
         s.parse::<u64>()
-            .map_err(|_| format!("df {what} '{s}' is not a byte count in '{line}'"))
+            .map_err(|_| bad_line(format!("df {what} '{s}' is not a byte count"), line))
     };
     if !fields[5].ends_with('%') && fields[5] != "-" {
-        return Err(format!(
-            "df capacity '{}' is not a percentage in '{line}'",
-            fields[5]
-        ));
+        let problem = format!("df capacity '{}' is not a percentage", fields[5]);
+        return Err(bad_line(problem, line));
     }
     Ok((
         fields[0].to_string(),
@@ -190,7 +220,7 @@ pub fn parse_df_line(line: &str) -> Result<(String, String, u64, u64, u64, Strin
 /// Parses the probe's output for `n_du` du paths and `n_df` df paths.
 /// Any line it cannot read, and any path without an answer, is an error
 /// that says what was expected.
-pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeResult, String> {
+pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeResult, ProbeError> {
     let mut du: Vec<Option<DuResult>> = vec![None; n_du];
     let mut df: Vec<Option<Result<DfLine, String>>> = vec![None; n_df];
     let mut hostname = None;
@@ -200,7 +230,7 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix("@bk ") {
             let f: Vec<&str> = rest.split_whitespace().collect();
-            let bad = || format!("bad backup line '{line}'");
+            let bad = || bad_line("bad backup line", line);
             if f.len() != 5 {
                 return Err(bad());
             }
@@ -226,39 +256,37 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
             _ => continue, // shell noise (login banners, motd) is not ours to parse
         };
         let (idx, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-        let i: usize = idx
-            .parse()
-            .map_err(|_| format!("bad probe index in '{line}'"))?;
+        let i: usize = idx.parse().map_err(|_| bad_line("bad probe index", line))?;
         let (status, detail) = rest.split_once(' ').unwrap_or((rest, ""));
         match tag {
             "@du" => {
                 let slot = du
                     .get_mut(i)
-                    .ok_or_else(|| format!("probe index {i} out of range in '{line}'"))?;
+                    .ok_or_else(|| bad_line(format!("probe index {i} out of range"), line))?;
                 *slot = Some(match status {
                     "ok" => DuResult::Bytes(
                         detail
                             .trim()
                             .parse()
-                            .map_err(|_| format!("du size '{detail}' is not a number"))?,
+                            .map_err(|_| bad_line("du size is not a number", line))?,
                     ),
                     "missing" => DuResult::Missing,
                     "error" => DuResult::Error(detail.trim().to_string()),
-                    _ => return Err(format!("unknown du status in '{line}'")),
+                    _ => return Err(bad_line("unknown du status", line)),
                 });
             }
             _ => {
                 let slot = df
                     .get_mut(i)
-                    .ok_or_else(|| format!("probe index {i} out of range in '{line}'"))?;
+                    .ok_or_else(|| bad_line(format!("probe index {i} out of range"), line))?;
                 *slot = Some(match status {
                     "ok" => {
                         let (dev, dfl) = detail
                             .split_once(' ')
-                            .ok_or_else(|| format!("df answer too short: '{line}'"))?;
+                            .ok_or_else(|| bad_line("df answer too short", line))?;
                         let device_id = dev
                             .parse()
-                            .map_err(|_| format!("device id '{dev}' is not a number"))?;
+                            .map_err(|_| bad_line("device id is not a number", line))?;
                         let (device, fs_type, total, used, avail, mount) = parse_df_line(dfl)?;
                         Ok(DfLine {
                             device_id,
@@ -271,23 +299,23 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
                         })
                     }
                     "error" => Err(detail.trim().to_string()),
-                    _ => return Err(format!("unknown df status in '{line}'")),
+                    _ => return Err(bad_line("unknown df status", line)),
                 });
             }
         }
     }
     if !ended {
-        return Err("the probe output ended early (no @end line)".into());
+        return Err(ProbeError::Ended);
     }
     let du = du
         .into_iter()
         .enumerate()
-        .map(|(i, d)| d.ok_or_else(|| format!("no du answer for path {i}")))
+        .map(|(index, d)| d.ok_or(ProbeError::NoAnswer { tool: "du", index }))
         .collect::<Result<_, _>>()?;
     let df = df
         .into_iter()
         .enumerate()
-        .map(|(i, d)| d.ok_or_else(|| format!("no df answer for path {i}")))
+        .map(|(index, d)| d.ok_or(ProbeError::NoAnswer { tool: "df", index }))
         .collect::<Result<_, _>>()?;
     backups.sort_by(|a, b| (a.content, &a.timestamp).cmp(&(b.content, &b.timestamp)));
     Ok(ProbeResult {
@@ -320,15 +348,22 @@ mod tests {
 
     #[test]
     fn df_line_errors_say_what() {
-        assert!(parse_df_line("").unwrap_err().contains("fewer than 7"));
+        assert!(
+            parse_df_line("")
+                .unwrap_err()
+                .to_string()
+                .contains("fewer than 7")
+        );
         assert!(
             parse_df_line("/dev/x xfs 1k 10 90 10% /m")
                 .unwrap_err()
+                .to_string()
                 .contains("size '1k'")
         );
         assert!(
             parse_df_line("/dev/x xfs 100 10 90 10% relative")
                 .unwrap_err()
+                .to_string()
                 .contains("mount")
         );
     }
@@ -373,19 +408,21 @@ mod tests {
 
     #[test]
     fn probe_output_missing_answers_are_errors() {
-        assert!(
-            parse_probe_output("@du 0 ok 5\n", 1, 0)
-                .unwrap_err()
-                .contains("ended early")
+        assert_eq!(
+            parse_probe_output("@du 0 ok 5\n", 1, 0),
+            Err(ProbeError::Ended)
         );
-        assert!(
-            parse_probe_output("@du 0 ok 5\n@end\n", 2, 0)
-                .unwrap_err()
-                .contains("path 1")
+        assert_eq!(
+            parse_probe_output("@du 0 ok 5\n@end\n", 2, 0),
+            Err(ProbeError::NoAnswer {
+                tool: "du",
+                index: 1
+            })
         );
         assert!(
             parse_probe_output("@du 7 ok 5\n@end\n", 1, 0)
                 .unwrap_err()
+                .to_string()
                 .contains("out of range")
         );
         assert!(parse_probe_output("@du 0 ok five\n@end\n", 1, 0).is_err());

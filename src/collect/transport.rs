@@ -42,6 +42,14 @@ pub enum TransportError {
     /// The command could not be run or its output read.
     #[error("command failed: {0}")]
     Command(String),
+    /// The SSH client configuration file cannot be read.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The file (`--ssh-config`, or `~/.ssh/config`).
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// A host to reach: its name (for messages and config lookup) and the address to connect to.
@@ -142,15 +150,19 @@ pub struct Ssh2Transport {
 
 impl Ssh2Transport {
     /// Builds the transport, reading ~/.ssh/config when it exists.
-    pub fn new(settings: SshSettings) -> Result<Self, String> {
+    pub fn new(settings: SshSettings) -> Result<Self, TransportError> {
         let config = match &settings.config_file {
             Some(p) if p.is_file() => {
-                let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let bad = |message: String| TransportError::Config {
+                    path: p.clone(),
+                    message,
+                };
+                let f = std::fs::File::open(p).map_err(|e| bad(e.to_string()))?;
                 let mut r = std::io::BufReader::new(f);
                 Some(
                     ssh2_config::SshConfig::default()
                         .parse(&mut r, ssh2_config::ParseRule::ALLOW_UNKNOWN_FIELDS)
-                        .map_err(|e| format!("{}: {e}", p.display()))?,
+                        .map_err(|e| bad(e.to_string()))?,
                 )
             }
             _ => None,

@@ -2,6 +2,7 @@
 //! code produces the SVG inlined in the HTML report and the PNG files. Text
 //! uses the embedded DejaVu Sans (no system fonts, no fontconfig).
 
+use crate::error::ChartError;
 use std::sync::Once;
 
 use plotters::coord::Shift;
@@ -85,35 +86,36 @@ pub fn charts_for(e: &Estimate) -> Vec<Chart> {
 }
 
 /// The chart as an SVG document.
-pub fn svg(chart: Chart, e: &Estimate) -> Result<String, String> {
+pub fn svg(chart: Chart, e: &Estimate) -> Result<String, ChartError> {
     ensure_font();
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
         draw(chart, e, &root)?;
-        root.present().map_err(|e| e.to_string())?;
+        root.present().map_err(err)?;
     }
     Ok(s)
 }
 
 /// The chart as PNG bytes.
-pub fn png(chart: Chart, e: &Estimate) -> Result<Vec<u8>, String> {
+pub fn png(chart: Chart, e: &Estimate) -> Result<Vec<u8>, ChartError> {
     ensure_font();
     let (w, h) = SIZE;
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, SIZE).into_drawing_area();
         draw(chart, e, &root)?;
-        root.present().map_err(|e| e.to_string())?;
+        root.present().map_err(err)?;
     }
-    let img = image::RgbImage::from_raw(w, h, buf).ok_or("chart buffer has the wrong size")?;
+    let img = image::RgbImage::from_raw(w, h, buf)
+        .ok_or_else(|| ChartError("the chart buffer has the wrong size".into()))?;
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageOutputFormat::Png)
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     Ok(out.into_inner())
 }
 
-type Res = Result<(), String>;
+type Res = Result<(), ChartError>;
 
 /// A filled rectangle with a margin (top, bottom, left, right) in pixels.
 fn bar<C>(corners: [C; 2], color: ShapeStyle, margin: (u32, u32, u32, u32)) -> Rectangle<C> {
@@ -122,8 +124,9 @@ fn bar<C>(corners: [C; 2], color: ShapeStyle, margin: (u32, u32, u32, u32)) -> R
     r
 }
 
-fn err<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
+/// Keeps what the drawing library said (its error types are generic over the backend).
+fn err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError(e.to_string())
 }
 
 fn draw<DB: DrawingBackend>(chart: Chart, e: &Estimate, root: &DrawingArea<DB, Shift>) -> Res {
@@ -684,7 +687,7 @@ pub fn usage_over_time_svg(
     title: &str,
     points: &[(u64, u64, u64)],
     limit: u64,
-) -> Result<String, String> {
+) -> Result<String, ChartError> {
     ensure_font();
     let mut s = String::new();
     {

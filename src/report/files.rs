@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Exporter, HtmlExporter, JsonExporter, MarkdownExporter, charts};
-use crate::error::InputError;
+use crate::error::{InputError, OutputError};
 use crate::model::{self, Estimate};
 
 /// Which files to write, and where (`--json`, `--markdown`, `--html`,
@@ -63,10 +63,13 @@ impl OutputFiles {
     }
 
     /// Writes every file asked for (each to a temporary name, then renamed).
-    pub fn write(&self, est: &Estimate) -> Result<(), String> {
+    pub fn write(&self, est: &Estimate) -> Result<(), OutputError> {
         let o = self;
         let write = |p: &Path, bytes: Vec<u8>| {
-            crate::inventory::write_atomic(p, &bytes).map_err(|e| format!("{}: {e}", p.display()))
+            crate::inventory::write_atomic(p, &bytes).map_err(|source| OutputError::File {
+                path: p.to_path_buf(),
+                source,
+            })
         };
         if let Some(p) = &o.json {
             write(p, JsonExporter.render(est))?;
@@ -88,8 +91,10 @@ impl OutputFiles {
         }
         if let Some(dir) = &o.png {
             for chart in charts::charts_for(est) {
-                let bytes = charts::png(chart, est)
-                    .map_err(|e| format!("drawing {}: {e}", chart.file_stem()))?;
+                let bytes = charts::png(chart, est).map_err(|source| OutputError::Chart {
+                    what: chart.file_stem().into(),
+                    source,
+                })?;
                 write(&dir.join(format!("{}.png", chart.file_stem())), bytes)?;
             }
         }

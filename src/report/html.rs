@@ -309,7 +309,7 @@ impl HtmlExporter {
                         s,
                         "<p class=\"na\">{} could not be drawn: {}</p>",
                         esc(chart.title()),
-                        esc(&err)
+                        esc(&err.to_string())
                     )?;
                 }
             }

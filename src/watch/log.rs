@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::track::Status;
-use crate::error::InputError;
+use crate::error::{InputError, OutputError};
 
 /// One filesystem at one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,12 +52,15 @@ pub struct LogWriter {
 
 impl LogWriter {
     /// Opens `path` for appending (created when missing).
-    pub fn open(path: &Path) -> Result<LogWriter, String> {
+    pub fn open(path: &Path) -> Result<LogWriter, OutputError> {
         let f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|source| OutputError::File {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(LogWriter {
             path: path.to_path_buf(),
             out: std::io::BufWriter::new(f),
@@ -65,10 +68,13 @@ impl LogWriter {
     }
 
     /// Appends one sample's lines and flushes them to the file.
-    pub fn write_sample(&mut self, lines: &[LogLine]) -> Result<(), String> {
-        let err = |e: std::io::Error| format!("{}: {e}", self.path.display());
+    pub fn write_sample(&mut self, lines: &[LogLine]) -> Result<(), OutputError> {
+        let err = |source: std::io::Error| OutputError::File {
+            path: self.path.clone(),
+            source,
+        };
         for l in lines {
-            serde_json::to_writer(&mut self.out, l).map_err(|e| e.to_string())?;
+            serde_json::to_writer(&mut self.out, l).map_err(|e| err(e.into()))?;
             self.out.write_all(b"\n").map_err(err)?;
         }
         self.out.flush().map_err(err)

@@ -22,8 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::collect::transport::TransportError;
 use crate::collect::transport::{Target, Transport};
-use crate::error::{ExitCode, InputError};
+use crate::error::{ExitCode, InputError, OutputError};
 use plan::WatchPlan;
 use probe::HostSample;
 use track::{FsTrack, FsView, Judgment, Observed, PhaseSource, Status};
@@ -61,9 +62,31 @@ pub enum WatchError {
     /// A bad plan file, log or option: exit 2.
     #[error(transparent)]
     Input(#[from] InputError),
-    /// Anything else: exit 1.
-    #[error("{0}")]
-    Runtime(String),
+    /// Standard output, the log or the HTML page could not be written: exit 1.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// A host's thread could not be started: exit 1.
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Why one host gave no sample; shown on its filesystems' lines (stale).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SampleError {
+    /// The last connection attempt failed; the next one waits (backoff).
+    #[error("not connected; next attempt in {0} s")]
+    Waiting(u64),
+    /// Connecting or running the script failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The script ran but its output cannot be read.
+    #[error("{source}{}", if stderr.is_empty() { String::new() } else { format!(": {stderr}") })]
+    Output {
+        /// What is wrong with it.
+        source: probe::SampleParseError,
+        /// The first 200 characters the script printed on stderr.
+        stderr: String,
+    },
 }
 
 /// One host's answer to one sample.
@@ -73,7 +96,7 @@ pub struct HostReport {
     /// When the sample was taken (ms since the epoch).
     pub t_ms: u64,
     /// What it found, or why it failed.
-    pub result: Result<HostSample, String>,
+    pub result: Result<HostSample, SampleError>,
 }
 
 fn epoch_ms() -> u64 {
@@ -152,16 +175,14 @@ impl HostLink {
         transport: &dyn Transport,
         target: &Target,
         script: &str,
-        parse: &impl Fn(&str) -> Result<HostSample, String>,
+        parse: &impl Fn(&str) -> Result<HostSample, probe::SampleParseError>,
         interval: Duration,
-    ) -> Result<HostSample, String> {
+    ) -> Result<HostSample, SampleError> {
         if self.session.is_none() {
             let now = Instant::now();
             if now < self.next_connect {
-                return Err(format!(
-                    "not connected; next attempt in {} s",
-                    (self.next_connect - now).as_secs().max(1)
-                ));
+                let wait = (self.next_connect - now).as_secs().max(1);
+                return Err(SampleError::Waiting(wait));
             }
             match transport.connect(target) {
                 Ok(s) => {
@@ -171,25 +192,21 @@ impl HostLink {
                 Err(e) => {
                     self.next_connect = Instant::now() + self.backoff;
                     self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
-                    return Err(e.to_string());
+                    return Err(e.into());
                 }
             }
         }
         let s = self.session.as_mut().expect("connected above");
         match s.repeat(script, "@end") {
-            Ok(out) => parse(&out.stdout).map_err(|e| {
-                let err = out.stderr.trim();
-                if err.is_empty() {
-                    e
-                } else {
-                    format!("{e}: {}", err.chars().take(200).collect::<String>())
-                }
+            Ok(out) => parse(&out.stdout).map_err(|source| SampleError::Output {
+                source,
+                stderr: out.stderr.trim().chars().take(200).collect(),
             }),
             Err(e) => {
                 // The session is gone (host down, sshd restarted): reconnect next time.
                 self.session = None;
                 self.next_connect = Instant::now();
-                Err(e.to_string())
+                Err(e.into())
             }
         }
     }
@@ -201,7 +218,7 @@ fn host_worker(
     index: usize,
     target: Target,
     script: String,
-    parse: impl Fn(&str) -> Result<HostSample, String>,
+    parse: impl Fn(&str) -> Result<HostSample, probe::SampleParseError>,
     start: Instant,
     interval: Duration,
     once: bool,
@@ -289,7 +306,7 @@ impl Watch {
                 }
                 Err(e) => {
                     for &f in &self.plan.hosts[r.host].filesystems {
-                        self.tracks[f].error = Some(e.clone());
+                        self.tracks[f].error = Some(e.to_string());
                     }
                 }
             }
@@ -434,17 +451,20 @@ pub fn exit_code(j: &Judgment) -> ExitCode {
     }
 }
 
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("{}: {e}", path.display())
-        })
+/// The HTML page, drawn first and then written to a temporary name and renamed.
+fn write_html(
+    path: &std::path::Path,
+    frame: &render::Frame,
+    tracks: &[FsTrack],
+) -> Result<(), OutputError> {
+    let page = render::html(frame, tracks).map_err(|source| OutputError::Chart {
+        what: "the watch page".into(),
+        source,
+    })?;
+    crate::inventory::write_atomic(path, page.as_bytes()).map_err(|source| OutputError::File {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn resolve_phase(plan: &WatchPlan, phase: Option<&str>) -> Result<Option<usize>, InputError> {
@@ -522,7 +542,7 @@ fn spawn_workers(
                         tx,
                     )
                 })
-                .map_err(|e| WatchError::Runtime(format!("cannot start a thread: {e}")))?,
+                .map_err(WatchError::Thread)?,
         );
     }
     Ok(workers)
@@ -546,7 +566,7 @@ pub fn run(
     let plan = plan::load(&opts.plan_file, opts.plan_id.as_deref())?;
     let given_phase = resolve_phase(&plan, opts.phase.as_deref())?;
     let mut logw = match &opts.log {
-        Some(p) => Some(log::LogWriter::open(p).map_err(WatchError::Runtime)?),
+        Some(p) => Some(log::LogWriter::open(p)?),
         None => None,
     };
     let interval = opts.interval;
@@ -627,10 +647,9 @@ pub fn run(
                 write!(out, "{}", render::plain(&frame)).and_then(|()| out.flush())
             }
         };
-        shown.map_err(|e| WatchError::Runtime(format!("standard output: {e}")))?;
+        shown.map_err(OutputError::Stdout)?;
         if let Some(l) = &mut logw {
-            l.write_sample(&w.log_lines(&j, now_ms))
-                .map_err(WatchError::Runtime)?;
+            l.write_sample(&w.log_lines(&j, now_ms))?;
         }
         last = Some(j);
         if opts.once
@@ -662,8 +681,7 @@ pub fn run(
     });
     if let Some(p) = &opts.html {
         let frame = w.frame(&j, sample, last_frame_t, (last_answered, hosts));
-        let page = render::html(&frame, &w.tracks).map_err(WatchError::Runtime)?;
-        write_atomically(p, page.as_bytes()).map_err(WatchError::Runtime)?;
+        write_html(p, &frame, &w.tracks)?;
     }
     Ok(exit_code(&j))
 }
@@ -745,14 +763,13 @@ pub fn replay(opts: &WatchOptions, log_file: &std::path::Path) -> Result<ExitCod
         hosts_answered: (plan.hosts.len(), plan.hosts.len()),
     };
     if let Some(p) = &opts.html {
-        let page = render::html(&frame, &tracks).map_err(WatchError::Runtime)?;
-        write_atomically(p, page.as_bytes()).map_err(WatchError::Runtime)?;
+        write_html(p, &frame, &tracks)?;
     }
     // The last sample as the terminal showed it.
     let mut out = std::io::stdout().lock();
     write!(out, "{}", render::table(&frame, usize::MAX))
         .and_then(|()| out.flush())
-        .map_err(|e| WatchError::Runtime(format!("standard output: {e}")))?;
+        .map_err(OutputError::Stdout)?;
     Ok(exit_code(&j))
 }
 

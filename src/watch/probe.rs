@@ -77,12 +77,23 @@ fn script_body(host: &WatchedHost, fs: &[PlannedFilesystem]) -> String {
     s
 }
 
+/// Why a sample's output cannot be read (the host is then shown stale).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SampleParseError {
+    /// A line the script does not print.
+    #[error("bad line: {0}")]
+    Line(String),
+    /// No `@end`: the script was cut short.
+    #[error("the sample script was cut short (no @end)")]
+    CutShort,
+}
+
 /// Reads the script's output; an error when it is cut short or malformed.
 pub fn parse(
     host: &WatchedHost,
     fs: &[PlannedFilesystem],
     out: &str,
-) -> Result<HostSample, String> {
+) -> Result<HostSample, SampleParseError> {
     let mut sample = HostSample {
         used: vec![Err("no df line".to_string()); host.filesystems.len()],
         old_dirs: (0, host.old_dirs.len()),
@@ -98,18 +109,22 @@ pub fn parse(
         let rest = it.next().unwrap_or("");
         match tag {
             "@df" => {
-                let i: usize = a.parse().map_err(|_| format!("bad line: {line}"))?;
+                let i: usize = a.parse().map_err(|_| SampleParseError::Line(line.into()))?;
                 let Some(&f) = host.filesystems.get(i) else {
-                    return Err(format!("bad line: {line}"));
+                    return Err(SampleParseError::Line(line.into()));
                 };
                 sample.used[i] = parse_df(rest, &fs[f].mount);
             }
-            "@old" => sample.old_dirs.0 = a.parse().map_err(|_| format!("bad line: {line}"))?,
+            "@old" => {
+                sample.old_dirs.0 = a.parse().map_err(|_| SampleParseError::Line(line.into()))?
+            }
             "@new_primary" => {
-                sample.new_primary_dirs.0 = a.parse().map_err(|_| format!("bad line: {line}"))?
+                sample.new_primary_dirs.0 =
+                    a.parse().map_err(|_| SampleParseError::Line(line.into()))?
             }
             "@new_mirror" => {
-                sample.new_mirror_dirs.0 = a.parse().map_err(|_| format!("bad line: {line}"))?
+                sample.new_mirror_dirs.0 =
+                    a.parse().map_err(|_| SampleParseError::Line(line.into()))?
             }
             "@backup" => sample.backup = Some(a == "1"),
             "@end" => ended = true,
@@ -117,7 +132,7 @@ pub fn parse(
         }
     }
     if !ended {
-        return Err("the sample script was cut short (no @end)".into());
+        return Err(SampleParseError::CutShort);
     }
     Ok(sample)
 }

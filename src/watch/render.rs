@@ -233,7 +233,7 @@ pub fn tight<'a>(plan: &WatchPlan, j: &'a Judgment, max: usize) -> Vec<&'a FsVie
 
 /// The self-contained HTML page: the last status of every filesystem and a
 /// chart per tight one.
-pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, String> {
+pub fn html(f: &Frame, tracks: &[FsTrack]) -> Result<String, crate::error::ChartError> {
     let charted = tight(f.plan, f.judgment, 20);
     // The charts first: drawing is what can fail; writing into a String cannot.
     let mut figures = Vec::with_capacity(charted.len());

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod options;
-pub use options::MAX_GROWTH;
 
 use crate::model::options::{ValueError, parse_bytes, parse_fraction};
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::{CodecArg, DirectCopyArg, MirrorModeArg, PlanArgs};
 use crate::error::InputError;
 use crate::inventory::{InstanceKind, Inventory};
-use crate::model::layout::{parse_gpinitsystem_config, parse_host_file};
 use crate::model::options::{DEFAULT_PLUGIN_CONFIG, ExternalKind};
+use crate::model::target::{parse_gpinitsystem_config, parse_host_file};
 use crate::model::{Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
 
 /// The most `--growth` accepted: the data eleven times over by the upgrade

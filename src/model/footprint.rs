@@ -395,3 +395,15 @@ impl Footprint {
         out
     }
 }
+
+/// Candidate `--backup-dir` paths: `<mount>/whpg_backup` on every mount common
+/// to all segment hosts.
+pub fn backup_dir_candidates(fp: &Footprint) -> Vec<(String, String)> {
+    fp.common_mounts
+        .iter()
+        .map(|m| {
+            let dir = format!("{}/whpg_backup", m.trim_end_matches('/'));
+            (m.clone(), dir)
+        })
+        .collect()
+}

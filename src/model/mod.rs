@@ -8,17 +8,20 @@ pub mod footprint;
 pub mod layout;
 pub mod layout_files;
 pub mod options;
+pub mod phase;
 pub mod plans;
 pub mod steps;
+pub mod target;
 pub mod whatif;
 
 use serde::Serialize;
 
 pub use backup::{BackupEstimate, estimate_backup};
 pub use error::ModelError;
-pub use footprint::{Components, Footprint};
+pub use footprint::{Components, Footprint, backup_dir_candidates};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
-pub use plans::{FsResult, Phase, PhaseContents, PlanId, PlanResult};
+pub use phase::{Phase, PlanId};
+pub use plans::{FsResult, PhaseContents, PlanResult, recommend};
 pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
@@ -375,18 +378,6 @@ fn assumptions(opts: &PlanOptions) -> Assumptions {
     }
 }
 
-/// Candidate `--backup-dir` paths: `<mount>/whpg_backup` on every mount common
-/// to all segment hosts.
-pub fn backup_dir_candidates(fp: &Footprint) -> Vec<(String, String)> {
-    fp.common_mounts
-        .iter()
-        .map(|m| {
-            let dir = format!("{}/whpg_backup", m.trim_end_matches('/'));
-            (m.clone(), dir)
-        })
-        .collect()
-}
-
 /// Runs the whole model: every plan, the backup-dir search, the
 /// recommendation, the verdict, and (when `what_if`) the option matrix.
 ///
@@ -727,20 +718,6 @@ fn plan_with_location(
             },
         },
     })
-}
-
-/// The recommendation rule: among available plans that fit, prefer one that
-/// keeps a rollback, then the lowest worst-filesystem peak.
-pub fn recommend(plans: &[PlanResult]) -> Option<PlanId> {
-    plans
-        .iter()
-        .filter(|p| p.available && p.fits)
-        .min_by(|a, b| {
-            b.keeps_rollback
-                .cmp(&a.keeps_rollback)
-                .then(a.worst_peak_over_limit.total_cmp(&b.worst_peak_over_limit))
-        })
-        .map(|p| p.id)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::layout::TargetConfig;
+use super::target::TargetConfig;
 
 /// Backup compression codec (gpbackup `--compression-type`, or `--no-compression`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

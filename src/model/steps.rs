@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::layout::NewInstance;
 use super::options::{DirectCopyTool, ExternalKind, PlanOptions};
-use super::plans::{Phase, PlanId};
+use super::phase::{Phase, PlanId};
 use crate::inventory::{InstanceKind, Inventory, Product};
 use crate::shell::quote;
 

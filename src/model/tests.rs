@@ -446,8 +446,8 @@ fn recommendation_prefers_rollback_then_lowest_peak() {
     assert_eq!(recommend(&plans), None);
 }
 
-fn target(hosts: &[&str]) -> layout::TargetConfig {
-    layout::TargetConfig {
+fn target(hosts: &[&str]) -> target::TargetConfig {
+    target::TargetConfig {
         path: "gpinitsystem_config".into(),
         seg_prefix: "gpseg".into(),
         data_directories: vec!["/d1/p7".into(), "/d2/p7".into()],

@@ -6,11 +6,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::backup::estimate_backup;
-use super::footprint::Footprint;
+use super::footprint::{Footprint, backup_dir_candidates};
 use super::options::{BackupTarget, Codec, Compression, PlanOptions};
-use super::plans::{PlanId, evaluate};
+use super::phase::PlanId;
+use super::plans::{evaluate, recommend};
 use super::steps::StepContext;
-use super::{backup_dir_candidates, recommend};
 use crate::inventory::Inventory;
 
 /// The codecs and levels the matrix tries.

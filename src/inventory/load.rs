@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Inventory;
+use super::schema::Inventory;
 use crate::error::InputError;
 
 /// The serialization of an inventory file, chosen by its extension.

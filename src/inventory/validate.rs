@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{FORMAT, HostStatus, Inventory, Role};
+use super::schema::{FORMAT, HostStatus, Inventory, Role, path_is_under};
 
 /// How far `used + available` may exceed `total` before it is an error: df
 /// output rounded to 1 KiB blocks can be off by a block per figure.
@@ -97,7 +97,7 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
                 "{who}: mount {m} is not a filesystem listed for host {}",
                 i.host
             )),
-            Some(m) if !super::path_is_under(&i.datadir, m) => {
+            Some(m) if !path_is_under(&i.datadir, m) => {
                 err(format!("{who}: data directory is not under its mount {m}"))
             }
             _ => {}

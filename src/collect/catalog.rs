@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::transport::TransportError;
+use super::transport::{Session, TransportError};
 use crate::inventory::{Product, StorageKind};
 use crate::shell::quote;
 
@@ -679,6 +679,65 @@ pub fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, out: &str) -> Result
         reason: e.to_string(),
         excerpt: out.trim().chars().take(200).collect(),
     })
+}
+
+/// Runs one query in psql on the coordinator (one SSH exec); its raw output.
+pub fn run_sql(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    sql: &str,
+    what: &str,
+) -> Result<String, CatalogError> {
+    let cmd = psql_command(conn, db, sql);
+    let out = session
+        .exec(&cmd)
+        .map_err(|source| CatalogError::Transport {
+            what: what.into(),
+            source,
+        })?;
+    if out.exit_status != 0 {
+        return Err(CatalogError::Psql {
+            what: what.into(),
+            status: out.exit_status,
+            stderr: out.stderr.trim().into(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+/// Runs several queries in one psql (one SSH exec); returns each raw result.
+/// On failure: the results of the queries before the failing one, and a
+/// message that names it.
+pub fn run_sql_batch(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    queries: &[(&str, String)],
+) -> Result<Vec<String>, (Vec<String>, CatalogError)> {
+    let sqls: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
+    let cmd = psql_batch_command(conn, db, &sqls);
+    let first = queries.first().map(|(w, _)| *w).unwrap_or("catalog");
+    let out = session.exec(&cmd).map_err(|source| {
+        let what = first.into();
+        (Vec::new(), CatalogError::Transport { what, source })
+    })?;
+    let mut results = split_batch(&out.stdout);
+    if out.exit_status != 0 || results.len() < queries.len() {
+        let failed_at = results.len().saturating_sub(1);
+        let failed = queries.get(failed_at).map(|(w, _)| *w).unwrap_or(first);
+        // The marker of the failing query was printed; its output is not a result.
+        results.truncate(failed_at);
+        return Err((
+            results,
+            CatalogError::Psql {
+                what: failed.into(),
+                status: out.exit_status,
+                stderr: out.stderr.trim().into(),
+            },
+        ));
+    }
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use super::catalog::{self, CatalogError, Dialect, OidFilter, PgConnection, RelationRow, StatsRow};
+use super::catalog::{run_sql, run_sql_batch};
 use super::sample;
+use super::sample::SampleOptions;
 use super::transport::Session;
-use super::{SampleOptions, run_sql, run_sql_batch};
 use crate::csv_size::{self, TableStats};
 use crate::inventory::{
     ContentBytes, DatabaseComposition, EstimateSource, NotMeasured, StorageComposition,

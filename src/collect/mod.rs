@@ -10,6 +10,8 @@ pub mod probe;
 pub mod sample;
 pub mod transport;
 
+pub use sample::SampleOptions;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -44,17 +46,6 @@ pub struct CollectOptions {
     pub previous_backup_dirs: Vec<String>,
     /// Databases left out on purpose (`--exclude-database`).
     pub exclude_databases: Vec<String>,
-}
-
-/// `--sample-rows` and its time budgets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SampleOptions {
-    /// Rows per sampled table; tables with fewer rows (or under 1 MB) are not sampled.
-    pub rows: u64,
-    /// Time one table's sample may take.
-    pub table_timeout: std::time::Duration,
-    /// Time all samples together may take; tables left over keep their statistics estimate.
-    pub total_budget: std::time::Duration,
 }
 
 /// A failure that stops collection: the coordinator's catalog could not be read.
@@ -133,64 +124,6 @@ fn stderr_note(stderr: &str) -> String {
     }
 }
 
-fn run_sql(
-    session: &mut dyn Session,
-    conn: &PgConnection,
-    db: &str,
-    sql: &str,
-    what: &str,
-) -> Result<String, CatalogError> {
-    let cmd = catalog::psql_command(conn, db, sql);
-    let out = session
-        .exec(&cmd)
-        .map_err(|source| CatalogError::Transport {
-            what: what.into(),
-            source,
-        })?;
-    if out.exit_status != 0 {
-        return Err(CatalogError::Psql {
-            what: what.into(),
-            status: out.exit_status,
-            stderr: out.stderr.trim().into(),
-        });
-    }
-    Ok(out.stdout)
-}
-
-/// Runs several queries in one psql (one SSH exec); returns each raw result.
-/// On failure: the results of the queries before the failing one, and a
-/// message that names it.
-fn run_sql_batch(
-    session: &mut dyn Session,
-    conn: &PgConnection,
-    db: &str,
-    queries: &[(&str, String)],
-) -> Result<Vec<String>, (Vec<String>, CatalogError)> {
-    let sqls: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
-    let cmd = catalog::psql_batch_command(conn, db, &sqls);
-    let first = queries.first().map(|(w, _)| *w).unwrap_or("catalog");
-    let out = session.exec(&cmd).map_err(|source| {
-        let what = first.into();
-        (Vec::new(), CatalogError::Transport { what, source })
-    })?;
-    let mut results = catalog::split_batch(&out.stdout);
-    if out.exit_status != 0 || results.len() < queries.len() {
-        let failed_at = results.len().saturating_sub(1);
-        let failed = queries.get(failed_at).map(|(w, _)| *w).unwrap_or(first);
-        // The marker of the failing query was printed; its output is not a result.
-        results.truncate(failed_at);
-        return Err((
-            results,
-            CatalogError::Psql {
-                what: failed.into(),
-                status: out.exit_status,
-                stderr: out.stderr.trim().into(),
-            },
-        ));
-    }
-    Ok(results)
-}
-
 /// The topology and composition read from the coordinator.
 #[derive(Debug, Clone)]
 pub struct CatalogSnapshot {
@@ -213,7 +146,7 @@ pub fn read_catalog(
 ) -> Result<CatalogSnapshot, CatalogError> {
     let conn = &opts.pg;
     let db = conn.database.as_str();
-    let v = run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
+    let v = catalog::run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
     let version = catalog::parse_version(v.trim())?;
     // The topology and the list of databases: one psql run.
     let (segments, tablespaces, names) = if version.dialect == Dialect::Postgres {
@@ -222,7 +155,7 @@ pub fn read_catalog(
             datadir: String,
             port: u16,
         }
-        let r = run_sql_batch(
+        let r = catalog::run_sql_batch(
             session,
             conn,
             db,
@@ -247,7 +180,7 @@ pub fn read_catalog(
         let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
         (vec![seg], catalog::parse_json("tablespaces", &r[1])?, names)
     } else {
-        let r = run_sql_batch(
+        let r = catalog::run_sql_batch(
             session,
             conn,
             db,
@@ -676,7 +609,7 @@ fn assemble(
         source: Source {
             product: snap.version.product,
             version: snap.version.version.clone(),
-            collected_at: now_rfc3339(),
+            collected_at: crate::units::now_rfc3339(),
             coordinator: opts.coordinator.name.clone(),
         },
         hosts,
@@ -744,37 +677,6 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
         host_script(&example.items, &example.df, &example.scan),
     ));
     out
-}
-
-/// The current time as RFC 3339 UTC (no date crate needed for one timestamp).
-pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    rfc3339(secs)
-}
-
-/// `secs` since the Unix epoch as RFC 3339 UTC.
-pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]

@@ -67,6 +67,17 @@ pub fn measure(csv: &[u8]) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
     (out, seconds)
 }
 
+/// `--sample-rows` and its time budgets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleOptions {
+    /// Rows per sampled table; tables with fewer rows (or under 1 MB) are not sampled.
+    pub rows: u64,
+    /// Time one table's sample may take.
+    pub table_timeout: std::time::Duration,
+    /// Time all samples together may take; tables left over keep their statistics estimate.
+    pub total_budget: std::time::Duration,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -272,15 +272,6 @@ fn unreadable_data_directory_is_an_instance_error() {
     assert!(p.error.as_ref().unwrap().contains("Permission denied"));
 }
 
-#[test]
-fn timestamps_are_rfc3339() {
-    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-    // 2026-11-22T03:46:38Z = 1795319198 s (date -u -d @1795319198).
-    assert_eq!(rfc3339(1_795_319_198), "2026-11-22T03:46:38Z");
-    // A leap day: 2024-02-29T12:00:00Z = 1709208000.
-    assert_eq!(rfc3339(1_709_208_000), "2024-02-29T12:00:00Z");
-}
-
 /// The recorded catalog without the `sales` batch: each test records its own.
 fn without_sales_batch() -> RecordedTransport {
     let mut t = RecordedTransport::default();

@@ -9,8 +9,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{focus_plan, human};
+use super::view::focus_plan;
 use crate::model::{Components, Estimate, FsResult, PlanResult};
+use crate::units::human;
 
 /// Pixel size of every chart (PNG and SVG viewBox).
 pub const SIZE: (u32, u32) = (1200, 700);
@@ -720,7 +721,7 @@ fn usage_over_time<DB: DrawingBackend>(
     let span = (t_end - t0) as f64 / 1000.0;
     let clock = move |secs: f64| {
         let t = t0 / 1000 + secs.max(0.0) as u64;
-        let hms = crate::collect::rfc3339(t);
+        let hms = crate::units::rfc3339(t);
         hms[11..19].to_string()
     };
     let mut chart = ChartBuilder::on(root)

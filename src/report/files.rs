@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Exporter, HtmlExporter, JsonExporter, MarkdownExporter, charts};
+use super::charts;
+use super::html::HtmlExporter;
+use super::markdown::MarkdownExporter;
+use super::view::{Exporter, JsonExporter};
 use crate::error::{InputError, OutputError};
 use crate::model::{self, Estimate};
 

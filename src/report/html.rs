@@ -5,11 +5,11 @@
 use std::fmt::{self, Write};
 
 use super::charts::{self, Chart};
-use super::{
-    Exporter, FsRow, environment_lines, focus_plan, human, pct, shortfall_text, step_heading,
-    verdict_sentence,
+use super::view::{
+    Exporter, FsRow, environment_lines, focus_plan, shortfall_text, step_heading, verdict_sentence,
 };
 use crate::model::{Estimate, PlanResult, Verdict};
+use crate::units::{human, pct};
 
 /// How many filesystems the focus plan's table lists.
 pub const FILESYSTEM_ROWS: usize = 200;
@@ -530,7 +530,7 @@ impl HtmlExporter {
                         if r.fits { "yes" } else { "no" }.into(),
                         pct(r.worst_peak_over_limit),
                         r.changes.to_string(),
-                        esc(&super::compress_time(r.compress_seconds)),
+                        esc(&super::view::compress_time(r.compress_seconds)),
                     ],
                     &[false, false, false, false, true, true, true],
                     None,
@@ -546,7 +546,7 @@ impl HtmlExporter {
     fn pre_checks(&self, s: &mut String, e: &Estimate) -> fmt::Result {
         let b = &e.backup;
         s.push_str("<section><h2>Pre-checks (from the upgrade guides)</h2><ul>\n");
-        for item in super::PRE_CHECKS {
+        for item in super::view::PRE_CHECKS {
             writeln!(s, "<li>☐ {}</li>", esc(item))?;
         }
         s.push_str("</ul></section>\n");

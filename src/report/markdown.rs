@@ -3,12 +3,13 @@
 
 use std::fmt::{self, Write};
 
-use super::{
-    Exporter, FsRow, PRE_CHECKS, environment_lines, focus_plan, human, pct, shortfall_text,
-    step_heading, verdict_sentence,
+use super::view::{
+    Exporter, FsRow, PRE_CHECKS, environment_lines, focus_plan, shortfall_text, step_heading,
+    verdict_sentence,
 };
 use crate::model::Estimate;
 use crate::model::PlanResult;
+use crate::units::{human, pct};
 
 /// How many filesystems the ticket lists (as many as the terminal summary).
 pub const TIGHTEST_SHOWN: usize = super::table::TIGHTEST_SHOWN;
@@ -61,12 +62,12 @@ fn numbers(s: &mut String, e: &Estimate) -> fmt::Result {
             if p.keeps_rollback {
                 format!(
                     "keeps {} as a rollback until 7 is verified",
-                    super::old_system(e)
+                    super::view::old_system(e)
                 )
             } else {
                 format!(
                     "no rollback: {} is deleted before the restore",
-                    super::old_system(e)
+                    super::view::old_system(e)
                 )
             }
         )?;

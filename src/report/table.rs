@@ -2,8 +2,9 @@
 
 use std::fmt::{self, Write};
 
-use super::{Exporter, FsRow, focus_plan, human, pct, shortfall_text, verdict_sentence};
+use super::view::{Exporter, FsRow, focus_plan, shortfall_text, verdict_sentence};
 use crate::model::Estimate;
+use crate::units::{human, pct};
 
 /// How many filesystems the terminal summary lists.
 pub const TIGHTEST_SHOWN: usize = 8;
@@ -121,7 +122,7 @@ fn plans(s: &mut String, e: &Estimate) -> fmt::Result {
             s,
             "  (* recommended; PEAK = tightest filesystem's peak as a share of its limit)"
         )?;
-        if let Some(p) = super::focus_plan(e)
+        if let Some(p) = super::view::focus_plan(e)
             && let Some(src) = p.backup_location_source
         {
             writeln!(
@@ -210,7 +211,7 @@ fn what_if(s: &mut String, e: &Estimate) -> fmt::Result {
                 r.best_plan.map(|p| p.as_str()).unwrap_or("-"),
                 pct(r.worst_peak_over_limit),
                 r.changes,
-                super::compress_time(r.compress_seconds)
+                super::view::compress_time(r.compress_seconds)
             )?;
         }
         if rows.iter().all(|r| r.compress_seconds.is_none()) {

@@ -109,7 +109,7 @@ pub fn read(path: &Path) -> Result<Vec<LogLine>, InputError> {
 
 /// RFC 3339 UTC with milliseconds for `t_ms`.
 pub fn rfc3339_ms(t_ms: u64) -> String {
-    let s = crate::collect::rfc3339(t_ms / 1000);
+    let s = crate::units::rfc3339(t_ms / 1000);
     format!("{}.{:03}Z", s.trim_end_matches('Z'), t_ms % 1000)
 }
 

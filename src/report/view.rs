@@ -1,0 +1,262 @@
+//! What every report shows the same way, whatever its format: the verdict
+//! sentence, the filesystem row, the focus plan, the pre-checks, the
+//! environment and step headings. The exporters are built on these.
+
+use crate::model::Estimate;
+use crate::units::{human, pct};
+
+/// Renders an estimate into one output format.
+pub trait Exporter {
+    /// The rendered output.
+    fn render(&self, estimate: &Estimate) -> Vec<u8>;
+}
+
+/// The full result as pretty JSON (exact integer bytes).
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn render(&self, estimate: &Estimate) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(estimate).expect("estimate serializes");
+        v.push(b'\n');
+        v
+    }
+}
+
+/// The full result as YAML (exact integer bytes).
+pub struct YamlExporter;
+
+impl Exporter for YamlExporter {
+    fn render(&self, estimate: &Estimate) -> Vec<u8> {
+        serde_yaml::to_string(estimate)
+            .expect("estimate serializes")
+            .into_bytes()
+    }
+}
+
+/// One filesystem of a plan as every report shows it: the table, the ticket
+/// and the HTML render these same strings (HTML escapes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsRow {
+    /// `host:mount`.
+    pub name: String,
+    /// Filesystem size.
+    pub size: String,
+    /// Used when measured.
+    pub used: String,
+    /// The plan's peak.
+    pub peak: String,
+    /// The phase of the peak.
+    pub peak_phase: String,
+    /// The limit.
+    pub limit: String,
+    /// Peak as a share of the limit.
+    pub peak_share: String,
+    /// The shortfall, or `none`.
+    pub shortfall: String,
+    /// Fill after the last phase.
+    pub after: String,
+    /// Whether it is short.
+    pub short: bool,
+}
+
+impl FsRow {
+    /// The row of `f`.
+    pub fn of(f: &crate::model::FsResult) -> FsRow {
+        FsRow {
+            name: format!("{}:{}", f.host, f.mount),
+            size: human(f.total_bytes),
+            used: human(f.used_bytes),
+            peak: human(f.peak_bytes),
+            peak_phase: f.peak_phase.clone(),
+            limit: human(f.limit_bytes),
+            peak_share: pct(f.peak_over_limit),
+            shortfall: shortfall_text(f.shortfall_bytes),
+            after: pct(f.final_fill),
+            short: f.shortfall_bytes > 0,
+        }
+    }
+}
+
+/// A shortfall as every report shows it: bytes when there is one, `none`
+/// when there is none (one word in the table, the ticket and the HTML alike).
+pub fn shortfall_text(bytes: u64) -> String {
+    if bytes > 0 {
+        human(bytes)
+    } else {
+        "none".into()
+    }
+}
+
+/// The plan a report explains in detail: the recommended one, else the
+/// available plan closest to fitting, else the first.
+pub fn focus_plan(e: &Estimate) -> Option<&crate::model::PlanResult> {
+    e.recommended()
+        .or_else(|| {
+            e.plans
+                .iter()
+                .filter(|p| p.available)
+                .min_by_key(|p| p.total_shortfall_bytes)
+        })
+        .or(e.plans.first())
+}
+
+/// The guides' pre-checks, in the order a change ticket lists them.
+pub const PRE_CHECKS: [&str; 5] = [
+    "Back up with --metadata-only, restore that on a 7 test system, and read the gprestore log.",
+    "Extensions in use (MADlib, PostGIS, …) are installed on 7 at compatible versions.",
+    "C-language functions' shared objects are rebuilt for 7.",
+    "Distribution keys whose types hash differently on 7 are reviewed (rows may move between segments).",
+    "Free space is measured again on the day (whpg-plan estimate --coordinator …).",
+];
+
+/// The runbook's preamble: where the steps run and how each environment is
+/// set up, as Markdown-free lines (reports wrap them).
+pub fn environment_lines(e: &Estimate) -> Vec<(String, Vec<String>)> {
+    let Some(env) = &e.environment else {
+        return Vec::new();
+    };
+    vec![
+        (
+            format!(
+                "Every step runs as gpadmin in {} (put the files `report --layout-dir` writes there).",
+                env.workdir
+            ),
+            vec![format!("mkdir -p {0} && cd {0}", env.workdir)],
+        ),
+        (
+            format!("\"6 environment\" steps run on {} after:", env.gp6_host),
+            env.gp6.clone(),
+        ),
+        (
+            format!("\"7 environment\" steps run on {} after:", env.gp7_host),
+            env.gp7.clone(),
+        ),
+    ]
+}
+
+/// A what-if row's compression time, or why there is none.
+pub fn compress_time(seconds: Option<u64>) -> String {
+    match seconds {
+        Some(s) => crate::model::durations::format_seconds(s),
+        None => "not measured".into(),
+    }
+}
+
+/// A step's heading: title, environment, manual mark and (with rates) duration.
+pub fn step_heading(
+    st: &crate::model::Step,
+    e: &Estimate,
+    rates: Option<&crate::model::durations::Rates>,
+) -> (String, Option<String>) {
+    let mut head = format!("[{}] {}", st.env.label(), st.title);
+    if st.manual {
+        head.push_str(" (manual check)");
+    }
+    let duration = rates
+        .and_then(|r| crate::model::durations::step_duration(st, e, r))
+        .map(|d| {
+            format!(
+                "about {}: {}",
+                crate::model::durations::format_seconds(d.seconds),
+                d.basis
+            )
+        });
+    (head, duration)
+}
+
+/// What the plans keep or delete: "the 6 cluster", or for a plain
+/// PostgreSQL inventory "the existing instance".
+pub fn old_system(e: &Estimate) -> &'static str {
+    if e.cluster.product == crate::inventory::Product::Postgresql {
+        "the existing instance"
+    } else {
+        "the 6 cluster"
+    }
+}
+
+/// One sentence that states the verdict.
+pub fn verdict_sentence(e: &Estimate) -> String {
+    use crate::model::Verdict;
+    let old = old_system(e);
+    match (e.verdict, e.recommended()) {
+        (Verdict::Incomplete, _) => format!(
+            "INCOMPLETE: {} part(s) of the cluster could not be measured; no verdict is given",
+            e.incomplete.len()
+        ),
+        (Verdict::Fits, Some(p)) => format!(
+            "FITS: {} keeps {old} as a rollback; its tightest filesystem peaks at {} of its limit",
+            p.id,
+            pct(p.worst_peak_over_limit)
+        ),
+        (Verdict::FitsDestructive, Some(p)) => format!(
+            "FITS ONLY DESTRUCTIVELY: no plan that keeps {old} fits; {} fits (tightest filesystem at {} of its limit) but deletes {old} before 7 is restored",
+            p.id,
+            pct(p.worst_peak_over_limit)
+        ),
+        _ => {
+            let closest = e
+                .plans
+                .iter()
+                .filter(|p| p.available)
+                .min_by_key(|p| p.total_shortfall_bytes);
+            match closest {
+                None => "DOES NOT FIT: no plan is available (each one's reason is listed)".into(),
+                Some(p) if p.total_shortfall_bytes > 0 => format!(
+                    "DOES NOT FIT: no available plan fits; the closest, {}, is short by {} in total",
+                    p.id,
+                    human(p.total_shortfall_bytes)
+                ),
+                Some(p) => format!(
+                    "DOES NOT FIT: no available plan fits; {} fits on the hosts but not its external target (see its warnings)",
+                    p.id
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PlanOptions, Verdict, estimate};
+    use crate::synth::{SynthSpec, synth_inventory};
+
+    fn small() -> Estimate {
+        let inv = synth_inventory(&SynthSpec {
+            hosts: 2,
+            primaries_per_host: 1,
+            filesystems_per_host: 1,
+            filesystem_bytes: 10_000_000_000_000,
+            data_per_primary: 100_000_000_000,
+            skew: 0.0,
+            mirrors: true,
+            seed: 1,
+        });
+        estimate(&inv, &PlanOptions::default(), &[], false).unwrap()
+    }
+
+    #[test]
+    fn no_available_plan_is_said_so_not_short_by_zero() {
+        let mut e = small();
+        for p in e.plans.iter_mut() {
+            p.available = false;
+            p.fits = false;
+        }
+        e.verdict = Verdict::DoesNotFit;
+        e.recommended_plan = None;
+        assert_eq!(
+            verdict_sentence(&e),
+            "DOES NOT FIT: no plan is available (each one's reason is listed)"
+        );
+    }
+
+    #[test]
+    fn a_plain_postgresql_is_the_existing_instance_not_a_6_cluster() {
+        let mut e = small();
+        e.verdict = Verdict::Fits;
+        e.recommended_plan = Some(crate::model::PlanId::SideBySide);
+        assert!(verdict_sentence(&e).contains("keeps the 6 cluster as a rollback"));
+        e.cluster.product = crate::inventory::Product::Postgresql;
+        assert!(verdict_sentence(&e).contains("keeps the existing instance as a rollback"));
+    }
+}

@@ -72,14 +72,14 @@ pub struct ColumnStats {
 }
 
 /// One table's statistics.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TableStats {
     /// Schema.
     pub schema: String,
     /// Table name.
     pub name: String,
-    /// `heap`, `ao_row` or `ao_column`.
-    pub kind: String,
+    /// Heap, AO row or AO column (the catalog's query names only these).
+    pub kind: StorageKind,
     /// `reltuples` (negative or zero when never analyzed).
     pub rows: f64,
     /// On-disk bytes (indexes excluded).
@@ -260,16 +260,6 @@ pub fn row_width(columns: &[ColumnStats]) -> f64 {
     w
 }
 
-/// The storage kind from its catalog name.
-pub fn storage_kind(kind: &str) -> Option<StorageKind> {
-    match kind {
-        "heap" => Some(StorageKind::Heap),
-        "ao_row" => Some(StorageKind::AoRow),
-        "ao_column" => Some(StorageKind::AoColumn),
-        _ => None,
-    }
-}
-
 /// The table's CSV bytes and how they were obtained: from statistics when the
 /// table was analyzed, else from the documented default factor of its kind.
 pub fn table_csv(t: &TableStats) -> (u64, EstimateSource) {
@@ -283,9 +273,8 @@ pub fn table_csv(t: &TableStats) -> (u64, EstimateSource) {
     if t.rows <= 0.0 && analyzed && t.on_disk_bytes == 0 {
         return (0, EstimateSource::Stats);
     }
-    let kind = storage_kind(&t.kind).unwrap_or(StorageKind::Heap);
     (
-        default_csv(kind, t.on_disk_bytes, t.uncompressed_bytes).round() as u64,
+        default_csv(t.kind, t.on_disk_bytes, t.uncompressed_bytes).round() as u64,
         EstimateSource::Default,
     )
 }
@@ -293,6 +282,19 @@ pub fn table_csv(t: &TableStats) -> (u64, EstimateSource) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An empty heap table; each test sets what it is about.
+    fn table() -> TableStats {
+        TableStats {
+            schema: "public".into(),
+            name: "t".into(),
+            kind: StorageKind::Heap,
+            rows: 0.0,
+            on_disk_bytes: 0,
+            uncompressed_bytes: None,
+            columns: Vec::new(),
+        }
+    }
 
     fn col(t: &str) -> ColumnStats {
         ColumnStats {
@@ -398,11 +400,11 @@ mod tests {
         // 4 + 0.5 × (6 + 0.2 + 0.1) + 1 comma + 1 newline = 9.15.
         assert!((row_width(&[a.clone(), b.clone()]) - 9.15).abs() < 1e-9);
         let t = TableStats {
-            kind: "heap".into(),
+            kind: StorageKind::Heap,
             rows: 1000.0,
             on_disk_bytes: 65536,
             columns: vec![a, b],
-            ..Default::default()
+            ..table()
         };
         assert_eq!(table_csv(&t), (9150, EstimateSource::Stats));
     }
@@ -430,23 +432,23 @@ mod tests {
     #[test]
     fn never_analyzed_tables_use_the_default_factor() {
         let t = TableStats {
-            kind: "heap".into(),
+            kind: StorageKind::Heap,
             rows: -1.0,
             on_disk_bytes: 1000,
             columns: vec![ColumnStats {
                 analyzed: false,
                 ..col("text")
             }],
-            ..Default::default()
+            ..table()
         };
         assert_eq!(table_csv(&t), (750, EstimateSource::Default));
         let t = TableStats {
-            kind: "ao_column".into(),
+            kind: StorageKind::AoColumn,
             rows: 0.0,
             on_disk_bytes: 100,
             uncompressed_bytes: Some(400),
             columns: vec![],
-            ..Default::default()
+            ..table()
         };
         assert_eq!(table_csv(&t), (380, EstimateSource::Default));
     }

@@ -609,8 +609,9 @@ pub struct RelationRow {
     pub schema: String,
     /// Name.
     pub name: String,
-    /// `heap`, `ao_row` or `ao_column`.
-    pub kind: String,
+    /// `heap`, `ao_row` or `ao_column`: any other name makes the row unreadable,
+    /// so the database is not measured rather than a table left out.
+    pub kind: StorageKind,
     /// `reltuples`.
     pub rows: f64,
     /// On-disk bytes over all segments (indexes excluded).
@@ -641,35 +642,6 @@ pub fn parse_json_lines<T: for<'de> Deserialize<'de>>(
         .filter(|l| !l.trim().is_empty())
         .map(|l| parse_json(what, l))
         .collect()
-}
-
-/// One storage kind's sums in one database.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct CompositionRow {
-    /// `heap`, `ao_row` or `ao_column`.
-    pub kind: String,
-    /// Tables.
-    pub tables: u64,
-    /// On-disk bytes.
-    pub on_disk_bytes: u64,
-    /// Index bytes.
-    pub index_bytes: u64,
-    /// Uncompressed estimate.
-    pub uncompressed_bytes: u64,
-    /// Rows.
-    pub rows: u64,
-}
-
-impl CompositionRow {
-    /// The storage kind, if it is one a backup writes.
-    pub fn storage_kind(&self) -> Option<StorageKind> {
-        match self.kind.as_str() {
-            "heap" => Some(StorageKind::Heap),
-            "ao_row" => Some(StorageKind::AoRow),
-            "ao_column" => Some(StorageKind::AoColumn),
-            _ => None,
-        }
-    }
 }
 
 /// Parses psql's output of a JSON query into `T`, saying which query failed.
@@ -880,6 +852,24 @@ mod tests {
         // A sample's own statement timeout replaces the session's.
         assert!(
             psql_command_timeout(&c, "s", "SELECT 1", 5000).contains("-c statement_timeout=5000 ")
+        );
+    }
+
+    /// A storage kind the backup model does not know is an unreadable row (the
+    /// database is then not measured), never a table silently left out.
+    #[test]
+    fn relation_rows_carry_a_known_storage_kind() {
+        let row = |kind: &str| {
+            format!(
+                r#"{{"oid":1,"schema":"s","name":"t","kind":"{kind}","rows":1,"on_disk_bytes":8192,"index_bytes":0,"toast_bytes":0,"per_content":[[0,8192]]}}"#
+            )
+        };
+        let rows: Vec<RelationRow> = parse_json_lines("table sizes", &row("ao_column")).unwrap();
+        assert_eq!(rows[0].kind, StorageKind::AoColumn);
+        let e = parse_json_lines::<RelationRow>("table sizes", &row("foreign")).unwrap_err();
+        assert!(
+            matches!(&e, CatalogError::Output { reason, .. } if reason.contains("foreign")),
+            "{e}"
         );
     }
 

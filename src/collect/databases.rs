@@ -331,7 +331,7 @@ fn compose(
                 TableStats {
                     schema: rel.schema.clone(),
                     name: rel.name.clone(),
-                    kind: rel.kind.clone(),
+                    kind: rel.kind,
                     rows: rel.rows,
                     on_disk_bytes: rel.on_disk_bytes,
                     uncompressed_bytes: None,
@@ -343,12 +343,7 @@ fn compose(
         .collect();
     ao_ratios_for_unanalyzed(session, conn, dialect, name, &mut tables, r);
 
-    let mut estimates: Vec<TableEstimate> = Vec::new();
-    for (t, _) in &tables {
-        if let Some(e) = table_estimate(t) {
-            estimates.push(e);
-        }
-    }
+    let mut estimates: Vec<TableEstimate> = tables.iter().map(|(t, _)| table_estimate(t)).collect();
     // Samples: the ones asked for, then the TOASTed tables statistics cannot see.
     if let Some(opts) = sample {
         for e in estimates.iter_mut() {
@@ -374,7 +369,7 @@ fn compose(
     for kind in StorageKind::ALL {
         let of_kind: Vec<&RelationRow> = tables
             .iter()
-            .filter(|(t, _)| csv_size::storage_kind(&t.kind) == Some(kind))
+            .filter(|(t, _)| t.kind == kind)
             .map(|(_, rel)| *rel)
             .collect();
         if of_kind.is_empty() {
@@ -393,7 +388,7 @@ fn compose(
         } else {
             tables
                 .iter()
-                .filter(|(t, _)| csv_size::storage_kind(&t.kind) == Some(kind))
+                .filter(|(t, _)| t.kind == kind)
                 .map(|(t, _)| t.uncompressed_bytes)
                 .sum()
         };
@@ -447,7 +442,9 @@ fn ao_ratios_for_unanalyzed(
     }
     let need: Vec<u32> = tables
         .iter()
-        .filter(|(t, _)| t.kind != "heap" && csv_size::table_csv(t).1 == EstimateSource::Default)
+        .filter(|(t, _)| {
+            t.kind != StorageKind::Heap && csv_size::table_csv(t).1 == EstimateSource::Default
+        })
         .map(|(_, rel)| rel.oid)
         .collect();
     if need.is_empty() {
@@ -537,13 +534,12 @@ fn toast_samples(
 }
 
 /// The backup estimate of one table from its statistics.
-pub fn table_estimate(t: &TableStats) -> Option<TableEstimate> {
-    let kind = csv_size::storage_kind(&t.kind)?;
+pub fn table_estimate(t: &TableStats) -> TableEstimate {
     let (csv_bytes, estimated_from) = csv_size::table_csv(t);
-    Some(TableEstimate {
+    TableEstimate {
         schema: t.schema.clone(),
         name: t.name.clone(),
-        kind,
+        kind: t.kind,
         rows: t.rows.max(0.0).round() as u64,
         on_disk_bytes: t.on_disk_bytes,
         csv_bytes,
@@ -551,7 +547,7 @@ pub fn table_estimate(t: &TableStats) -> Option<TableEstimate> {
         sample_rows: None,
         sample_csv_bytes: None,
         sampled_ratios: None,
-    })
+    }
 }
 
 /// Samples one table as gpbackup writes it: its CSV bytes per row scale the

@@ -1,0 +1,133 @@
+//! Reading the coordinator: which product and version, every instance and
+//! tablespace, and each database's composition (through [`super::databases`]).
+
+use super::catalog::{self, CatalogError, Dialect, SegmentRow, ServerVersion, TablespaceRow};
+use super::databases;
+use super::options::CollectOptions;
+use super::transport::Session;
+use crate::inventory::Composition;
+
+/// The topology and composition read from the coordinator.
+#[derive(Debug, Clone)]
+pub struct CatalogSnapshot {
+    /// Product and dialect.
+    pub version: ServerVersion,
+    /// Every instance.
+    pub segments: Vec<SegmentRow>,
+    /// Tablespace locations per content.
+    pub tablespaces: Vec<TablespaceRow>,
+    /// Composition per database (absent when it could not be read).
+    pub composition: Option<Composition>,
+    /// Problems that did not stop collection.
+    pub warnings: Vec<String>,
+}
+
+/// Reads everything the inventory needs from the coordinator's catalog.
+pub fn read_catalog(
+    session: &mut dyn Session,
+    opts: &CollectOptions,
+) -> Result<CatalogSnapshot, CatalogError> {
+    let conn = &opts.pg;
+    let db = conn.database.as_str();
+    let v = catalog::run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
+    let version = catalog::parse_version(v.trim())?;
+    // The topology and the list of databases: one psql run.
+    let (segments, tablespaces, names) = if version.dialect == Dialect::Postgres {
+        #[derive(serde::Deserialize)]
+        struct Pg {
+            datadir: String,
+            port: u16,
+        }
+        let r = catalog::run_sql_batch(
+            session,
+            conn,
+            db,
+            &[
+                ("data_directory", catalog::POSTGRES_INSTANCE_SQL.to_string()),
+                ("tablespaces", catalog::POSTGRES_TABLESPACES_SQL.to_string()),
+                ("pg_database", catalog::DATABASES_SQL.to_string()),
+            ],
+        )
+        .map_err(|(_, e)| e)?;
+        let pg: Pg = catalog::parse_json("data_directory", &r[0])?;
+        let seg = SegmentRow {
+            dbid: 1,
+            content: -1,
+            role: "p".into(),
+            preferred_role: "p".into(),
+            port: pg.port,
+            hostname: opts.coordinator.name.clone(),
+            address: Some(opts.coordinator.address.clone()),
+            datadir: pg.datadir,
+        };
+        let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
+        (vec![seg], catalog::parse_json("tablespaces", &r[1])?, names)
+    } else {
+        let r = catalog::run_sql_batch(
+            session,
+            conn,
+            db,
+            &[
+                (
+                    "gp_segment_configuration",
+                    catalog::SEGMENTS_SQL.to_string(),
+                ),
+                (
+                    "gp_tablespace_location",
+                    catalog::GP_TABLESPACES_SQL.to_string(),
+                ),
+                ("pg_database", catalog::DATABASES_SQL.to_string()),
+            ],
+        )
+        .map_err(|(_, e)| e)?;
+        let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &r[0])?;
+        if segs.is_empty() {
+            return Err(CatalogError::NoSegments);
+        }
+        let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
+        (
+            segs,
+            catalog::parse_json("gp_tablespace_location", &r[1])?,
+            names,
+        )
+    };
+
+    let excluded: Vec<String> = opts
+        .exclude_databases
+        .iter()
+        .filter(|d| names.contains(d))
+        .cloned()
+        .collect();
+    if let Some(d) = opts.exclude_databases.iter().find(|d| !names.contains(d)) {
+        return Err(CatalogError::NoSuchDatabase {
+            name: d.clone(),
+            known: names,
+        });
+    }
+    let r = databases::read_databases(
+        session,
+        conn,
+        version.dialect,
+        &names,
+        &excluded,
+        opts.sample.as_ref(),
+    );
+    Ok(CatalogSnapshot {
+        version,
+        segments,
+        tablespaces,
+        composition: Some(Composition {
+            databases: r.databases,
+            compression_throughput: (!r.throughput.is_empty()).then(|| {
+                r.throughput
+                    .iter()
+                    .map(|(k, (bytes, secs))| (k.clone(), bytes / secs))
+                    .collect()
+            }),
+            not_measured: r.not_measured,
+            excluded_databases: excluded,
+            notes: r.notes,
+        }),
+        warnings: r.warnings,
+    })
+}

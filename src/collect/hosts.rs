@@ -1,0 +1,148 @@
+//! What to measure on each segment host, and measuring it: one SSH session and
+//! one probe script per host. A host that cannot be measured is a
+//! [`HostError`] stored in the inventory, never an abort.
+
+use std::collections::BTreeMap;
+
+use super::coordinator::CatalogSnapshot;
+use super::probe::{self, DuItem, host_script, parse_probe_output};
+use super::transport::{Target, Transport, TransportError};
+
+/// Why one host could not be measured; recorded in the inventory as the host's
+/// error, never an abort.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// `--local` measures only this machine.
+    #[error("{host}: not measured (--local measures only this machine)")]
+    NotLocal {
+        /// The host.
+        host: String,
+    },
+    /// SSH to the host or the probe command failed.
+    #[error("{}: {source}", target_name(target))]
+    Transport {
+        /// The host.
+        target: Target,
+        /// Why.
+        source: TransportError,
+    },
+    /// The probe ran but its output cannot be read.
+    #[error(
+        "{}: unreadable probe output: {source}{}",
+        target_name(target),
+        stderr_note(stderr)
+    )]
+    Probe {
+        /// The host.
+        target: Target,
+        /// What is wrong with the output.
+        source: probe::ProbeError,
+        /// What the probe printed on stderr, trimmed.
+        stderr: String,
+    },
+}
+
+/// `name (address)`, or `name` when they are the same.
+fn target_name(t: &Target) -> String {
+    if t.name == t.address {
+        t.name.clone()
+    } else {
+        format!("{} ({})", t.name, t.address)
+    }
+}
+
+fn stderr_note(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; stderr: {stderr}")
+    }
+}
+
+/// One host's work list: the paths to measure and what they belong to.
+#[derive(Debug, Clone, Default)]
+pub struct HostWork {
+    /// Host name.
+    pub name: String,
+    /// Address to connect to.
+    pub address: String,
+    /// What to measure with du …
+    pub items: Vec<DuItem>,
+    /// … and the path of each answer, in index order.
+    pub du: Vec<String>,
+    /// Paths whose filesystem is recorded.
+    pub df: Vec<String>,
+    /// Directories searched for earlier gpbackup files.
+    pub scan: Vec<String>,
+}
+
+/// `<location>/<dbid>`: one instance's directory of a tablespace.
+pub fn tablespace_dir(location: &str, dbid: u32) -> String {
+    format!("{}/{dbid}", location.trim_end_matches('/'))
+}
+
+/// Each host's work list from the catalog: its instances, their tablespaces,
+/// the extra paths and the backup directories to search.
+pub fn plan_hosts(
+    snap: &CatalogSnapshot,
+    extra: &[String],
+    backup_dirs: &[String],
+) -> Vec<HostWork> {
+    let mut hosts: BTreeMap<String, HostWork> = BTreeMap::new();
+    for s in &snap.segments {
+        let h = hosts.entry(s.hostname.clone()).or_insert_with(|| HostWork {
+            name: s.hostname.clone(),
+            address: s
+                .address
+                .clone()
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| s.hostname.clone()),
+            ..Default::default()
+        });
+        let item = DuItem::Instance(s.datadir.clone());
+        h.du.extend(item.paths());
+        h.items.push(item);
+        h.df.push(s.datadir.clone());
+        if s.role == "p" && s.content >= 0 {
+            h.scan
+                .push(format!("{}/backups", s.datadir.trim_end_matches('/')));
+        }
+        for t in snap.tablespaces.iter().filter(|t| t.content == s.content) {
+            let dir = tablespace_dir(&t.location, s.dbid);
+            h.du.push(dir.clone());
+            h.items.push(DuItem::Path(dir.clone()));
+            h.df.push(dir);
+        }
+    }
+    for h in hosts.values_mut() {
+        h.df.push("/".into());
+        h.df.extend(extra.iter().cloned());
+        h.scan.extend(backup_dirs.iter().cloned());
+    }
+    hosts.into_values().collect()
+}
+
+/// What one host's probe found, or why it could not be measured.
+pub type HostOutcome = Result<probe::ProbeResult, HostError>;
+
+/// Connects to one host and runs its probe.
+pub fn measure_host(transport: &dyn Transport, work: &HostWork) -> HostOutcome {
+    let target = Target {
+        name: work.name.clone(),
+        address: work.address.clone(),
+    };
+    let transport_error = |source| HostError::Transport {
+        target: target.clone(),
+        source,
+    };
+    let mut session = transport.connect(&target).map_err(transport_error)?;
+    let script = host_script(&work.items, &work.df, &work.scan);
+    let out = session.exec(&script).map_err(transport_error)?;
+    parse_probe_output(&out.stdout, work.du.len(), work.df.len()).map_err(|source| {
+        HostError::Probe {
+            target: target.clone(),
+            source,
+            stderr: out.stderr.trim().into(),
+        }
+    })
+}

@@ -39,7 +39,9 @@ impl AppError {
     /// The exit code (docs/design.md, "Exit codes").
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            AppError::Input(_) => ExitCode::UsageError,
+            AppError::Input(_) | AppError::Output(OutputError::Script { .. }) => {
+                ExitCode::UsageError
+            }
             AppError::Collect(_)
             | AppError::Inconsistent(_)
             | AppError::Output(_)
@@ -107,14 +109,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
         }
         Command::Report(a) => {
             let o = &a.outputs;
-            if o.json.is_none()
-                && o.markdown.is_none()
-                && o.html.is_none()
-                && o.png.is_none()
-                && o.layout_dir.is_none()
-            {
+            if !o.files().any() {
                 return Err(InputError::Usage(
-                    "report: name at least one output (--html, --png, --markdown, --json, --layout-dir)".into(),
+                    "report: name at least one output (--html, --png, --markdown, --json, --layout-dir, --script)".into(),
                 )
                 .into());
             }

@@ -310,6 +310,9 @@ const GPBACKUP: ToolSpec = ToolSpec {
         ("--no-compression", "--compression-type"),
         ("--no-compression", "--compression-level"),
         ("--single-data-file", "--jobs"),
+        // backup/validate.go:145
+        ("--metadata-only", "--jobs"),
+        ("--metadata-only", "--leaf-partition-data"),
         ("--with-globals", "--without-globals"),
         ("--include-table", "--exclude-table"),
         ("--include-schema", "--exclude-schema"),
@@ -358,6 +361,9 @@ const GPRESTORE: ToolSpec = ToolSpec {
     exclusive: &[
         ("--backup-dir", "--plugin-config"),
         ("--data-only", "--metadata-only"),
+        // restore/validate.go:256-257
+        ("--data-only", "--with-globals"),
+        ("--data-only", "--create-db"),
         ("--with-globals", "--without-globals"),
         ("--with-stats", "--run-analyze"),
         ("--include-table", "--exclude-table"),
@@ -717,6 +723,8 @@ fn check_values(
             number("--compression-level", 1, hi)?;
             number("--jobs", 1, 65535)?;
             absolute("--backup-dir")?;
+            // utils/util.go:129-134, checked at backup/validate.go:170.
+            absolute("--plugin-config")?;
         }
         "gprestore" => {
             if let Some(ts) = value("--timestamp")
@@ -727,6 +735,8 @@ fn check_values(
             }
             number("--jobs", 1, 65535)?;
             absolute("--backup-dir")?;
+            // restore/restore.go:43.
+            absolute("--plugin-config")?;
         }
         "gpinitsystem" => {
             number("-P", 1, 65535)?;
@@ -789,7 +799,10 @@ mod tests {
         for ok in [
             "gpbackup --dbname sales --backup-dir /b --compression-type zstd --compression-level 19",
             "gpbackup --dbname sales --no-compression --metadata-only",
-            "gprestore --timestamp 20261130101500 --plugin-config p.yaml --with-globals --create-db",
+            "gprestore --timestamp 20261130101500 --plugin-config /home/gpadmin/p.yaml --with-globals --create-db",
+            "gprestore --timestamp \"$(cat gpbackup_1.timestamp)\" --backup-dir /b --with-globals --create-db --metadata-only --on-error-continue --verbose",
+            "gprestore --timestamp \"$(cat gpbackup_1.timestamp)\" --backup-dir /b --data-only --jobs 4",
+            "gpinitsystem -a -I gpinitsystem_input_7 --lc-collate=\"$collate\" --lc-ctype=\"$ctype\"",
             "gprestore --timestamp \"$(cat gpbackup_1.timestamp)\" --backup-dir /b --resize-cluster",
             "gpdeletesystem -d /data/master/gpseg-1 -f",
             "gpinitsystem -a -I gpinitsystem_input_7 -s scdw -P 5432 -S /data/c/gpseg-1",
@@ -870,6 +883,27 @@ mod tests {
             (
                 "gpcopy --source-host a --full --dbname x",
                 "cannot be combined",
+            ),
+            // issue 16: what the real tools refuse that a runbook once printed
+            (
+                "gpbackup --dbname s --backup-dir /b --metadata-only --jobs 4",
+                "cannot be combined",
+            ),
+            (
+                "gprestore --timestamp 20261130101500 --backup-dir /b --data-only --with-globals",
+                "cannot be combined",
+            ),
+            (
+                "gprestore --timestamp 20261130101500 --backup-dir /b --data-only --create-db",
+                "cannot be combined",
+            ),
+            (
+                "gpbackup --dbname s --plugin-config plugin_config.yaml",
+                "absolute path",
+            ),
+            (
+                "gprestore --timestamp 20261130101500 --plugin-config ./p.yaml",
+                "absolute path",
             ),
             ("gpbackup --dbname", "needs a value"),
             ("gpbackup --dbname a --dbname b", "given twice"),

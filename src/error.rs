@@ -106,6 +106,15 @@ pub enum OutputError {
     /// Standard output (a closed pipe, a full disk behind a redirect).
     #[error("writing to standard output: {0}")]
     Stdout(std::io::Error),
+    /// The runbook script cannot be written for the plan asked for (it does
+    /// not fit, is not available, or no plan is recommended): a usage error.
+    #[error("{}: {message}", path.display())]
+    Script {
+        /// The --script file (not written).
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// A chart could not be drawn.
     #[error("drawing {what}: {source}")]
     Chart {

@@ -386,12 +386,28 @@ fn json_output_follows_the_contract() {
         .find(|s| s["title"] == "Back up every database")
         .unwrap();
     assert_eq!(backup["env"], "gp6");
-    assert_eq!(
-        backup["commands"][0],
-        "gpbackup --dbname sales --backup-dir /data1/whpg_backup --compression-type gzip --compression-level 1 2>&1 | tee gpbackup_1.log"
+    // Side by side does not fit this sample: its steps are prose, no command
+    // (issue 16, item 6), and each says why.
+    assert_eq!(side["runnable"], false);
+    assert!(backup["commands"].is_null() || backup["commands"] == serde_json::json!([]));
+    let note = backup["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("not runnable: does not fit, short by "),
+        "{note}"
     );
     let d = &plans[3];
     assert_eq!(d["fits"], true);
+    assert_eq!(d["runnable"], true);
+    let d_backup = d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == "Back up every database")
+        .unwrap();
+    assert_eq!(
+        d_backup["commands"][0],
+        "gpbackup --dbname sales --backup-dir /data1/whpg_backup --compression-type gzip --compression-level 1 --jobs 4 2>&1 | tee gpbackup_1.log"
+    );
     assert_eq!(d["backup_dir"], "/data1/whpg_backup");
     let cmds: Vec<String> = d["steps"]
         .as_array()

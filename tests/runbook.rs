@@ -64,6 +64,16 @@ fn check_plan(e: &Estimate, p: &model::PlanResult, what: &str) {
             .or_else(|| flag_value(w, "--plugin-config").map(|f| format!("plugin {f}")))
     };
     let backups = tool_calls(p, "gpbackup");
+    // A plan that does not fit or is not available prints no command (issue 16, item 6).
+    if !(p.fits && p.available) {
+        assert!(!p.runnable, "{what}, {}", p.id);
+        assert!(
+            p.steps.iter().all(|s| s.commands.is_empty()),
+            "{what}, {}",
+            p.id
+        );
+        return;
+    }
     let restores = tool_calls(p, "gprestore");
     // Every backup names a location outside the data directories (or a plugin),
     // and every restore reads from the same one.
@@ -82,28 +92,90 @@ fn check_plan(e: &Estimate, p: &model::PlanResult, what: &str) {
             st.title
         );
     }
-    // Globals with the first restore of each run (the trial and the real one).
-    for trial in [true, false] {
-        let runs: Vec<_> = restores
-            .iter()
-            .filter(|(_, w)| w.contains(&"--metadata-only".to_string()) == trial)
+    // Which database a restore is of, and whether it is the trial's: from
+    // the timestamp file it names (gpbackup[_trial]_<n>.timestamp).
+    let of = |w: &[String]| -> (bool, usize) {
+        let ts = flag_value(w, "--timestamp").unwrap_or_default();
+        let trial = ts.contains("gpbackup_trial_");
+        let n: String = ts
+            .rsplit('_')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
             .collect();
-        for (i, (_, w)) in runs.iter().enumerate() {
+        (trial, n.parse().unwrap_or(0))
+    };
+    let has = |w: &[String], f: &str| w.iter().any(|x| x == f);
+    for trial in [true, false] {
+        let runs: Vec<_> = restores.iter().filter(|(_, w)| of(w).0 == trial).collect();
+        // Globals once per run, with the first database; in the real run on
+        // its metadata-only restore, past the 6 resource groups
+        // (--on-error-continue, gated), and never again with its data.
+        let globals: Vec<_> = runs
+            .iter()
+            .filter(|(_, w)| has(w, "--with-globals"))
+            .collect();
+        if !runs.is_empty() {
             assert_eq!(
-                w.contains(&"--with-globals".to_string()),
-                i == 0,
-                "{what}, {}: --with-globals belongs to the first restore only",
+                globals.len(),
+                1,
+                "{what}, {}: --with-globals once per run",
+                p.id
+            );
+            let w = &globals[0].1;
+            assert_eq!(
+                of(w).1,
+                1,
+                "{what}, {}: globals with the first database",
+                p.id
+            );
+            assert!(
+                has(w, "--metadata-only") && has(w, "--on-error-continue") && has(w, "--verbose"),
+                "{what}, {}: {w:?}",
                 p.id
             );
         }
-    }
-    // No --create-db for a database a fresh 7 already has.
-    for ((_, w), db) in restores.iter().zip(e.cluster.databases.iter().cycle()) {
-        if model::steps::PREEXISTING_DATABASES.contains(&db.as_str()) {
-            assert!(!w.contains(&"--create-db".to_string()), "{what}: {db}");
+        for (_, w) in &runs {
+            let (_, n) = of(w);
+            assert!(
+                n >= 1 && n <= e.cluster.databases.len().max(1),
+                "{what}: {w:?}"
+            );
+            // No --create-db for a database a fresh 7 already has, nor for
+            // the first database's data (its schema is restored already).
+            let db = e
+                .cluster
+                .databases
+                .get(n - 1)
+                .map(String::as_str)
+                .unwrap_or("");
+            if model::steps::PREEXISTING_DATABASES.contains(&db) || has(w, "--data-only") {
+                assert!(!has(w, "--create-db"), "{what}: {db} {w:?}");
+            }
+            // --on-error-continue only where a gate reads the failures.
+            if has(w, "--on-error-continue") && !trial {
+                assert!(has(w, "--with-globals"), "{what}: {w:?}");
+            }
+            // --jobs is refused with --metadata-only (restore/validate.go:229).
+            if has(w, "--metadata-only") {
+                assert!(!has(w, "--jobs"), "{what}: {w:?}");
+            }
+        }
+        // The real run restores every database's data exactly once.
+        if !trial && !runs.is_empty() {
+            let mut data: Vec<usize> = runs
+                .iter()
+                .filter(|(_, w)| !has(w, "--metadata-only"))
+                .map(|(_, w)| of(w).1)
+                .collect();
+            data.sort();
+            let all: Vec<usize> = (1..=e.cluster.databases.len().max(1)).collect();
+            assert_eq!(data, all, "{what}, {}", p.id);
         }
     }
-    // --resize-cluster exactly when the segment counts differ.
+    // --resize-cluster exactly when the segment counts differ; always on the
+    // trial (the 7 test system's count is unknown; gprestore ignores it when equal).
     let new_primaries = e
         .new_layout
         .iter()
@@ -111,11 +183,34 @@ fn check_plan(e: &Estimate, p: &model::PlanResult, what: &str) {
         .count();
     for (_, w) in &restores {
         assert_eq!(
-            w.contains(&"--resize-cluster".to_string()),
-            new_primaries != e.cluster.primaries,
+            has(w, "--resize-cluster"),
+            of(w).0 || new_primaries != e.cluster.primaries,
             "{what}, {}",
             p.id
         );
+    }
+    // Every gpbackup of data runs with --jobs; the metadata-only trial without.
+    for (_, w) in &backups {
+        assert_eq!(
+            has(w, "--jobs"),
+            !has(w, "--metadata-only"),
+            "{what}: {w:?}"
+        );
+    }
+    // Every point of no return comes right after a gate.
+    for (i, st) in p.steps.iter().enumerate() {
+        if st.kind == model::steps::StepKind::PointOfNoReturn {
+            let before = &p.steps[..i];
+            let last_gate = before
+                .iter()
+                .rposition(|s| s.kind == model::steps::StepKind::Gate);
+            assert!(
+                last_gate.is_some(),
+                "{what}, {}: '{}' has no gate before it",
+                p.id,
+                st.title
+            );
+        }
     }
     // gpdeletesystem -f only once 7 is verified (the rollback-keeping plans).
     for (st, w) in tool_calls(p, "gpdeletesystem") {
@@ -339,9 +434,22 @@ fn an_nfs_target_is_a_backup_dir_and_a_plugin_is_a_plugin_config() {
     }
     // Destructive with a plugin: the metadata copies leave the coordinator
     // directory first, so gpdeletesystem runs without -f before 7 exists.
-    let (st, w) = tool_calls(p, "gpdeletesystem").pop().unwrap();
+    let (_, w) = tool_calls(p, "gpdeletesystem").pop().unwrap();
     assert!(!w.contains(&"-f".to_string()));
-    assert!(st.commands[0].starts_with("mv \"$MASTER_DATA_DIRECTORY/backups\""));
+    let at = |t: &str| p.steps.iter().position(|s| s.title.starts_with(t)).unwrap();
+    let del = at("Delete the 6 cluster");
+    assert!(at("Move earlier backups out of the 6 coordinator") < del);
+    assert_eq!(
+        p.steps[del - 1].commands,
+        vec!["gate_coordinator_clean".to_string()]
+    );
+    // A plugin config is an absolute path (gpbackup refuses a relative one).
+    assert!(
+        p.steps
+            .iter()
+            .flat_map(|s| &s.commands)
+            .any(|c| c.contains("gate_dirs hostfile_all /home/gpadmin"))
+    );
 }
 
 #[test]
@@ -398,13 +506,15 @@ fn durations_follow_the_rates_by_hand() {
     );
     // Restore at 1 GB/s ÷ 2.5 = 400 MB/s over 6.05 TB of CSV + 0.2 TB of
     // indexes rebuilt (sample header): 6.25e12 ÷ 4e8 = 15,625 s.
-    let d = step_duration(step("Restore"), &e, &r).unwrap();
+    let d = step_duration(step("Restore every database's data"), &e, &r).unwrap();
     assert_eq!(d.seconds, 15_625);
     assert!(d.basis.contains("backup rate ÷ 2.5"), "{}", d.basis);
     // An explicit --restore-rate 500MB: 6.25e12 ÷ 5e8 = 12,500 s.
     let r = Rates::new(Some(1_000_000_000), None, Some(500_000_000)).unwrap();
     assert_eq!(
-        step_duration(step("Restore"), &e, &r).unwrap().seconds,
+        step_duration(step("Restore every database's data"), &e, &r)
+            .unwrap()
+            .seconds,
         12_500
     );
     // gpaddmirrors copies the 3.2 TB of primary data: 3,200 s at 1 GB/s.

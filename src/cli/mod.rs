@@ -282,6 +282,16 @@ pub struct OutputArgs {
     /// its mirrorless twin, gpaddmirrors_input_7, gpinitsystem_config_7, hostfile_gpinitsystem, hostfile_all.
     #[arg(long, value_name = "DIR")]
     pub layout_dir: Option<PathBuf>,
+    /// Write the runbook as one bash script to FILE: one function per phase, run a phase
+    /// at a time (`./upgrade.sh backup`), gates before every point of no return, a state
+    /// file, --dry-run; for the recommended plan or --plan. Refused for a plan that does
+    /// not fit or is not available.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// The plan --script is for (default: the recommended plan): side-by-side,
+    /// external-backup, direct-copy, delete-and-reinit, delete-and-reinit-mirrorless.
+    #[arg(long = "plan", value_name = "ID", value_parser = parse_plan_id, requires = "script")]
+    pub script_plan: Option<crate::model::PlanId>,
     /// Aggregate backup throughput in CSV bytes per second (e.g. 800MB), for step durations;
     /// the restore then runs at this rate divided by the restore factor (see --restore-rate).
     #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
@@ -304,6 +314,8 @@ impl OutputArgs {
             html: self.html.clone(),
             png: self.png.clone(),
             layout_dir: self.layout_dir.clone(),
+            script: self.script.clone(),
+            script_plan: self.script_plan,
             rates: self.rates(),
         }
     }
@@ -312,6 +324,20 @@ impl OutputArgs {
     pub fn rates(&self) -> Option<crate::model::durations::Rates> {
         crate::model::durations::Rates::new(self.rate, self.backup_rate, self.restore_rate)
     }
+}
+
+/// A plan id as the JSON and the tables write it.
+fn parse_plan_id(s: &str) -> Result<crate::model::PlanId, String> {
+    crate::model::PlanId::ALL
+        .into_iter()
+        .find(|p| p.as_str() == s)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = crate::model::PlanId::ALL
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
+            format!("unknown plan '{s}'; the plans: {}", ids.join(", "))
+        })
 }
 
 /// Backup codecs (gpbackup `--compression-type`; `none` = `--no-compression`).

@@ -78,11 +78,12 @@ impl PlanArgs {
             ("--plugin-config", &a.plugin_config),
         ] {
             if let Some(d) = v
-                && flag != "--plugin-config"
                 && !d.starts_with('/')
             {
+                // gpbackup and gprestore refuse a relative --plugin-config
+                // (utils/util.go:129-134) and copy it to the same path on every host.
                 return Err(InputError::Usage(format!(
-                    "{flag} {d} must be an absolute path"
+                    "{flag} {d} must be an absolute path (the same on every host)"
                 )));
             }
         }

@@ -41,4 +41,17 @@ pub enum ModelError {
         /// What is wrong with it.
         message: String,
     },
+    /// A value that reaches a generated shell file (runbook, script, layout
+    /// files gpinitsystem sources) and cannot be written there safely: a line
+    /// break would start a command of its own, and `~` / `|` separate the
+    /// fields of gpinitsystem's and gpaddmirrors' input files.
+    #[error("{what} {value:?} cannot be written into the runbook and layout files: {why}")]
+    Unquotable {
+        /// What the value is (a data directory, a database name, …).
+        what: String,
+        /// The value, debug-escaped so the line break shows.
+        value: String,
+        /// Which character and why.
+        why: String,
+    },
 }

@@ -6,8 +6,9 @@
 //! cannot drift apart.
 
 use super::layout::NewInstance;
-use super::steps::files;
+use super::steps::{GATES_SH, files};
 use crate::inventory::{InstanceKind, Product};
+use crate::shell::quote;
 
 /// One file: its name (as the runbook uses it) and its text.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,16 +40,19 @@ fn parent(path: &str) -> &str {
     }
 }
 
-/// `host~address~port~datadir~dbid~content`, gpinitsystem's array entry.
+/// `host~address~port~datadir~dbid~content`, gpinitsystem's array entry,
+/// shell-quoted as one word: gpinitsystem sources the file, so a path
+/// holding `$(…)` must stay text. (`~` and line breaks in hosts and paths
+/// are refused before any file is written: `steps::check_inputs`.)
 fn entry(n: &NewInstance) -> String {
-    format!(
+    quote(&format!(
         "{h}~{h}~{}~{}~{}~{}",
         n.port,
         n.datadir,
         n.dbid,
         n.content,
         h = n.host
-    )
+    ))
 }
 
 fn sorted(new: &[NewInstance], kind: InstanceKind) -> Vec<&NewInstance> {
@@ -142,15 +146,16 @@ fn config_file(new: &[NewInstance], product: Product) -> String {
     if let Some(p) = min_port(InstanceKind::Primary) {
         s.push_str(&format!("PORT_BASE={p}\n"));
     }
+    let words = |dirs: &[String]| dirs.iter().map(|d| quote(d)).collect::<Vec<_>>().join(" ");
     s.push_str(&format!(
         "declare -a DATA_DIRECTORY=({})\n",
-        primary_dirs.join(" ")
+        words(&primary_dirs)
     ));
     if let Some(c) = sorted(new, InstanceKind::Coordinator).first() {
         s.push_str(&format!(
             "COORDINATOR_HOSTNAME={}\nCOORDINATOR_DIRECTORY={}\nCOORDINATOR_PORT={}\n",
-            c.host,
-            parent(&c.datadir),
+            quote(&c.host),
+            quote(parent(&c.datadir)),
             c.port
         ));
     }
@@ -160,11 +165,25 @@ fn config_file(new: &[NewInstance], product: Product) -> String {
         }
         s.push_str(&format!(
             "declare -a MIRROR_DATA_DIRECTORY=({})\n",
-            mirror_dirs.join(" ")
+            words(&mirror_dirs)
         ));
     }
     s.push_str(&format!("MACHINE_LIST_FILE={}\n", files::SEGMENT_HOSTS));
     s
+}
+
+/// `host directory` lines: the parent of every 7 data directory on its host,
+/// each once (gpinitsystem needs them to exist and be writable).
+fn directories(new: &[NewInstance]) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = String::new();
+    for n in new {
+        let d = parent(&n.datadir);
+        if seen.insert((n.host.as_str(), d)) {
+            out.push_str(&format!("{} {d}\n", n.host));
+        }
+    }
+    out
 }
 
 /// Every file the runbook names, from the placed 7 instances and the 6 hosts.
@@ -212,6 +231,21 @@ pub fn layout_files(
             name: files::ALL_HOSTS,
             text: lines(all),
         },
+        LayoutFile {
+            name: files::DIRECTORIES,
+            text: directories(new),
+        },
+        LayoutFile {
+            name: files::INSTANCES,
+            text: new
+                .iter()
+                .map(|n| format!("{} {} {}\n", n.host, n.port, n.datadir))
+                .collect(),
+        },
+        LayoutFile {
+            name: files::GATES,
+            text: GATES_SH.to_string(),
+        },
     ]
 }
 
@@ -258,11 +292,28 @@ mod tests {
         ];
         let files = layout_files(&new, &["cdw".into(), "old9".into()], Product::Greenplum);
         let input = &files[0].text;
-        assert!(input.contains("QD_PRIMARY_ARRAY=cdw~cdw~15432~/data/coord/gpseg-1~1~-1\n"));
+        // Each entry one single-quoted word: gpinitsystem sources the file.
+        assert!(input.contains("QD_PRIMARY_ARRAY='cdw~cdw~15432~/data/coord/gpseg-1~1~-1'\n"));
         assert!(input.contains(
-            "declare -a PRIMARY_ARRAY=(\nsdw1~sdw1~16000~/data1/p/gpseg0~2~0\nsdw2~sdw2~16000~/data1/p/gpseg1~3~1\n)\n"
+            "declare -a PRIMARY_ARRAY=(\n'sdw1~sdw1~16000~/data1/p/gpseg0~2~0'\n'sdw2~sdw2~16000~/data1/p/gpseg1~3~1'\n)\n"
         ));
-        assert!(input.contains("sdw1~sdw1~17000~/data1/m/gpseg1~5~1"));
+        assert!(input.contains("'sdw1~sdw1~17000~/data1/m/gpseg1~5~1'"));
+        // The parents gpinitsystem needs, each once per host, and every instance for the port check.
+        let dirs = &files
+            .iter()
+            .find(|f| f.name == files::DIRECTORIES)
+            .unwrap()
+            .text;
+        assert_eq!(
+            dirs,
+            "cdw /data/coord\nsdw1 /data1/p\nsdw2 /data1/p\nsdw2 /data1/m\nsdw1 /data1/m\n"
+        );
+        let inst = &files
+            .iter()
+            .find(|f| f.name == files::INSTANCES)
+            .unwrap()
+            .text;
+        assert!(inst.starts_with("cdw 15432 /data/coord/gpseg-1\nsdw1 16000 /data1/p/gpseg0\n"));
         assert!(input.contains("SEG_PREFIX=gpseg\n"));
         assert!(!files[1].text.contains("MIRROR_ARRAY"));
         assert_eq!(
@@ -280,5 +331,50 @@ mod tests {
         assert!(!config.contains("cannot say"));
         assert_eq!(files[4].text, "sdw1\nsdw2\n");
         assert_eq!(files[5].text, "cdw\nold9\nsdw1\nsdw2\n");
+    }
+
+    /// Regression (issue 16, item 11): a data directory holding `$(…)` was
+    /// written bare into files gpinitsystem sources, and ran when sourced.
+    /// Sourced by a real bash, every value stays text and nothing runs.
+    #[test]
+    fn sourcing_the_layout_files_runs_nothing_from_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("pwned");
+        let evil = format!("/data1/$(touch {})/p x", marker.display());
+        let new = vec![
+            n(InstanceKind::Coordinator, -1, "cdw", &evil, 15432, 1),
+            n(InstanceKind::Primary, 0, "sdw1", &evil, 16000, 2),
+            n(InstanceKind::Mirror, 0, "sdw2", &evil, 17000, 3),
+        ];
+        let mut checked = 0;
+        for f in layout_files(&new, &["cdw".into()], Product::Greenplum) {
+            if f.name != files::INPUT && f.name != files::CONFIG {
+                continue;
+            }
+            let path = dir.path().join(f.name);
+            std::fs::write(&path, &f.text).unwrap();
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(r#"source "$1" && printf '%s\n' "${PRIMARY_ARRAY[0]:-${DATA_DIRECTORY[0]}}""#)
+                .arg("bash")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let got = String::from_utf8_lossy(&out.stdout);
+            assert!(got.contains("$(touch"), "{} read back as {got}", f.name);
+            assert!(got.contains("/p x"), "{} split the path: {got}", f.name);
+            assert!(
+                !marker.exists(),
+                "sourcing {} ran the command in the path",
+                f.name
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 2);
     }
 }

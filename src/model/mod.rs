@@ -423,7 +423,11 @@ pub fn estimate(
     }
 
     let fp = Footprint::build(inv, opts)?;
+    steps::check_inputs(inv, opts, &fp.new_instances)?;
     let mut steps_ctx = StepContext::new(inv, opts, &fp.new_instances);
+    steps_ctx.backup_bytes = backup
+        .compressed_bytes
+        .saturating_add(backup.metadata_bytes);
     steps_ctx.trial_dir = opts.backup_dir.clone().or_else(|| {
         backup_dir_candidates(&fp)
             .into_iter()
@@ -474,6 +478,9 @@ pub fn estimate(
         plans_out.push(result);
     }
 
+    for p in &mut plans_out {
+        p.withhold_commands_unless_runnable();
+    }
     let recommended = recommend(&plans_out);
     let verdict = match recommended.and_then(|id| plans_out.iter().find(|p| p.id == id)) {
         Some(p) if p.keeps_rollback => Verdict::Fits,

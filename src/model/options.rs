@@ -157,7 +157,8 @@ impl ExternalKind {
 }
 
 /// The plugin config file name the runbook uses when none is given.
-pub const DEFAULT_PLUGIN_CONFIG: &str = "plugin_config.yaml";
+/// Absolute: gpbackup and gprestore refuse a relative `--plugin-config`.
+pub const DEFAULT_PLUGIN_CONFIG: &str = "/home/gpadmin/whpg_upgrade/plugin_config.yaml";
 
 /// How gpinitsystem places mirrors (`--mirror-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

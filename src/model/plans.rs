@@ -75,16 +75,18 @@ impl From<&PhaseState> for PhaseContents {
 fn phases(id: PlanId) -> &'static [PhaseState] {
     const T: bool = true;
     const F: bool = false;
+    // 7 is initialized before the write freeze (it does not need it), so
+    // its catalog and WAL are there while the backup runs.
     const SIDE: &[PhaseState] = &[
-        ph(Phase::Backup, T, T, F, F, F, F),
-        ph(Phase::Init7, T, T, F, F, T, T),
+        ph(Phase::Init7, T, F, F, F, T, T),
+        ph(Phase::Backup, T, T, F, F, T, T),
         ph(Phase::Restore, T, T, T, T, T, T),
         ph(Phase::Verify, T, T, T, T, T, T),
         ph(Phase::DeleteBackupAnd6, F, F, T, T, T, T),
     ];
     const EXTERNAL: &[PhaseState] = &[
-        ph(Phase::BackupToExternal, T, T, F, F, F, F),
-        ph(Phase::Init7, T, T, F, F, T, T),
+        ph(Phase::Init7, T, F, F, F, T, T),
+        ph(Phase::BackupToExternal, T, T, F, F, T, T),
         ph(Phase::Restore, T, T, T, T, T, T),
         ph(Phase::Verify, T, T, T, T, T, T),
         ph(Phase::Delete6, F, F, T, T, T, T),
@@ -221,6 +223,12 @@ pub struct PlanResult {
     pub steps: Vec<Step>,
     /// What a reviewer must know.
     pub warnings: Vec<String>,
+    /// Whether the steps carry commands: only a plan that fits and is
+    /// available does (the others are prose, [`Self::not_runnable_reason`] says why).
+    pub runnable: bool,
+    /// Why the plan's steps carry no command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_runnable_reason: Option<String>,
 }
 
 impl PlanResult {
@@ -248,12 +256,52 @@ impl PlanResult {
             filesystems: Vec::new(),
             steps: Vec::new(),
             warnings: Vec::new(),
+            runnable: false,
+            not_runnable_reason: None,
         }
     }
 
     /// The tightest filesystem, if the plan touches any.
     pub fn tightest(&self) -> Option<&FsResult> {
         self.filesystems.first()
+    }
+
+    /// A plan that does not fit or is not available keeps its steps as
+    /// prose only: no command a tired DBA could paste, each step saying why.
+    pub fn withhold_commands_unless_runnable(&mut self) {
+        let reason = if !self.available {
+            format!(
+                "not runnable: not available ({})",
+                self.unavailable_reason.as_deref().unwrap_or("see the plan")
+            )
+        } else if !self.fits {
+            let worst = self
+                .filesystems
+                .iter()
+                .filter(|f| f.shortfall_bytes > 0)
+                .max_by_key(|f| f.shortfall_bytes);
+            match worst {
+                Some(f) => format!(
+                    "not runnable: does not fit, short by {} in all ({} on {}:{})",
+                    crate::units::human(self.total_shortfall_bytes),
+                    crate::units::human(f.shortfall_bytes),
+                    f.host,
+                    f.mount
+                ),
+                None => "not runnable: does not fit (the external target is too small)".into(),
+            }
+        } else {
+            return;
+        };
+        self.runnable = false;
+        for st in &mut self.steps {
+            st.commands.clear();
+            st.note = Some(match st.note.take() {
+                Some(n) => format!("{reason}; {n}"),
+                None => reason.clone(),
+            });
+        }
+        self.not_runnable_reason = Some(reason);
     }
 }
 
@@ -521,6 +569,8 @@ pub fn evaluate(
         filesystems,
         steps: plan_steps(id, steps_ctx, opts, &location),
         warnings,
+        runnable: true,
+        not_runnable_reason: None,
     })
 }
 

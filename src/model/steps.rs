@@ -17,8 +17,8 @@ use super::phase::{Phase, PlanId};
 use crate::inventory::{InstanceKind, Inventory, Product};
 use crate::shell::quote;
 
-/// Which cluster's environment a step runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which environment a step runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Env {
     /// The 6 cluster's: its `greenplum_path.sh`, `MASTER_DATA_DIRECTORY`, `PGPORT`.
@@ -27,6 +27,9 @@ pub enum Env {
     Gp7,
     /// A separate 7 test system (the metadata-only trial restore).
     Gp7Test,
+    /// No cluster's: gpadmin on the coordinator reaching every host over ssh,
+    /// with sudo there (the directories the utilities need).
+    Hosts,
 }
 
 impl Env {
@@ -36,8 +39,29 @@ impl Env {
             Env::Gp6 => "6 environment",
             Env::Gp7 => "7 environment",
             Env::Gp7Test => "7 test system",
+            Env::Hosts => "every host, sudo",
         }
     }
+}
+
+/// What a step is, for the person and the script that run it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Commands run as written; the first failure stops the phase.
+    Run,
+    /// A check or action a person does; the commands help with it. The
+    /// script runs them (never on the 7 test system), shows their output and
+    /// asks the operator to confirm.
+    Manual,
+    /// Checks of the evidence the steps before it left (gpbackup's and
+    /// gprestore's own reports, the files on every host, the catalog). A
+    /// failing gate stops everything after it.
+    Gate,
+    /// No way back after this step (gpdeletesystem, removing the backup,
+    /// removing 6): gates come right before it, and the script asks for the
+    /// cluster's name to be typed.
+    PointOfNoReturn,
 }
 
 /// One step of a plan.
@@ -49,9 +73,11 @@ pub struct Step {
     pub title: String,
     /// The environment its commands run in.
     pub env: Env,
-    /// A check or action a person does; the commands, if any, help with it.
-    pub manual: bool,
-    /// Commands, in order, as bash lines run as gpadmin in the working directory.
+    /// Run, manual, gate or point of no return.
+    pub kind: StepKind,
+    /// Commands, in order, as bash lines run as gpadmin in the working
+    /// directory with `whpg_gates.sh` sourced; empty for a plan that is not
+    /// runnable (it does not fit or is not available).
     pub commands: Vec<String>,
     /// What to know about the step.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +85,13 @@ pub struct Step {
     /// The data this step moves, for its duration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moves: Option<DataMove>,
+}
+
+impl Step {
+    /// Whether a person does this step (the commands only help).
+    pub fn manual(&self) -> bool {
+        self.kind == StepKind::Manual
+    }
 }
 
 /// What a data-moving step moves (durations depend on it).
@@ -104,6 +137,12 @@ impl BackupLocation {
         }
     }
 
+    /// The location as the gates take it: the directory, or `''` for a
+    /// plugin (its metadata stays in the coordinator data directory).
+    fn gate_arg(&self) -> String {
+        quote(self.dir().unwrap_or(""))
+    }
+
     /// gpbackup leaves `backups/` in the 6 coordinator directory (a plugin's
     /// metadata copies, or a trial without a directory), which gpdeletesystem refuses.
     fn leaves_coordinator_backups(&self) -> bool {
@@ -126,7 +165,7 @@ pub struct Endpoint {
 }
 
 /// The two environments and the working directory every step assumes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct RunbookEnvironment {
     /// Where the steps run (the layout files `report --layout-dir` writes go here).
     pub workdir: String,
@@ -136,6 +175,9 @@ pub struct RunbookEnvironment {
     pub gp7: Vec<String>,
     /// The 6 coordinator host.
     pub gp6_host: String,
+    /// The 6 coordinator port (with the host, the cluster's name the script
+    /// asks for before a point of no return).
+    pub gp6_port: u16,
     /// The 7 coordinator host.
     pub gp7_host: String,
     /// Every host of the 6 cluster (with the 7 ones, `hostfile_all`).
@@ -154,9 +196,30 @@ pub mod files {
     pub const CONFIG: &str = "gpinitsystem_config_7";
     /// The 7 segment hosts, one per line (`gpinitsystem -h`).
     pub const SEGMENT_HOSTS: &str = "hostfile_gpinitsystem";
-    /// Every host of both clusters (gpssh -f).
+    /// Every host of both clusters (gpssh -f, and the gates' host loops).
     pub const ALL_HOSTS: &str = "hostfile_all";
+    /// `host directory` lines: the parents of every 7 data directory, which
+    /// gpinitsystem needs to exist and be writable by gpadmin.
+    pub const DIRECTORIES: &str = "directories_7";
+    /// `host port datadir` lines: every 7 instance, for the check that its
+    /// directory does not exist yet and its port is free.
+    pub const INSTANCES: &str = "instances_7";
+    /// The gate functions and the directory helper the steps call.
+    pub const GATES: &str = "whpg_gates.sh";
 }
+
+/// The text of `whpg_gates.sh`: the gates every runbook step after a point
+/// of evidence calls, one source for the ticket (the file `report
+/// --layout-dir` writes) and the script (which carries it inline).
+pub const GATES_SH: &str = include_str!("gates.sh");
+
+/// How many parallel connections gpbackup and gprestore use (`--jobs`;
+/// gpbackup and gprestore default to one, which leaves most segments idle).
+pub const COPY_JOBS: u32 = 4;
+
+/// The backup gate's band: the bytes on disk must be at least the plan's
+/// estimate divided by this, and at most multiplied by it.
+pub const BACKUP_BAND: u64 = 4;
 
 /// What the commands need to know about both clusters.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +245,14 @@ pub struct StepContext {
     pub instances6: Vec<(String, String, u32)>,
     /// The 6 tablespace locations (each instance's files are under `<location>/<dbid>`).
     pub tablespaces6: Vec<String>,
+    /// Segment primaries of the 6 cluster (the backup gate counts them).
+    pub primaries6: usize,
+    /// The plan's estimate of the backup's bytes on the hosts (data and
+    /// metadata), for the backup gate's band.
+    pub backup_bytes: u64,
+    /// The inventory shows a `backups`/`dump` directory in the 6 coordinator
+    /// data directory: gpdeletesystem refuses to run without `-f` then.
+    pub coordinator_backups6: bool,
 }
 
 /// Databases every fresh 7 cluster already has: `gprestore --create-db` fails for them.
@@ -254,6 +325,7 @@ impl StepContext {
                 "set -o pipefail".into(),
             ],
             gp6_host: coordinator6.host.clone(),
+            gp6_port: coordinator6.port,
             gp7_host: coordinator7.host.clone(),
             hosts6: inv.hosts.iter().map(|h| h.name.clone()).collect(),
         };
@@ -271,6 +343,11 @@ impl StepContext {
                 .iter()
                 .map(|i| (i.host.clone(), i.datadir.clone(), i.dbid))
                 .collect(),
+            primaries6: old_primaries,
+            backup_bytes: 0,
+            coordinator_backups6: coord
+                .and_then(|c| c.bytes.as_ref())
+                .is_some_and(|b| b.backups > 0),
             tablespaces6: {
                 let mut t: Vec<String> = inv
                     .instances
@@ -294,21 +371,36 @@ struct Runbook<'a> {
 }
 
 impl<'a> Runbook<'a> {
-    fn push(&mut self, phase: Phase, title: &str, env: Env, commands: Vec<String>, note: &str) {
+    fn add(
+        &mut self,
+        kind: StepKind,
+        phase: Phase,
+        title: &str,
+        env: Env,
+        commands: Vec<String>,
+        note: &str,
+    ) {
         self.steps.push(Step {
             phase,
             title: title.into(),
             env,
-            manual: false,
+            kind,
             commands,
             note: (!note.is_empty()).then(|| note.to_string()),
             moves: None,
         });
     }
 
+    fn push(&mut self, phase: Phase, title: &str, env: Env, commands: Vec<String>, note: &str) {
+        self.add(StepKind::Run, phase, title, env, commands, note);
+    }
+
     fn manual(&mut self, phase: Phase, title: &str, env: Env, commands: Vec<String>, note: &str) {
-        self.push(phase, title, env, commands, note);
-        self.steps.last_mut().expect("just pushed").manual = true;
+        self.add(StepKind::Manual, phase, title, env, commands, note);
+    }
+
+    fn gate(&mut self, phase: Phase, title: &str, env: Env, commands: Vec<String>, note: &str) {
+        self.add(StepKind::Gate, phase, title, env, commands, note);
     }
 
     fn mark(&mut self, moves: DataMove) {
@@ -324,8 +416,18 @@ impl<'a> Runbook<'a> {
             .collect()
     }
 
+    fn resize(&self) -> &'static str {
+        if self.ctx.resize {
+            " --resize-cluster"
+        } else {
+            ""
+        }
+    }
+
     /// gpbackup for every database; each run's timestamp is kept in the file
-    /// `<log>_<n>.timestamp`, which the restore (in the 7 environment) reads.
+    /// `<log>_<n>.timestamp`, which names the backup for the gates and the
+    /// restore. The timestamp is printed when the backup starts, so it only
+    /// names the backup: the gates prove it finished.
     fn gpbackup_lines(&self, extra: &str, log: &str) -> Vec<String> {
         let loc = self.location.flag();
         self.per_db(|n, db| {
@@ -338,29 +440,6 @@ impl<'a> Runbook<'a> {
                     "grep -o 'Backup Timestamp = [0-9]*' {log}_{n}.log | grep -o '[0-9]*$' > {log}_{n}.timestamp && test -s {log}_{n}.timestamp"
                 ),
             ]
-        })
-    }
-
-    /// gprestore for every database: globals with the first, `--create-db`
-    /// only for databases a fresh 7 lacks, `--resize-cluster` when needed.
-    fn gprestore_lines(&self, log: &str, extra: &str) -> Vec<String> {
-        let loc = self.location.flag();
-        let resize = if self.ctx.resize {
-            " --resize-cluster"
-        } else {
-            ""
-        };
-        let rlog = log.replacen("gpbackup", "gprestore", 1);
-        self.per_db(|n, db| {
-            let globals = if n == 1 { " --with-globals" } else { "" };
-            let create = if PREEXISTING_DATABASES.contains(&db) {
-                ""
-            } else {
-                " --create-db"
-            };
-            vec![format!(
-                "gprestore --timestamp \"$(cat {log}_{n}.timestamp)\"{loc}{globals}{create}{resize}{extra} 2>&1 | tee {rlog}_{n}.log"
-            )]
         })
     }
 
@@ -378,7 +457,7 @@ impl<'a> Runbook<'a> {
                 ),
                 format!("gpssh -f {} -e \"ls -l {gp7}\"", files::ALL_HOSTS),
             ],
-            "every host must list the 7 postgres binary; gpbackup must be the same release on both sides",
+            "every host must list the 7 postgres binary; gprestore must be the same release as gpbackup or newer",
         );
         let mut health = vec!["gpstate -e".to_string()];
         health.extend(self.per_db(|_, db| vec![format!("gpcheckcat -O {}", quote(db))]));
@@ -392,6 +471,8 @@ impl<'a> Runbook<'a> {
         let mut save = vec![
             "cp \"$MASTER_DATA_DIRECTORY/pg_hba.conf\" gp6_pg_hba.conf".to_string(),
             "psql -d postgres -Atc \"SELECT name, setting FROM pg_settings WHERE source NOT IN ('default', 'override')\" > gp6_settings.txt".to_string(),
+            "psql -d template1 -AtF '|' -c \"SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = 'template1'\" > gp6_locale.txt && test -s gp6_locale.txt".to_string(),
+            "psql -d postgres -AtF '|' -c \"SELECT datname, pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database\" > gp6_databases_locale.txt".to_string(),
         ];
         save.extend(self.per_db(|n, db| {
             vec![format!(
@@ -401,10 +482,52 @@ impl<'a> Runbook<'a> {
         }));
         self.push(
             Phase::Prepare,
-            "Record what 7 must be given by hand: client authentication, changed settings, extensions per database",
+            "Record what 7 must be given by hand: client authentication, changed settings, encoding and locale, extensions per database",
             Env::Gp6,
             save,
-            "",
+            "gp6_locale.txt (template1's encoding, LC_COLLATE, LC_CTYPE) goes to gpinitsystem: 7 does not take them from the backup, which names them only where a database differs from the default",
+        );
+        self.directories();
+    }
+
+    /// The directories the utilities need and nobody else creates, then the
+    /// gate that proves gpadmin can write in them and that every 7 data
+    /// directory is still free, with its port.
+    fn directories(&mut self) {
+        let mut uniform: Vec<(String, &str)> = Vec::new();
+        if let Some(d) = self.location.dir() {
+            uniform.push((d.to_string(), "the backup directory (gpbackup writes <dir>/gpseg<content> on every host, the coordinator's metadata in gpseg-1)"));
+        }
+        if let BackupLocation::External(ExternalKind::Plugin(f)) = self.location {
+            uniform.push((parent_dir(f), "the plugin config's directory (gpbackup copies the config to the same path on every host)"));
+        }
+        let mut make = Vec::new();
+        let mut check = Vec::new();
+        for (d, _) in &uniform {
+            make.push(format!("make_dirs {} {}", files::ALL_HOSTS, quote(d)));
+            check.push(format!("gate_dirs {} {}", files::ALL_HOSTS, quote(d)));
+        }
+        make.push(format!("make_dirs {}", files::DIRECTORIES));
+        check.push(format!("gate_dirs {}", files::DIRECTORIES));
+        check.push(format!("gate_new_instances {}", files::INSTANCES));
+        let what: Vec<&str> = uniform.iter().map(|(_, w)| *w).collect();
+        self.push(
+            Phase::Prepare,
+            "Create the directories the utilities need, owned by gpadmin, on every host",
+            Env::Hosts,
+            make,
+            &format!(
+                "only what does not exist is created (sudo -n install -d on each host; where gpadmin has no sudo, root runs the printed install -d): {}the parent of every 7 data directory listed in {} (gpinitsystem needs them to exist and be writable on every host, the standby's too)",
+                what.iter().map(|w| format!("{w}; ")).collect::<String>(),
+                files::DIRECTORIES
+            ),
+        );
+        self.gate(
+            Phase::Prepare,
+            "Gate: gpadmin can write in every directory the utilities need; no 7 data directory exists and no 7 port is in use",
+            Env::Hosts,
+            check,
+            "before the freeze: a directory nobody created stops gpbackup or gpinitsystem in the middle of the window",
         );
     }
 
@@ -417,7 +540,18 @@ impl<'a> Runbook<'a> {
             cmds,
             "",
         );
-        let restore = self.gprestore_lines("gpbackup_trial", " --metadata-only");
+        let loc = self.location.flag();
+        let restore = self.per_db(|n, db| {
+            let globals = if n == 1 { " --with-globals" } else { "" };
+            let create = if PREEXISTING_DATABASES.contains(&db) {
+                ""
+            } else {
+                " --create-db"
+            };
+            vec![format!(
+                "gprestore --timestamp \"$(cat gpbackup_trial_{n}.timestamp)\"{loc}{globals}{create} --metadata-only --on-error-continue --verbose --resize-cluster 2>&1 | tee gprestore_trial_{n}.log"
+            )]
+        });
         let where_ = match self.location {
             BackupLocation::HostDir(d) => format!(
                 "copy {}/gpseg-1/backups/<date>/<timestamp in gpbackup_trial_<n>.timestamp> and the .timestamp files from the 6 coordinator to the same paths on the test system's coordinator, then",
@@ -427,18 +561,19 @@ impl<'a> Runbook<'a> {
         };
         self.manual(
             Phase::Prepare,
-            "Trial-restore the metadata on a 7 test system and read every gprestore log",
+            "Trial-restore the metadata on a 7 test system and read every failed statement",
             Env::Gp7Test,
             restore,
             &format!(
-                "{where_} run these there. Every object that fails is either fixed on 6 or listed (schema.table per line) in restore_exclude_<n>.txt and added as --exclude-table-file restore_exclude_<n>.txt to that database's restore below; extensions (MADlib, PostGIS, …) and C functions must be built for 7"
+                "{where_} run these there (--resize-cluster: the test system may have another number of segments; harmless when equal; --on-error-continue --verbose so every failure is listed, not only the first). grep 'Error encountered' gprestore_trial_*.log lists them: the 6 resource-group statements always fail on 7 (the restore below handles them); every other object is fixed on 6 or listed (schema.table per line) in restore_exclude_<n>.txt and added as --exclude-table-file restore_exclude_<n>.txt to that database's restore; extensions (MADlib, PostGIS, …) and C functions must be built for 7"
             ),
         );
     }
 
-    fn freeze(&mut self) {
+    /// The write freeze and the gate that proves it.
+    fn freeze(&mut self, phase: Phase) {
         self.manual(
-            Phase::Prepare,
+            phase,
             "Freeze writes: from the backup to the cutover every write to 6 is lost",
             Env::Gp6,
             vec![
@@ -447,14 +582,24 @@ impl<'a> Runbook<'a> {
             ],
             "stop the applications, then let only gpadmin in: edit $MASTER_DATA_DIRECTORY/pg_hba.conf (the original is in gp6_pg_hba.conf) and reload with gpstop -u; the query must list no session. Not ALTER DATABASE … default_transaction_read_only nor REVOKE CONNECT: gpbackup carries database settings and privileges to 7, where the restore would then fail. To roll back: put gp6_pg_hba.conf back and gpstop -u",
         );
+        self.gate(
+            phase,
+            "Gate: no session but gpadmin's on 6",
+            Env::Gp6,
+            vec!["gate_no_sessions".into()],
+            "",
+        );
     }
 
     fn backup(&mut self, phase: Phase) {
-        let comp = format!(" {}", self.opts.compression.gpbackup_flags());
+        let comp = format!(
+            " {} --jobs {COPY_JOBS}",
+            self.opts.compression.gpbackup_flags()
+        );
         let cmds = self.gpbackup_lines(&comp, "gpbackup");
         let note = match self.location {
             BackupLocation::HostDir(d) => format!(
-                "every host writes its primaries' files under {d}/gpseg<content>/backups on the filesystem holding {d}; the gpbackup_<n>.timestamp files name the backups for the restore"
+                "every host writes its primaries' files under {d}/gpseg<content>/backups on the filesystem holding {d}; the gpbackup_<n>.timestamp files name the backups for the gates and the restore; --jobs {COPY_JOBS}: parallel connections (gpbackup's default is one)"
             ),
             BackupLocation::External(ExternalKind::Plugin(_)) => "the plugin streams the data off the hosts; the metadata is also kept in the 6 coordinator directory (backups/)".into(),
             BackupLocation::External(ExternalKind::Dir(d)) => format!("every host writes to the shared mount {d}; nothing lands on the hosts' own filesystems"),
@@ -462,6 +607,38 @@ impl<'a> Runbook<'a> {
         };
         self.push(phase, "Back up every database", Env::Gp6, cmds, &note);
         self.mark(DataMove::Backup);
+        self.backup_gate(
+            phase,
+            "Gate: every backup finished and every content's files are on its host",
+        );
+    }
+
+    /// The backup's own evidence: gpbackup's end-of-run line and report
+    /// status per database, each content's data files on its host, and the
+    /// bytes on the hosts within the band around the estimate.
+    fn backup_gate(&mut self, phase: Phase, title: &str) {
+        let loc = self.location.gate_arg();
+        let p = self.ctx.primaries6;
+        let mut cmds = self.per_db(|n, _| vec![format!("gate_backup {n} {loc} {p}")]);
+        let mut note = String::from(
+            "\"Backup Timestamp =\" is printed when gpbackup starts, also by a backup that dies halfway: only \"Backup completed successfully\", \"backup status: Success\" in gpbackup_<ts>_report and each content's files prove it finished",
+        );
+        if let BackupLocation::HostDir(_) = self.location {
+            let est = self.ctx.backup_bytes;
+            let (min, max) = (est / BACKUP_BAND, est.saturating_mul(BACKUP_BAND));
+            let all: Vec<String> = (1..=self.ctx.databases.len())
+                .map(|n| n.to_string())
+                .collect();
+            cmds.push(format!(
+                "gate_backup_bytes {loc} {min} {max} {}",
+                all.join(" ")
+            ));
+            note.push_str(&format!(
+                "; the bytes on the hosts must lie between a {BACKUP_BAND}th and {BACKUP_BAND} times the plan's estimate of {} ({min}..{max} bytes)",
+                crate::units::human(est)
+            ));
+        }
+        self.gate(phase, title, Env::Gp6, cmds, &note);
     }
 
     fn init7(&mut self, phase: Phase, mirrorless: bool) {
@@ -470,7 +647,8 @@ impl<'a> Runbook<'a> {
         } else {
             files::INPUT
         };
-        let mut cmd = format!("gpinitsystem -a -I {input}");
+        let mut cmd =
+            format!("gpinitsystem -a -I {input} --lc-collate=\"$collate\" --lc-ctype=\"$ctype\"");
         // Without mirrors the standby comes later, with them (gpinitstandby).
         if let (Some(s), false) = (&self.ctx.standby7, mirrorless) {
             cmd.push_str(&format!(
@@ -482,11 +660,16 @@ impl<'a> Runbook<'a> {
         }
         self.push(
             phase,
-            "Initialize the 7 cluster with the exact layout the plan was sized for",
+            "Initialize the 7 cluster with the exact layout the plan was sized for, in 6's encoding and locale",
             Env::Gp7,
-            vec![cmd, "gpstate -s".into()],
+            vec![
+                "IFS='|' read -r encoding collate ctype < gp6_locale.txt && [[ $encoding =~ ^[A-Za-z0-9_]+$ ]] && test -n \"$collate\" -a -n \"$ctype\"".into(),
+                format!("sed -i \"s/^ENCODING=.*/ENCODING=$encoding/\" {input}"),
+                cmd,
+                "gpstate -s".into(),
+            ],
             &format!(
-                "{input} lists every instance's host, port and data directory as modelled (written by `whpg-plan report --layout-dir`); the 7 ports and directories differ from the 6 ones"
+                "{input} lists every instance's host, port and data directory as modelled (written by `whpg-plan report --layout-dir`); the 7 ports and directories differ from the 6 ones; ENCODING, --lc-collate and --lc-ctype are 6's (gp6_locale.txt)"
             ),
         );
         self.manual(
@@ -509,10 +692,56 @@ impl<'a> Runbook<'a> {
         );
     }
 
+    /// Restores every database: the resource groups by hand first, then the
+    /// globals with the first database's schema past the resource-group
+    /// statements 7 refuses (gated on exactly those), then every database's
+    /// data, each restore gated on its own report.
     fn restore(&mut self, phase: Phase) {
-        let cmds = self.gprestore_lines("gpbackup", "");
-        let mut note = String::from(
-            "add --exclude-table-file restore_exclude_<n>.txt where the trial found objects that do not restore; gprestore stops at the first error",
+        let loc = self.location.flag();
+        let resize = self.resize();
+        self.manual(
+            phase,
+            "Create the resource groups on 7 with 7's attributes",
+            Env::Gp7,
+            vec![],
+            "every 6 backup's globals carry ALTER/CREATE RESOURCE GROUP with CPU_RATE_LIMIT, MEMORY_LIMIT, MEMORY_SHARED_QUOTA, MEMORY_SPILL_RATIO, MEMORY_AUDITOR, which 7 refuses (7 has CONCURRENCY, CPU_MAX_PERCENT, CPU_WEIGHT, CPUSET, MEMORY_QUOTA, MIN_COST, IO_LIMIT). Create the 6 groups (gpbackup_trial_1's metadata, or the pre-flight's list) with 7's attributes now: roles that name a group are created only when the group exists",
+        );
+        let first = self.ctx.databases.first().cloned().unwrap_or_default();
+        let create = if PREEXISTING_DATABASES.contains(&first.as_str()) {
+            ""
+        } else {
+            " --create-db"
+        };
+        self.push(
+            phase,
+            "Restore the roles, tablespaces and other globals with the first database's schema",
+            Env::Gp7,
+            vec![format!(
+                "gprestore --timestamp \"$(cat gpbackup_1.timestamp)\"{loc} --with-globals{create} --metadata-only --on-error-continue --verbose{resize} 2>&1 | tee gprestore_1_metadata.log || true"
+            )],
+            "--on-error-continue only here, so the 6 resource-group statements do not stop the restore before any role exists; the gate after it allows exactly those failures and nothing else",
+        );
+        self.gate(
+            phase,
+            "Gate: the globals restore failed only on the 6 resource-group statements",
+            Env::Gp7,
+            vec![format!("gate_globals 1 {}", self.location.gate_arg())],
+            "the refused statements are kept in resource_groups_failed_1.sql for review; any other failed statement stops the runbook here",
+        );
+        let cmds = self.per_db(|n, db| {
+            let (mode, create) = if n == 1 {
+                (" --data-only", "")
+            } else if PREEXISTING_DATABASES.contains(&db) {
+                ("", "")
+            } else {
+                ("", " --create-db")
+            };
+            vec![format!(
+                "gprestore --timestamp \"$(cat gpbackup_{n}.timestamp)\"{loc}{mode}{create} --jobs {COPY_JOBS}{resize} 2>&1 | tee gprestore_{n}.log"
+            )]
+        });
+        let mut note = format!(
+            "the first database's data into the schema restored above (--data-only), every other database whole; add --exclude-table-file restore_exclude_<n>.txt where the trial found objects that do not restore; gprestore stops at the first error; --jobs {COPY_JOBS}: parallel connections"
         );
         if self.ctx.resize {
             note.push_str(
@@ -521,12 +750,25 @@ impl<'a> Runbook<'a> {
         }
         self.push(
             phase,
-            "Restore every database into 7 (roles and other globals with the first)",
+            "Restore every database's data into 7",
             Env::Gp7,
             cmds,
             &note,
         );
         self.mark(DataMove::Restore);
+        self.restore_gate(phase, "Gate: every restore finished with status Success");
+    }
+
+    fn restore_gate(&mut self, phase: Phase, title: &str) {
+        let loc = self.location.gate_arg();
+        let cmds = self.per_db(|n, _| vec![format!("gate_restore {n} {loc}")]);
+        self.gate(
+            phase,
+            title,
+            Env::Gp7,
+            cmds,
+            "\"Restore completed successfully\" in each gprestore log and \"restore status: Success\" in its report (gprestore fails a table whose row count differs from the backup's)",
+        );
     }
 
     fn verify(&mut self, phase: Phase) {
@@ -548,8 +790,13 @@ impl<'a> Runbook<'a> {
         );
     }
 
-    fn cutover(&mut self, phase: Phase) {
+    fn cutover(&mut self, phase: Phase, six_kept: bool) {
         let c = &self.ctx.coordinator7;
+        let note = if six_kept {
+            "change the connection strings (or the DNS name / pooler they use); 6 stays frozen and running as the rollback until it is deleted"
+        } else {
+            "change the connection strings (or the DNS name / pooler they use); 6 no longer exists: until 7 is signed off the only way back is restoring the kept backup again"
+        };
         self.manual(
             phase,
             &format!(
@@ -558,47 +805,95 @@ impl<'a> Runbook<'a> {
             ),
             Env::Gp7,
             vec!["psql -d postgres -Atc 'SELECT version()'".into()],
-            "change the connection strings (or the DNS name / pooler they use); 6 stays frozen and running as the rollback until it is deleted",
+            note,
         );
     }
 
     /// Deletes the 6 cluster. Before 7 exists: gpdeletesystem on the running 6
-    /// cluster. Once 7 holds data (`verified`), gpdeletesystem would also
-    /// remove 7's tablespace files: it deletes `<location>/<dbid>` for every 6
-    /// instance, and 7 instances with the same dbid keep theirs in that same
-    /// directory (`GPDB_7_…` beside `GPDB_6_…`). Then 6 is stopped and its
-    /// directories are removed by name.
+    /// cluster, right after the gates that prove the backup. Once 7 holds
+    /// data (`verified`), gpdeletesystem would also remove 7's tablespace
+    /// files: it deletes `<location>/<dbid>` for every 6 instance, and 7
+    /// instances with the same dbid keep theirs in that same directory
+    /// (`GPDB_7_…` beside `GPDB_6_…`). Then 6 is stopped and its directories
+    /// are removed by name.
     fn delete6(&mut self, phase: Phase, verified: bool) {
+        if verified {
+            self.gate(
+                phase,
+                "Gate: 7 is complete: every restore succeeded, every mirror is up and synchronized",
+                Env::Gp7,
+                self.restore_gate_lines()
+                    .into_iter()
+                    .chain(["gate_mirrors_synced".to_string()])
+                    .collect(),
+                "checked again right before 6 is deleted",
+            );
+        } else {
+            self.backup_gate(
+                phase,
+                "Gate: the backup is complete, checked again right before 6 is deleted",
+            );
+        }
         if verified && !self.ctx.tablespaces6.is_empty() {
             self.delete6_by_name(phase);
             return;
         }
         let dir = quote(&self.ctx.coordinator6.datadir);
-        let mut cmds = Vec::new();
         let mut force = "";
         let mut note = String::from(
             "needs the 6 cluster running (gpstart -a if it was stopped) and asks twice before it deletes every 6 data directory and tablespace location",
         );
-        if self.location.leaves_coordinator_backups() {
-            if verified {
-                force = " -f";
-                note.push_str("; -f: the metadata copies gpbackup left in the coordinator directory (backups/) are not needed once 7 is verified");
+        if self.location.leaves_coordinator_backups() && verified {
+            force = " -f";
+            note.push_str("; -f: the metadata copies gpbackup left in the coordinator directory (backups/) are not needed once 7 is verified");
+        } else if !verified {
+            let why = if self.ctx.coordinator_backups6 {
+                "the inventory shows backups in the 6 coordinator data directory: gpdeletesystem refuses to run while a *backups* or *dump* directory is there, and -f would delete them with the cluster"
+            } else if self.location.leaves_coordinator_backups() {
+                "the plugin's metadata copies are in the 6 coordinator data directory (backups/): gpdeletesystem refuses to run while a *backups* or *dump* directory is there"
             } else {
-                cmds.push(format!(
-                    "mv \"$MASTER_DATA_DIRECTORY/backups\" {}",
-                    quote("gp6_coordinator_backups")
-                ));
-                note.push_str("; the plugin's metadata copies are moved out of the coordinator directory first, so gpdeletesystem runs without -f");
-            }
+                "gpdeletesystem refuses to run while a *backups* or *dump* directory is in the coordinator data directory; none is expected, the gate makes sure"
+            };
+            self.push(
+                phase,
+                "Move earlier backups out of the 6 coordinator data directory",
+                Env::Gp6,
+                vec![
+                    "saved=\"$(dirname \"$MASTER_DATA_DIRECTORY\")/gp6_coordinator_backups\" && mkdir -p \"$saved\"".into(),
+                    "find \"$MASTER_DATA_DIRECTORY\" -mindepth 1 -maxdepth 1 -type d \\( -name '*dump*' -o -name '*backups*' \\) -exec mv -t \"$saved\" {} +".into(),
+                ],
+                &format!("{why}; they are kept beside it, not deleted, so gpdeletesystem runs without -f"),
+            );
+            self.gate(
+                phase,
+                "Gate: gpdeletesystem will not refuse",
+                Env::Gp6,
+                vec!["gate_coordinator_clean".into()],
+                "",
+            );
         }
-        cmds.push(format!("gpdeletesystem -d {dir}{force}"));
         if !verified {
             note.insert_str(
                 0,
                 "DESTRUCTIVE, no rollback from here: the backup is the only copy; ",
             );
         }
-        self.push(phase, "Delete the 6 cluster", Env::Gp6, cmds, &note);
+        self.add(
+            StepKind::PointOfNoReturn,
+            phase,
+            "Delete the 6 cluster",
+            Env::Gp6,
+            vec![format!("gpdeletesystem -d {dir}{force}")],
+            &note,
+        );
+    }
+
+    fn restore_gate_lines(&self) -> Vec<String> {
+        let loc = self.location.gate_arg();
+        match self.location {
+            BackupLocation::None => Vec::new(),
+            _ => self.per_db(|n, _| vec![format!("gate_restore {n} {loc}")]),
+        }
     }
 
     fn delete6_by_name(&mut self, phase: Phase) {
@@ -631,7 +926,8 @@ impl<'a> Runbook<'a> {
                 quote(&format!("rm -rf {}", paths.join(" ")))
             ));
         }
-        self.push(
+        self.add(
+            StepKind::PointOfNoReturn,
             phase,
             "Delete the 6 cluster: stop it, then remove its data directories and its own tablespace subdirectories by name",
             Env::Gp6,
@@ -640,11 +936,24 @@ impl<'a> Runbook<'a> {
         );
     }
 
-    /// Removes this upgrade's backups (trial and full) from a host-local or shared directory.
-    fn remove_backup(&mut self, phase: Phase) {
+    /// Removes this upgrade's backups (trial and full) from a host-local or
+    /// shared directory, after the gates that prove 7 has the data.
+    fn remove_backup(&mut self, phase: Phase, gates: bool, note: &str) {
         let Some(d) = self.location.dir() else {
             return;
         };
+        if gates {
+            self.gate(
+                phase,
+                "Gate: 7 holds the data: every restore succeeded, every mirror is up and synchronized",
+                Env::Gp7,
+                self.restore_gate_lines()
+                    .into_iter()
+                    .chain(["gate_mirrors_synced".to_string()])
+                    .collect(),
+                "checked right before the backup, the last copy outside 7, is removed",
+            );
+        }
         let d = quote(d.trim_end_matches('/'));
         let cmds = self.per_db(|n, _| {
             ["gpbackup", "gpbackup_trial"]
@@ -657,13 +966,55 @@ impl<'a> Runbook<'a> {
                 })
                 .collect()
         });
-        self.push(
+        let mut text = String::from("only the timestamps this runbook wrote are removed");
+        if !note.is_empty() {
+            text = format!("{note}; {text}");
+        }
+        self.add(
+            StepKind::PointOfNoReturn,
             phase,
             "Remove this upgrade's backup files",
             Env::Gp7,
             cmds,
-            "only the timestamps this runbook wrote are removed",
+            &text,
         );
+    }
+
+    fn add_mirrors(&mut self) {
+        let mut cmds = vec![format!("gpaddmirrors -a -i {}", files::ADDMIRRORS)];
+        if let Some(s) = &self.ctx.standby7 {
+            cmds.push(format!(
+                "gpinitstandby -a -s {} -P {} -S {}",
+                quote(&s.host),
+                s.port,
+                quote(&s.datadir)
+            ));
+        }
+        cmds.push("gpstate -e".into());
+        self.push(
+            Phase::Gpaddmirrors,
+            "Add the mirrors (and the standby) the 7 layout places",
+            Env::Gp7,
+            cmds,
+            "the cluster has no mirrors and no standby until this completes",
+        );
+        self.mark(DataMove::Mirrors);
+        self.gate(
+            Phase::Gpaddmirrors,
+            "Gate: every mirror is up and synchronized",
+            Env::Gp7,
+            vec!["gate_mirrors_synced".into()],
+            "",
+        );
+    }
+}
+
+/// The directory holding `path` (`/` for a top-level entry).
+fn parent_dir(path: &str) -> String {
+    let p = path.trim_end_matches('/');
+    match p.rfind('/') {
+        Some(0) | None => "/".into(),
+        Some(i) => p[..i].into(),
     }
 }
 
@@ -680,47 +1031,50 @@ pub fn plan_steps(
     let mut rb = Runbook {
         ctx,
         opts,
-        location,
+        location: if id == PlanId::DirectCopy {
+            trial_location
+        } else {
+            location
+        },
         steps: Vec::new(),
     };
     rb.prepare();
-    if id != PlanId::DirectCopy {
-        rb.trial();
-        rb.freeze();
-    }
+    rb.trial();
     match id {
+        // 6 keeps running: everything that does not need the freeze (7's
+        // init, extensions, settings) comes before it.
         PlanId::SideBySide | PlanId::ExternalBackup => {
             let phase = if id == PlanId::SideBySide {
                 Phase::Backup
             } else {
                 Phase::BackupToExternal
             };
-            rb.backup(phase);
             rb.init7(Phase::Init7, false);
+            rb.freeze(phase);
+            rb.backup(phase);
             rb.restore(Phase::Restore);
             rb.verify(Phase::Verify);
-            rb.cutover(Phase::Verify);
+            rb.cutover(Phase::Verify, true);
             let last = if id == PlanId::SideBySide {
                 Phase::DeleteBackupAnd6
             } else {
                 Phase::Delete6
             };
             rb.delete6(last, true);
-            rb.remove_backup(last);
+            rb.remove_backup(last, false, "");
         }
         PlanId::DirectCopy => {
-            rb.location = trial_location;
-            rb.trial();
-            rb.freeze();
             rb.init7(Phase::Init7, false);
+            rb.freeze(Phase::CopyTo7);
             direct_copy(&mut rb);
             rb.verify(Phase::Verify);
-            rb.cutover(Phase::Verify);
+            rb.cutover(Phase::Verify, true);
             rb.delete6(Phase::Delete6, true);
-            rb.remove_backup(Phase::Delete6);
+            rb.remove_backup(Phase::Delete6, false, "");
         }
         PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => {
             let mirrorless = id == PlanId::DeleteAndReinitMirrorless;
+            rb.freeze(Phase::Backup);
             rb.backup(Phase::Backup);
             rb.delete6(Phase::Gpdeletesystem, false);
             rb.init7(
@@ -733,27 +1087,18 @@ pub fn plan_steps(
             );
             rb.restore(Phase::Restore);
             rb.verify(Phase::DeleteBackup);
-            rb.cutover(Phase::DeleteBackup);
-            rb.remove_backup(Phase::DeleteBackup);
+            rb.cutover(Phase::DeleteBackup, false);
             if mirrorless {
-                let mut cmds = vec![format!("gpaddmirrors -a -i {}", files::ADDMIRRORS)];
-                if let Some(s) = &ctx.standby7 {
-                    cmds.push(format!(
-                        "gpinitstandby -a -s {} -P {} -S {}",
-                        quote(&s.host),
-                        s.port,
-                        quote(&s.datadir)
-                    ));
-                }
-                cmds.push("gpstate -e".into());
-                rb.push(
-                    Phase::Gpaddmirrors,
-                    "Add the mirrors (and the standby) the 7 layout places",
-                    Env::Gp7,
-                    cmds,
-                    "the cluster has no mirrors and no standby until this completes",
+                // The plan's lowest peak comes from dropping the backup before
+                // gpaddmirrors: a risk the change board signs off, not a default.
+                rb.remove_backup(
+                    Phase::DeleteBackup,
+                    false,
+                    "RISK SIGNED OFF BY TYPING THE CLUSTER'S NAME: from here until gpaddmirrors has synchronized every mirror, the only copy of the data is 7's unmirrored primaries (a lost disk loses data)",
                 );
-                rb.mark(DataMove::Mirrors);
+                rb.add_mirrors();
+            } else {
+                rb.remove_backup(Phase::DeleteBackup, true, "");
             }
         }
     }
@@ -792,4 +1137,77 @@ fn direct_copy(rb: &mut Runbook) {
         "no staged backup: data moves table by table over the network; both clusters run",
     );
     rb.mark(DataMove::Copy);
+}
+
+/// Refuses a value that cannot be written into a shell file safely: a line
+/// break (or another control character) would start a command of its own,
+/// and the layout files use `~` and `|` as field separators.
+pub fn check_writable(what: &str, value: &str, separators: bool) -> Result<(), super::ModelError> {
+    let bad = |why: &str| {
+        Err(super::ModelError::Unquotable {
+            what: what.into(),
+            value: value.escape_debug().to_string(),
+            why: why.into(),
+        })
+    };
+    if value.chars().any(|c| c == '\n' || c == '\r') {
+        return bad("a line break would start a command line of its own");
+    }
+    if value.chars().any(char::is_control) {
+        return bad("a control character");
+    }
+    if separators && (value.contains('~') || value.contains('|')) {
+        return bad(
+            "'~' and '|' separate the fields of gpinitsystem's and gpaddmirrors' input files",
+        );
+    }
+    Ok(())
+}
+
+/// Every value the runbook, the script and the layout files write, checked
+/// once before any is written: host names and 7 data directories become
+/// fields of gpinitsystem's input (`~`) and gpaddmirrors' (`|`); everything
+/// else only has to be free of line breaks.
+pub fn check_inputs(
+    inv: &Inventory,
+    opts: &PlanOptions,
+    new: &[NewInstance],
+) -> Result<(), super::ModelError> {
+    for i in &inv.instances {
+        check_writable("host name", &i.host, true)?;
+        check_writable(
+            &format!("data directory of dbid {}", i.dbid),
+            &i.datadir,
+            false,
+        )?;
+        for t in &i.tablespaces {
+            check_writable("tablespace location", &t.location, false)?;
+        }
+    }
+    for h in &inv.hosts {
+        check_writable("host name", &h.name, true)?;
+    }
+    for n in new {
+        check_writable("host name", &n.host, true)?;
+        check_writable("7 data directory", &n.datadir, true)?;
+    }
+    if let Some(c) = &inv.composition {
+        for d in &c.databases {
+            check_writable("database name", &d.name, false)?;
+        }
+    }
+    for (what, v) in [
+        ("--backup-dir", opts.backup_dir.as_deref()),
+        ("--gphome6", opts.gphome6.as_deref()),
+        ("--gphome7", Some(opts.gphome7.as_str())),
+    ] {
+        if let Some(v) = v {
+            check_writable(what, v, false)?;
+        }
+    }
+    match &opts.external_kind {
+        ExternalKind::Plugin(f) => check_writable("--plugin-config", f, false)?,
+        ExternalKind::Dir(d) => check_writable("--external-dir", d, false)?,
+    }
+    Ok(())
 }

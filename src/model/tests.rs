@@ -160,23 +160,24 @@ fn side_by_side_phases_on_one_filesystem() {
             .contains("no --backup-dir was given")
     );
     let f = fs_of(p, "h1", "/d1");
-    // backup: 250 + 100 (c0) + 100 (c1) = 450
-    // init 7: 450 + 2 new instances × 10 M overhead = 470
+    // init 7 (before the freeze): 250 + 2 new instances × 10 M overhead = 270
+    // backup: 270 + 100 (c0) + 100 (c1) = 470
     // restore: 470 + 100 (new c0 primary) + 100 (new c2 mirror) = 670
     // verify: 670; delete backup & 6: 30 other + 200 + 20 = 250
     assert_eq!(
         f.phase_bytes,
-        vec![450 * M, 470 * M, 670 * M, 670 * M, 250 * M]
+        vec![270 * M, 470 * M, 670 * M, 670 * M, 250 * M]
     );
     assert_eq!(f.peak_bytes, 670 * M);
     assert_eq!(f.peak_phase, "restore");
     assert_eq!(f.limit_bytes, 900 * M); // 0.90 × 1000 M
     assert_eq!(f.shortfall_bytes, 0);
     assert_eq!(f.at_peak.backup, 200 * M);
-    // h1:/d2 holds no backup: 250, 270, 470, 470, 250.
+    // h1:/d2 holds no backup: 250 + 20 overhead from init 7 on, then the
+    // same: 270, 270, 470, 470, 250.
     assert_eq!(
         fs_of(p, "h1", "/d2").phase_bytes,
-        vec![250 * M, 270 * M, 470 * M, 470 * M, 250 * M]
+        vec![270 * M, 270 * M, 470 * M, 470 * M, 250 * M]
     );
     assert_eq!(f.at_peak.new_primary, 100 * M);
     assert_eq!(f.at_peak.new_mirror, 100 * M);
@@ -720,7 +721,11 @@ fn direct_copy_commands_follow_the_declared_tool() {
     };
     let e = estimate(&small_cluster(), &o, &[], false).unwrap();
     let p = e.plan(PlanId::DirectCopy).unwrap();
-    let copy = p.steps.iter().find(|s| s.phase == "copy 6 to 7").unwrap();
+    let copy = p
+        .steps
+        .iter()
+        .find(|s| s.phase == "copy 6 to 7" && s.title.starts_with("Copy"))
+        .unwrap();
     // One run per database (none in the catalog here: a placeholder), source URL from the 6 coordinator.
     assert_eq!(copy.commands.len(), 1);
     assert!(
@@ -745,7 +750,7 @@ fn direct_copy_commands_follow_the_declared_tool() {
         .unwrap()
         .steps
         .iter()
-        .find(|s| s.phase == "copy 6 to 7")
+        .find(|s| s.phase == "copy 6 to 7" && s.title.starts_with("Copy"))
         .unwrap()
         .commands
         .clone();
@@ -776,4 +781,56 @@ fn an_unmeasured_coordinator_path_for_the_metadata_is_a_warning_not_a_rejection(
     // The segment hosts' figures are the same as with the coordinator's "/" measured.
     let f = fs_of(p, "h1", "/d1");
     assert_eq!(f.peak_bytes, 670 * M);
+}
+
+/// Regression (issue 16, item 11): a line break in a data directory or a
+/// database name made a runbook line of its own. Such a value cannot be
+/// quoted for a shell file: the model refuses it, naming it.
+#[test]
+fn a_line_break_in_a_value_the_runbook_writes_is_refused() {
+    let mut inv = small_cluster();
+    inv.instances[1].datadir = "/d1/p\nrm -rf /".into();
+    match estimate(&inv, &small_opts(), &[], false) {
+        Err(ModelError::Unquotable { what, value, .. }) => {
+            assert!(what.starts_with("data directory of dbid"), "{what}");
+            assert!(value.contains("\\n"), "{value}");
+        }
+        other => panic!("expected Unquotable, got {other:?}"),
+    }
+    let o = PlanOptions {
+        backup_dir: Some("/d1/b\nx".into()),
+        ..small_opts()
+    };
+    assert!(matches!(
+        estimate(&small_cluster(), &o, &[], false),
+        Err(ModelError::Unquotable { .. })
+    ));
+    // A `~` in a 7 data directory would split gpinitsystem's input entry.
+    assert!(steps::check_writable("7 data directory", "/d/~x", true).is_err());
+    assert!(steps::check_writable("data directory", "/d/$(x) y", false).is_ok());
+}
+
+/// Regression (issue 16, item 6): a plan that does not fit printed a
+/// runnable gpdeletesystem. Now its steps are prose, each saying why.
+#[test]
+fn a_plan_that_does_not_fit_prints_no_command() {
+    let mut inv = small_cluster();
+    for h in &mut inv.hosts {
+        for f in &mut h.filesystems {
+            f.available_bytes = 0;
+        }
+    }
+    let e = estimate(&inv, &small_opts(), &[], false).unwrap();
+    for p in &e.plans {
+        assert!(!p.fits, "{}", p.id);
+        assert!(!p.runnable);
+        assert!(p.steps.iter().all(|s| s.commands.is_empty()), "{}", p.id);
+        assert!(
+            p.steps
+                .iter()
+                .all(|s| s.note.as_deref().unwrap().starts_with("not runnable: ")),
+            "{}",
+            p.id
+        );
+    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::charts;
 use super::html::HtmlExporter;
 use super::markdown::MarkdownExporter;
+use super::script::ScriptExporter;
 use super::view::{Exporter, JsonExporter};
 use crate::error::{InputError, OutputError};
 use crate::model::{self, Estimate};
@@ -24,6 +25,10 @@ pub struct OutputFiles {
     pub png: Option<PathBuf>,
     /// A directory for the 7 layout files.
     pub layout_dir: Option<PathBuf>,
+    /// The runbook script.
+    pub script: Option<PathBuf>,
+    /// The plan of the script (default: the recommended one).
+    pub script_plan: Option<model::PlanId>,
     /// Throughput for step durations.
     pub rates: Option<model::durations::Rates>,
 }
@@ -36,12 +41,16 @@ impl OutputFiles {
             || self.html.is_some()
             || self.png.is_some()
             || self.layout_dir.is_some()
+            || self.script.is_some()
     }
 
     /// Fails at once when an output file cannot be created, before any long work.
     pub fn check(&self) -> Result<(), InputError> {
         let o = self;
-        for p in [&o.json, &o.markdown, &o.html].into_iter().flatten() {
+        for p in [&o.json, &o.markdown, &o.html, &o.script]
+            .into_iter()
+            .flatten()
+        {
             check_output_path(p)?;
         }
         if let Some(dir) = &o.layout_dir {
@@ -74,6 +83,21 @@ impl OutputFiles {
                 source,
             })
         };
+        // The script first: a plan it cannot be written for writes nothing.
+        let script = match &o.script {
+            Some(p) => Some((
+                p,
+                ScriptExporter {
+                    plan: o.script_plan,
+                }
+                .script(est)
+                .map_err(|e| OutputError::Script {
+                    path: p.to_path_buf(),
+                    message: e.to_string(),
+                })?,
+            )),
+            None => None,
+        };
         if let Some(p) = &o.json {
             write(p, JsonExporter.render(est))?;
         }
@@ -91,6 +115,10 @@ impl OutputFiles {
             {
                 write(&dir.join(f.name), f.text.into_bytes())?;
             }
+        }
+        if let Some((p, text)) = script {
+            write(p, text.into_bytes())?;
+            make_executable(p);
         }
         if let Some(dir) = &o.png {
             for chart in charts::charts_for(est) {
@@ -128,4 +156,14 @@ pub fn check_output_path(p: &Path) -> Result<(), InputError> {
     })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// The script is run as `./upgrade.sh`: its owner may execute it.
+fn make_executable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(p) {
+        let mut perm = m.permissions();
+        perm.set_mode(perm.mode() | 0o100);
+        let _ = std::fs::set_permissions(p, perm);
+    }
 }

@@ -409,8 +409,9 @@ impl HtmlExporter {
                 )?;
             }
             s.push_str("<ol>\n");
-            for st in &p.steps {
-                let (head, duration) = step_heading(st, e, self.rates.as_ref());
+            for (i, st) in p.steps.iter().enumerate() {
+                let prev = i.checked_sub(1).map(|j| &p.steps[j]);
+                let (head, duration) = step_heading(st, prev, e, self.rates.as_ref());
                 write!(
                     s,
                     "<li><span class=\"na\">{}</span> <strong>{}</strong>",

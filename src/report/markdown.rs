@@ -208,6 +208,12 @@ impl MarkdownExporter {
     /// The focus plan's runbook: environments, then every step by phase.
     fn steps(&self, s: &mut String, e: &Estimate, p: &PlanResult) -> fmt::Result {
         writeln!(s, "## Steps of {}\n", p.id)?;
+        if let Some(r) = &p.not_runnable_reason {
+            writeln!(
+                s,
+                "**{r}**: the steps below are prose, with no command to run.\n"
+            )?;
+        }
         if let Some(r) = &p.backup_location_reason {
             writeln!(s, "Backup location: {} ({r}).\n", p.backup_target)?;
         }
@@ -224,7 +230,8 @@ impl MarkdownExporter {
                 phase = st.phase.name();
                 writeln!(s, "\n**Phase: {phase}**\n")?;
             }
-            let (head, duration) = step_heading(st, e, self.rates.as_ref());
+            let prev = n.checked_sub(1).map(|i| &p.steps[i]);
+            let (head, duration) = step_heading(st, prev, e, self.rates.as_ref());
             writeln!(s, "{}. {head}", n + 1)?;
             if let Some(d) = duration {
                 writeln!(s, "   _{d}_")?;
@@ -264,6 +271,33 @@ fn risks(s: &mut String, e: &Estimate, p: &PlanResult) -> fmt::Result {
         writeln!(
             s,
             "- A failed restore means restoring again from the backup; keep it until 7 is verified."
+        )?;
+    }
+    let points: Vec<String> = p
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| st.kind == crate::model::steps::StepKind::PointOfNoReturn)
+        .map(|(i, st)| format!("step {} ({})", i + 1, st.title))
+        .collect();
+    if !points.is_empty() {
+        writeln!(
+            s,
+            "- Points of no return: {}. Each comes right after gates that re-check the evidence of the steps before it (gpbackup's and gprestore's own reports, every content's files, the catalog); the script asks for the cluster's name before each.",
+            points.join("; ")
+        )?;
+    }
+    if p.id == crate::model::PlanId::DeleteAndReinitMirrorless {
+        let mirror_bytes: u64 = e
+            .new_layout
+            .iter()
+            .filter(|n| n.kind == crate::inventory::InstanceKind::Mirror)
+            .map(|n| n.data_bytes)
+            .sum();
+        writeln!(
+            s,
+            "- **Sign-off needed**: this plan removes the backup before gpaddmirrors. From then until every mirror is synchronized (gpaddmirrors copies {} of primaries), the only copy of the data is 7's unmirrored primaries: a lost disk loses data. The delete-and-reinit plan keeps the backup until the mirrors are synchronized, at a higher peak.",
+            human(mirror_bytes)
         )?;
     }
     for w in e.warnings.iter().chain(&p.warnings) {

@@ -5,10 +5,12 @@ pub mod charts;
 pub mod files;
 pub(crate) mod html;
 mod markdown;
+pub mod script;
 mod table;
 mod view;
 
 pub use html::HtmlExporter;
 pub use markdown::MarkdownExporter;
+pub use script::ScriptExporter;
 pub use table::TableExporter;
 pub use view::{Exporter, JsonExporter, YamlExporter, verdict_sentence};

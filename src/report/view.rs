@@ -118,10 +118,13 @@ pub fn environment_lines(e: &Estimate) -> Vec<(String, Vec<String>)> {
     vec![
         (
             format!(
-                "Every step runs as gpadmin in {} (put the files `report --layout-dir` writes there).",
+                "Every step runs as gpadmin in {} (put the files `report --layout-dir` writes there), each in a fresh login shell: never run a 7 step in a shell that sourced 6's greenplum_path.sh, or the reverse. The gates (gate_…) and make_dirs are defined in whpg_gates.sh; `report --script` runs the same steps and gates phase by phase.",
                 env.workdir
             ),
-            vec![format!("mkdir -p {0} && cd {0}", env.workdir)],
+            vec![
+                format!("mkdir -p {0} && cd {0}", env.workdir),
+                "source ./whpg_gates.sh".into(),
+            ],
         ),
         (
             format!("\"6 environment\" steps run on {} after:", env.gp6_host),
@@ -145,12 +148,22 @@ pub fn compress_time(seconds: Option<u64>) -> String {
 /// A step's heading: title, environment, manual mark and (with rates) duration.
 pub fn step_heading(
     st: &crate::model::Step,
+    prev: Option<&crate::model::Step>,
     e: &Estimate,
     rates: Option<&crate::model::durations::Rates>,
 ) -> (String, Option<String>) {
-    let mut head = format!("[{}] {}", st.env.label(), st.title);
-    if st.manual {
-        head.push_str(" (manual check)");
+    // Where 6's and 7's environments alternate, the step says so.
+    let fresh = prev.is_some_and(|p| p.env != st.env);
+    let mut head = if fresh {
+        format!("[{}, fresh login shell] {}", st.env.label(), st.title)
+    } else {
+        format!("[{}] {}", st.env.label(), st.title)
+    };
+    match st.kind {
+        crate::model::steps::StepKind::Manual => head.push_str(" (manual check)"),
+        crate::model::steps::StepKind::Gate => head.push_str(" (gate: stop here if it fails)"),
+        crate::model::steps::StepKind::PointOfNoReturn => head.push_str(" (POINT OF NO RETURN)"),
+        crate::model::steps::StepKind::Run => {}
     }
     let duration = rates
         .and_then(|r| crate::model::durations::step_duration(st, e, r))

@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh Debian 12 machine as root (what CI runs):
 # installs what the test bed needs when it is missing (openssh-server for the
 # sshd hosts, PostgreSQL 15 for the coordinator catalog, chromium for the HTML
-# report test, pssh for the collection benchmark, pkg-config and libssl-dev to
+# report test, pssh for the collection benchmark, sudo for the runbook's
+# directory step on the bed, shellcheck for the runbook script, pkg-config and libssl-dev to
 # build ssh2), then runs `cargo test --release` with any arguments given.
 #
 #   bash scripts/test.sh                 # everything
@@ -18,6 +19,8 @@ dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v chromium >/dev/null || need+=(chromium)
 command -v parallel-ssh >/dev/null || need+=(pssh)
+[ -x /usr/bin/sudo ] || need+=(sudo)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "the test bed needs: ${need[*]} (apt-get install as root), and root to run (namespaces, tmpfs mounts)" >&2

@@ -219,6 +219,9 @@ gate_globals() {
   grep -Eq '^restore status:[[:space:]]+Success' "$report" ||
     gate_fail "$report does not say 'restore status: Success': the globals restore failed" || return 1
   failed=$(grep -o 'Error encountered when executing statement: .*' "$log" | sed 's/^Error encountered when executing statement: //') || true
+  if [ -z "$failed" ] && grep -q 'non-fatal errors' "$report"; then
+    gate_fail "$report reports errors but $log names none: run that restore with --verbose" || return 1
+  fi
   other=$(grep -Ev '^(ALTER|CREATE) RESOURCE GROUP ' <<<"$failed" | grep -v '^$') || true
   [ -z "$other" ] ||
     gate_fail "the globals restore failed on statements other than the 6 resource groups:

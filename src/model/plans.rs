@@ -20,6 +20,8 @@ struct PhaseState {
     new_mirror: bool,
     primary_overhead: bool,
     mirror_overhead: bool,
+    /// Only the metadata-only trial's files exist (before the backup runs).
+    trial: bool,
 }
 
 const fn ph(
@@ -39,7 +41,14 @@ const fn ph(
         new_mirror: nm,
         primary_overhead: op,
         mirror_overhead: om,
+        trial: false,
     }
+}
+
+/// A phase before the backup but after the metadata-only trial, whose
+/// files on the coordinator already exist.
+const fn with_trial(p: PhaseState) -> PhaseState {
+    PhaseState { trial: true, ..p }
 }
 
 /// What exists on the hosts during one phase: the part of the phase table
@@ -63,7 +72,7 @@ impl From<&PhaseState> for PhaseContents {
         PhaseContents {
             phase: p.name.name().to_string(),
             old_cluster: p.old,
-            backup: p.backup,
+            backup: p.backup || p.trial,
             // The directories appear with gpinitsystem, before any data.
             new_primaries: p.new_primary || p.primary_overhead,
             new_mirrors: p.new_mirror || p.mirror_overhead,
@@ -78,14 +87,14 @@ fn phases(id: PlanId) -> &'static [PhaseState] {
     // 7 is initialized before the write freeze (it does not need it), so
     // its catalog and WAL are there while the backup runs.
     const SIDE: &[PhaseState] = &[
-        ph(Phase::Init7, T, F, F, F, T, T),
+        with_trial(ph(Phase::Init7, T, F, F, F, T, T)),
         ph(Phase::Backup, T, T, F, F, T, T),
         ph(Phase::Restore, T, T, T, T, T, T),
         ph(Phase::Verify, T, T, T, T, T, T),
         ph(Phase::DeleteBackupAnd6, F, F, T, T, T, T),
     ];
     const EXTERNAL: &[PhaseState] = &[
-        ph(Phase::Init7, T, F, F, F, T, T),
+        with_trial(ph(Phase::Init7, T, F, F, F, T, T)),
         ph(Phase::BackupToExternal, T, T, F, F, T, T),
         ph(Phase::Restore, T, T, T, T, T, T),
         ph(Phase::Verify, T, T, T, T, T, T),
@@ -310,6 +319,7 @@ impl PlanResult {
 fn filesystem_results(
     fp: &Footprint,
     placed: &[u64],
+    trial: &[u64],
     phases: &[PhaseState],
     opts: &PlanOptions,
 ) -> Vec<FsResult> {
@@ -338,7 +348,13 @@ fn filesystem_results(
             old_primary: if p.old { today.old_primary } else { 0 },
             old_mirror: if p.old { today.old_mirror } else { 0 },
             growth: if p.old { today.growth } else { 0 },
-            backup: if p.backup { backup_here } else { 0 },
+            backup: if p.backup {
+                backup_here
+            } else if p.trial {
+                trial[idx]
+            } else {
+                0
+            },
             new_primary: if p.new_primary { new.primary } else { 0 },
             new_mirror: if p.new_mirror { new.mirror } else { 0 },
             overhead: if p.primary_overhead {
@@ -493,8 +509,28 @@ pub fn evaluate(
         PlanId::ExternalBackup => fp.place_backup(&BackupTarget::External, ext, backup)?,
         _ => fp.place_backup(target, ext, backup)?,
     };
+    // The metadata-only trial's share of what lands on each filesystem: the
+    // coordinator's metadata, once (placement counts it twice: trial and real).
+    let trial: Vec<u64> = if id == PlanId::DirectCopy {
+        vec![0; fp.fs.len()]
+    } else {
+        let mut meta_only = backup.clone();
+        meta_only.compressed_bytes = 0;
+        for c in &mut meta_only.per_content {
+            c.compressed_bytes = 0;
+        }
+        let t = if id == PlanId::ExternalBackup {
+            &BackupTarget::External
+        } else {
+            target
+        };
+        fp.place_backup(t, ext, &meta_only)?
+            .into_iter()
+            .map(|b| b / 2)
+            .collect()
+    };
     let phases = phases(id);
-    let filesystems = filesystem_results(fp, &placed, phases, opts);
+    let filesystems = filesystem_results(fp, &placed, &trial, phases, opts);
     let total_shortfall_bytes = filesystems
         .iter()
         .map(|f| f.shortfall_bytes)

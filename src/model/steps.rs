@@ -367,6 +367,9 @@ struct Runbook<'a> {
     ctx: &'a StepContext,
     opts: &'a PlanOptions,
     location: &'a BackupLocation,
+    /// 7 gets its data from gpcopy / whpg-copy, not gprestore (no restore
+    /// report to gate on).
+    copied: bool,
     steps: Vec<Step>,
 }
 
@@ -818,9 +821,14 @@ impl<'a> Runbook<'a> {
     /// are removed by name.
     fn delete6(&mut self, phase: Phase, verified: bool) {
         if verified {
+            let title = if self.copied {
+                "Gate: 7 is complete: every mirror is up and synchronized (the copy validated its row counts)"
+            } else {
+                "Gate: 7 is complete: every restore succeeded, every mirror is up and synchronized"
+            };
             self.gate(
                 phase,
-                "Gate: 7 is complete: every restore succeeded, every mirror is up and synchronized",
+                title,
                 Env::Gp7,
                 self.restore_gate_lines()
                     .into_iter()
@@ -891,6 +899,7 @@ impl<'a> Runbook<'a> {
     fn restore_gate_lines(&self) -> Vec<String> {
         let loc = self.location.gate_arg();
         match self.location {
+            _ if self.copied => Vec::new(),
             BackupLocation::None => Vec::new(),
             _ => self.per_db(|n, _| vec![format!("gate_restore {n} {loc}")]),
         }
@@ -1036,6 +1045,7 @@ pub fn plan_steps(
         } else {
             location
         },
+        copied: id == PlanId::DirectCopy,
         steps: Vec::new(),
     };
     rb.prepare();

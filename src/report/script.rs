@@ -240,6 +240,11 @@ $body"
     bash --noprofile --norc -c "$text"
 }
 
+# Whether a terminal can be asked (one that can be opened, not merely a node).
+have_tty() {
+  { : </dev/tty; } 2>/dev/null
+}
+
 # Asks the operator to confirm a manual step (or takes --yes).
 confirm_manual() {
   local answer
@@ -247,7 +252,7 @@ confirm_manual() {
     record "step $1 confirmed-by-yes"
     return 0
   fi
-  [ -r /dev/tty ] || die "step $1 needs a person to confirm it: run in a terminal, or with --yes $CLUSTER"
+  have_tty || die "step $1 needs a person to confirm it: run in a terminal, or with --yes $CLUSTER"
   read -r -p "   Done, and checked? Type yes to go on: " answer </dev/tty
   [ "$answer" = yes ] || die "step $1 not confirmed: stopped"
   record "step $1 confirmed"
@@ -261,7 +266,7 @@ confirm_destructive() {
     record "step $1 destructive-confirmed-by-yes"
     return 0
   fi
-  [ -r /dev/tty ] || die "step $1 is a point of no return: run in a terminal, or with --yes $CLUSTER"
+  have_tty || die "step $1 is a point of no return: run in a terminal, or with --yes $CLUSTER"
   read -r -p "   Type the cluster's name ($CLUSTER) to go on: " answer </dev/tty
   [ "$answer" = "$CLUSTER" ] || die "step $1: the name typed is not $CLUSTER: stopped, nothing deleted"
   record "step $1 destructive-confirmed"
@@ -368,13 +373,16 @@ main() {
     status
     return 0
   fi
+  case " ${PHASES[*]} " in
+    *" $phase "*) ;;
+    *) die "no phase $phase; the phases: ${PHASES[*]}" ;;
+  esac
   exec 9>>"$STATE.lock"
   flock -n 9 || die "another upgrade.sh is running"
   for p in "${PHASES[@]}"; do
     [ "$p" = "$phase" ] && break
     recorded "phase $p done" || die "phase $p is not done yet: run $0 $p first"
   done
-  [ "$p" = "$phase" ] || die "no phase $phase; the phases: ${PHASES[*]}"
   recorded "phase $phase done" && die "phase $phase is done already"
   echo "== phase $phase"
   run_phase "$phase" || die "phase $phase stopped"

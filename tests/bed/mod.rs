@@ -344,6 +344,20 @@ impl Bed {
             let real = std::fs::read_to_string(format!("/etc/{file}")).unwrap();
             std::fs::write(bed.dir.path().join(file), format!("{}{line}\n", real)).unwrap();
         }
+        // gpadmin may use sudo without a password on the bed's hosts, as the
+        // runbook's directory step expects of a Greenplum host (bound over
+        // /etc/sudoers when Debian's sudo is installed).
+        let sudoers = bed.dir.path().join("sudoers");
+        std::fs::write(
+            &sudoers,
+            "Defaults !lecture\nroot ALL=(ALL:ALL) ALL\ngpadmin ALL=(ALL:ALL) NOPASSWD: ALL\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &sudoers,
+            std::os::unix::fs::PermissionsExt::from_mode(0o440),
+        )
+        .unwrap();
         for h in 0..bed.spec.hosts.len() {
             let host = bed.launch(h);
             bed.hosts.push(host);
@@ -441,6 +455,7 @@ ln -s usr/bin bin; ln -s usr/lib lib; ln -s usr/lib64 lib64; ln -s usr/sbin sbin
 mount --bind /usr usr; mount -o remount,bind,ro usr
 mount --bind /etc etc; mount -o remount,bind,ro etc
 for f in passwd shadow group; do mount --bind {base}/$f etc/$f; done
+if [ -e /etc/sudoers ]; then mount --bind {base}/sudoers etc/sudoers; fi
 mkdir -p home/gpadmin; chown {GPADMIN_UID}:{GPADMIN_UID} home/gpadmin
 mount --rbind /dev dev
 mount -t proc proc proc

@@ -1,39 +1,51 @@
 #!/bin/bash
 # Stand-ins for the Greenplum utilities a whpg-plan runbook runs, for the
-# rehearsal on the test bed. Each follows the real tool's path rules (sources
-# in the comments: gpbackup 1.30, the 6/7 utility references, docs/runbook.md):
-# where files land for the flags given, where the restore looks (and fails
-# when nothing is there), what gpdeletesystem refuses and deletes, what
-# gpinitsystem creates. Only the byte counts come from the model (the file
-# /cfg/standin/sizes the rehearsal writes): the paths never do.
+# rehearsal on the test bed. Each follows the real tool's path rules AND its
+# failure rules (sources in the comments: gpbackup 1.30, the 6/7 utility
+# references, docs/runbook.md): where files land for the flags given, which
+# evidence it leaves (gpbackup's report and toc, "Backup completed
+# successfully"; gprestore's report), where the restore looks (and fails when
+# nothing is there), what gprestore refuses in a 6 backup's globals (the
+# resource groups), what gpdeletesystem refuses and deletes, what
+# gpinitsystem needs (parents gpadmin can write in) and creates. Only the
+# byte counts come from the model (the file /cfg/standin/sizes the rehearsal
+# writes): the paths never do.
 #
-# Installed as /cfg/standin/bin/standin with one link per tool name; runs on
-# the bed's coordinator host and reaches the others over ssh, as the real
-# utilities do.
+# Installed as /cfg/standin/bin/standin with one link per tool name; runs as
+# gpadmin on the bed's coordinator host and reaches the others over ssh as
+# gpadmin (gpadmin's ~/.ssh/config names every host), as the real utilities
+# do. A fault to inject is a line in /cfg/standin/faults:
+#   backup-dies-after CONTENT   gpbackup writes that content's file half, then dies
+#   custom-resgroup             the 6 globals also create etl_group and a role in it
 set -euo pipefail
 S=/cfg/standin
 tool=$(basename "$0")
-die() { echo "$tool: $*" >&2; exit 1; }
-addr() { awk -v h="$1" '$1 == h { print $2 }' "$S/hosts"; }
+die() { echo "$(date +%Y%m%d:%H:%M:%S) $tool:gpadmin:standin-[CRITICAL]:-$*" >&2; exit "${EXIT:-1}"; }
+info() { echo "$(date +%Y%m%d:%H:%M:%S) $tool:gpadmin:standin-[INFO]:-$*"; }
 on() {
-  local h=$1 a
+  local h=$1
   shift
-  a=$(addr "$h")
-  [ -n "$a" ] || die "cannot resolve host $h"
-  ssh -n -q -i "$S/key" -o UserKnownHostsFile="$S/known_hosts" -o StrictHostKeyChecking=yes \
-    -o BatchMode=yes "root@$a" "$@"
+  ssh -n -q -o BatchMode=yes "$h" "$@"
 }
+# Writes standard input to FILE on HOST (creating its directory, as gpadmin).
+put() {
+  ssh -q -o BatchMode=yes "$1" "mkdir -p \"\$(dirname '$2')\" && cat > '$2'"
+}
+fault() { grep -q "^$1\( \|$\)" "$S/faults" 2>/dev/null; }
+fault_arg() { awk -v k="$1" '$1 == k { print $2 }' "$S/faults" 2>/dev/null; }
 size() { awk -v k="$1" -v c="$2" '$1 == k && $2 == c { print $3 }' "$S/sizes"; }
 # This database's share of a byte count that covers every database: equal
 # parts, the last database in the list taking the remainder.
 share() {
-  local total=$1 db=$2 dbs n i=0 last
+  local total=$1 db=$2 dbs n last
   dbs=$(awk '$1 == "dbs" { $1 = ""; print }' "$S/sizes")
   n=$(echo $dbs | wc -w)
   last=$(echo $dbs | awk '{ print $NF }')
   if [ "$db" = "$last" ]; then echo $((total - (n - 1) * (total / n))); else echo $((total / n)); fi
 }
-# A file of exactly BYTES bytes of real (not sparse) data on HOST.
+# A file of exactly BYTES bytes of real (not sparse) data on HOST, written as
+# gpadmin: mkdir -p fails where gpadmin cannot create the directory, and a
+# full filesystem fails the write (ENOSPC), as for the real tools.
 mkfile() {
   on "$1" "mkdir -p \"\$(dirname '$2')\" && head -c $3 /dev/zero > '$2'"
 }
@@ -57,20 +69,41 @@ new_timestamp() {
   echo "$ts" > "$S/last_ts"
   echo "$ts"
 }
+# gpbackup's and gprestore's report: key, padding, value (report/report.go).
+report_line() { printf '%-24s%s\n' "$1" "$2"; }
 
-# gpbackup: only primaries write data. Default location
-# <primary datadir>/backups/YYYYMMDD/<ts>/; with --backup-dir D:
-# D/gpseg<content>/backups/YYYYMMDD/<ts>/ on the host of that primary, the
-# coordinator's metadata in D/gpseg-1/...; with a plugin the data leaves the
-# hosts and the metadata is also kept in <coordinator datadir>/backups.
+# The global statements every 6 backup carries (backup/metadata_globals.go):
+# the resource groups with 6's attributes, then the roles.
+globals6() {
+  echo "ALTER RESOURCE GROUP admin_group SET CPU_RATE_LIMIT 1;"
+  echo "ALTER RESOURCE GROUP admin_group SET MEMORY_LIMIT 1;"
+  echo "ALTER RESOURCE GROUP default_group SET CPU_RATE_LIMIT 1;"
+  echo "ALTER RESOURCE GROUP default_group SET MEMORY_LIMIT 1;"
+  echo "ALTER RESOURCE GROUP admin_group SET CONCURRENCY 10;"
+  if fault custom-resgroup; then
+    echo "CREATE RESOURCE GROUP etl_group WITH (CPU_RATE_LIMIT=10, MEMORY_LIMIT=10, MEMORY_SHARED_QUOTA=80);"
+    echo "CREATE ROLE etl; ALTER ROLE etl WITH RESOURCE GROUP etl_group;"
+  fi
+  echo "CREATE ROLE gpadmin_owner;"
+}
+
+# gpbackup: only primaries write data. With --backup-dir D:
+# D/gpseg<content>/backups/YYYYMMDD/<ts>/ on the host of that primary (mkdir -p
+# as gpadmin, wrappers.go:187-196), the coordinator's metadata, toc and report
+# in D/gpseg-1/...; default location <datadir>/backups/...; with a plugin the
+# data leaves the hosts and the metadata is kept in <coordinator datadir>/backups.
+# It prints "Backup Timestamp" when it starts and "Backup completed
+# successfully" only at the end (backup.go:109, 368); the report says
+# "backup status: Success" or "Failure" (report.go:145-152).
 gpbackup() {
-  local db="" dir="" plugin="" meta=0
+  local db="" dir="" plugin="" meta=0 jobs=1
   while [ $# -gt 0 ]; do
     case $1 in
       --dbname) db=$2; shift 2 ;;
       --backup-dir) dir=$2; shift 2 ;;
       --plugin-config) plugin=$2; shift 2 ;;
-      --compression-type | --compression-level | --jobs) shift 2 ;;
+      --jobs) jobs=$2; shift 2 ;;
+      --compression-type | --compression-level) shift 2 ;;
       --metadata-only) meta=1; shift ;;
       --no-compression) shift ;;
       --version) echo "gpbackup version 1.30.7 (test bed stand-in)"; return 0 ;;
@@ -79,35 +112,72 @@ gpbackup() {
   done
   [ -n "$db" ] || die "--dbname is required"
   [ -z "$dir" ] || [ -z "$plugin" ] || die "--backup-dir and --plugin-config cannot be combined"
+  [ -z "$dir" ] || [[ $dir == /* ]] || die "--backup-dir $dir must be an absolute path"
+  [ -z "$plugin" ] || [[ $plugin == /* ]] || die "plugin config path must be absolute: $plugin"
+  [ "$meta" = 0 ] || [ "$jobs" = 1 ] || die "--jobs cannot be used with --metadata-only"
   load_cluster "${MASTER_DATA_DIRECTORY:-}"
-  local ts d8 where c h dbid d bytes locs
+  local ts d8 c h dbid d bytes locs cdir entries=1 failed=""
   ts=$(new_timestamp)
   d8=${ts:0:8}
   where() { # content datadir
     if [ -n "$dir" ]; then echo "$dir/gpseg$1/backups/$d8/$ts"; else echo "$2/backups/$d8/$ts"; fi
   }
+  info "Backup Timestamp = $ts"
+  info "Backup Database = $db"
   read -r h dbid d <<< "$(seg_of p -1)"
+  cdir=$(where -1 "$d")
   locs=$(tablespaces | tr '\n' ' ')
   bytes=$(share "$(size metadata all)" "$db")
-  on "$h" "mkdir -p '$(where -1 "$d")' && f='$(where -1 "$d")/gpbackup_${ts}_metadata.sql' \
-    && printf -- '-- DATABASE %s\n-- TABLESPACES %s\n' '$db' '$locs' > \"\$f\" \
-    && head -c \$(( $bytes - \$(stat -c %s \"\$f\") )) /dev/zero >> \"\$f\""
+  # The coordinator's files first: metadata (with the globals), toc.
+  on "$h" "mkdir -p '$cdir'" || die "cannot create $h:$cdir"
+  {
+    printf -- '-- DATABASE %s\n-- TABLESPACES %s\n' "$db" "$locs"
+    globals6
+    echo "-- END GLOBALS"
+  } | put "$h" "$cdir/gpbackup_${ts}_metadata.sql" || die "cannot write the metadata"
+  on "$h" "f='$cdir/gpbackup_${ts}_metadata.sql'; n=\$(( $bytes - \$(stat -c %s \"\$f\") )); [ \$n -le 0 ] || head -c \$n /dev/zero >> \"\$f\"" || die "cannot write the metadata"
+  [ "$meta" = 1 ] && entries=0
+  {
+    echo "globalentries: []"
+    echo "dataentries:"
+    [ "$entries" = 0 ] || printf -- '- schema: public\n  name: t_%s\n  oid: 16384\n' "$db"
+    echo "incrementalmetadata: {}"
+  } | put "$h" "$cdir/gpbackup_${ts}_toc.yaml"
   if [ -n "$plugin" ]; then
     mkdir -p "$S/plugin/$ts"
-    printf -- '-- DATABASE %s\n-- TABLESPACES %s\n' "$db" "$locs" > "$S/plugin/$ts/gpbackup_${ts}_metadata.sql"
+    on "$h" "head -c 8192 '$cdir/gpbackup_${ts}_metadata.sql'" > "$S/plugin/$ts/gpbackup_${ts}_metadata.sql"
   fi
   if [ $meta = 0 ]; then
     while read -r c h dbid d; do
       bytes=$(share "$(size backup "$c")" "$db")
       if [ -n "$plugin" ]; then
         echo "$bytes" > "$S/plugin/$ts/gpbackup_${c}_${ts}_16384.gz"
-      else
-        mkfile "$h" "$(where "$c" "$d")/gpbackup_${c}_${ts}_16384.gz" "$bytes"
+      elif [ "$(fault_arg backup-dies-after)" = "$c" ]; then
+        # A segment killed mid-COPY: half its file, then the backup dies.
+        mkfile "$h" "$(where "$c" "$d")/gpbackup_${c}_${ts}_16384.gz" $((bytes / 2)) || true
+        failed="segment $c on $h terminated while copying public.t_$db"
+        break
+      elif ! mkfile "$h" "$(where "$c" "$d")/gpbackup_${c}_${ts}_16384.gz" "$bytes" 2>"$S/last_error"; then
+        failed="content $c on $h: $(tr '\n' ' ' < "$S/last_error")"
+        break
       fi
     done < <(segs p | awk '$1 >= 0')
   fi
-  echo "$(date +%Y%m%d:%H:%M:%S) gpbackup:gpadmin:standin-[INFO]:-Backup Timestamp = $ts"
-  echo "$(date +%Y%m%d:%H:%M:%S) gpbackup:gpadmin:standin-[INFO]:-Backup Database = $db"
+  {
+    echo "Greenplum Database Backup Report"
+    echo
+    report_line "timestamp key:" "$ts"
+    report_line "database name:" "$db"
+    echo
+    if [ -n "$failed" ]; then
+      report_line "backup status:" "Failure"
+      report_line "backup error:" "$failed"
+    else
+      report_line "backup status:" "Success"
+    fi
+  } | put "$(seg_of p -1 | awk '{ print $1 }')" "$cdir/gpbackup_${ts}_report"
+  [ -z "$failed" ] || EXIT=2 die "$failed"
+  info "Backup completed successfully"
 }
 
 # Writes one instance's restored share: data in its data directory, and
@@ -138,9 +208,16 @@ load_all() { # db label
 # gprestore: reads <D>/gpseg<content>/... with --backup-dir, the plugin with
 # --plugin-config, else <datadir of the cluster it connects to>/backups/...;
 # content N's files on the host of the 7 primary of content N. Roles come
-# only with --with-globals; --create-db fails for an existing database.
+# only with --with-globals; 7 refuses the 6 resource-group statements in
+# them (resgroupcmds.c), and without --on-error-continue the first failed
+# statement stops the restore (parallel.go:221-223); with it each failure is
+# logged with --verbose as "Error encountered when executing statement: …
+# Error was: …" (parallel.go:41). --create-db fails for an existing
+# database; --data-only needs it to exist. The report file goes beside the
+# backup's coordinator files (restore.go:635): "restore status: Success",
+# "Success but non-fatal errors occurred…", or "Failure" (report.go:203-217).
 gprestore() {
-  local ts="" dir="" plugin="" meta=0 create=0 globals=0
+  local ts="" dir="" plugin="" meta=0 data=0 create=0 globals=0 cont=0 verbose=0
   while [ $# -gt 0 ]; do
     case $1 in
       --timestamp) ts=$2; shift 2 ;;
@@ -148,89 +225,144 @@ gprestore() {
       --plugin-config) plugin=$2; shift 2 ;;
       --exclude-table-file | --jobs) shift 2 ;;
       --metadata-only) meta=1; shift ;;
+      --data-only) data=1; shift ;;
       --create-db) create=1; shift ;;
       --with-globals) globals=1; shift ;;
-      --resize-cluster | --on-error-continue) shift ;;
+      --on-error-continue) cont=1; shift ;;
+      --verbose) verbose=1; shift ;;
+      --resize-cluster) shift ;;
       --version) echo "gprestore version 1.30.7 (test bed stand-in)"; return 0 ;;
       *) die "unknown flag $1" ;;
     esac
   done
   [[ $ts =~ ^[0-9]{14}$ ]] || die "--timestamp '$ts' is not YYYYMMDDHHMMSS"
   [ -z "$dir" ] || [ -z "$plugin" ] || die "--backup-dir and --plugin-config cannot be combined"
+  [ -z "$plugin" ] || [[ $plugin == /* ]] || die "plugin config path must be absolute: $plugin"
+  [ "$data" = 0 ] || [ "$globals" = 0 ] || die "--data-only and --with-globals cannot be combined"
+  [ "$data" = 0 ] || [ "$create" = 0 ] || die "--data-only and --create-db cannot be combined"
   load_cluster "${COORDINATOR_DATA_DIRECTORY:-}"
-  local coord=$COORDINATOR_DATA_DIRECTORY d8=${ts:0:8} h dbid d mpath header db c src
+  local coord=$COORDINATOR_DATA_DIRECTORY d8=${ts:0:8} h dbid d mpath header db c src rts rdir
+  local errors=0 failed="" stmt
   where() { # content datadir
     if [ -n "$dir" ]; then echo "$dir/gpseg$1/backups/$d8/$ts"; else echo "$2/backups/$d8/$ts"; fi
   }
+  rts=$(new_timestamp)
   read -r h dbid d <<< "$(seg_of p -1)"
+  local qh=$h
+  rdir=$(where -1 "$d")
   if [ -n "$plugin" ]; then
     mpath="$S/plugin/$ts/gpbackup_${ts}_metadata.sql"
-    header=$(head -c 4096 "$mpath" 2>/dev/null | tr -d '\0') || die "backup $ts not found through the plugin"
+    header=$(tr -d '\0' < "$mpath" 2>/dev/null) || die "backup $ts not found through the plugin"
   else
-    mpath="$(where -1 "$d")/gpbackup_${ts}_metadata.sql"
-    header=$(on "$h" "head -c 4096 '$mpath' | tr -d '\\0'" 2>/dev/null) || true
+    mpath="$rdir/gpbackup_${ts}_metadata.sql"
+    header=$(on "$h" "head -c 8192 '$mpath' | tr -d '\\0'" 2>/dev/null) || true
     [ -n "$header" ] || die "backup $ts not found: $h:$mpath does not exist"
   fi
-  db=$(echo "$header" | awk '$2 == "DATABASE" { print $3 }')
-  if [ $globals = 1 ]; then touch "$coord/standin_globals"; fi
-  [ -f "$coord/standin_globals" ] || die "role \"gpadmin_owner\" does not exist (restore the globals first: --with-globals)"
+  db=$(echo "$header" | awk '$2 == "DATABASE" { print $3; exit }')
+  write_report() { # status [error]
+    {
+      echo "Greenplum Database Restore Report"
+      echo
+      report_line "timestamp key:" "$ts"
+      report_line "database name:" "$db"
+      echo
+      report_line "restore status:" "$1"
+      [ -z "${2:-}" ] || report_line "restore error:" "$2"
+    } | put "$qh" "$rdir/gprestore_${ts}_${rts}_report"
+  }
+  fail() { write_report Failure "$1"; EXIT=2 die "$1"; }
+  if [ $globals = 1 ]; then
+    while read -r stmt; do
+      local why=""
+      case $stmt in
+        "ALTER RESOURCE GROUP "* | "CREATE RESOURCE GROUP "*)
+          if [[ $stmt =~ (CPU_RATE_LIMIT|MEMORY_LIMIT|MEMORY_SHARED_QUOTA|MEMORY_SPILL_RATIO|MEMORY_AUDITOR) ]]; then
+            why="ERROR:  option \"${BASH_REMATCH[1],,}\" not recognized"
+          fi ;;
+        *"RESOURCE GROUP etl_group"*)
+          [ -e "$coord/standin_resgroup_etl_group" ] || why="ERROR:  resource group \"etl_group\" does not exist" ;;
+      esac
+      if [ -n "$why" ]; then
+        [ "$cont" = 1 ] || fail "$why (SQLSTATE 42704) in $stmt"
+        errors=$((errors + 1))
+        [ "$verbose" = 0 ] || info "Error encountered when executing statement: $stmt Error was: $why"
+      fi
+    done < <(echo "$header" | sed -n '/^-- TABLESPACES/,/^-- END GLOBALS/p' | sed '1d;$d')
+    touch "$coord/standin_globals"
+  fi
+  [ -f "$coord/standin_globals" ] || fail "role \"gpadmin_owner\" does not exist (restore the globals first: --with-globals)"
   case $db in postgres | template0 | template1) builtin=1 ;; *) builtin=0 ;; esac
   if [ $create = 1 ]; then
-    { [ $builtin = 1 ] || [ -e "$coord/standin_db_$db" ]; } && die "database \"$db\" already exists"
+    { [ $builtin = 1 ] || [ -e "$coord/standin_db_$db" ]; } && fail "database \"$db\" already exists"
     touch "$coord/standin_db_$db"
   elif [ $builtin = 0 ] && [ ! -e "$coord/standin_db_$db" ]; then
-    die "database \"$db\" does not exist (use --create-db)"
+    fail "database \"$db\" does not exist (use --create-db)"
   fi
-  for loc in $(echo "$header" | awk '$2 == "TABLESPACES" { $1 = $2 = ""; print }'); do
+  for loc in $(echo "$header" | awk '$2 == "TABLESPACES" { $1 = $2 = ""; print; exit }'); do
     grep -qx "ts $loc" "$coord/standin_cluster" || echo "ts $loc" >> "$coord/standin_cluster"
   done
   CLUSTER=$(cat "$coord/standin_cluster")
-  [ $meta = 1 ] && return 0
-  while read -r c h dbid d; do
-    if [ -n "$plugin" ]; then
-      [ -f "$S/plugin/$ts/gpbackup_${c}_${ts}_16384.gz" ] || die "content $c: not found through the plugin"
-    else
-      src="$(where "$c" "$d")/gpbackup_${c}_${ts}_16384.gz"
-      on "$h" "test -f '$src'" || die "content $c: $h:$src does not exist"
-    fi
-  done < <(segs p | awk '$1 >= 0')
-  load_all "$db" "$db"
-  echo "gprestore: restore of $db ($ts) completed"
+  if [ $meta = 0 ]; then
+    while read -r c h dbid d; do
+      if [ -n "$plugin" ]; then
+        [ -f "$S/plugin/$ts/gpbackup_${c}_${ts}_16384.gz" ] || fail "content $c: not found through the plugin"
+      else
+        src="$(where "$c" "$d")/gpbackup_${c}_${ts}_16384.gz"
+        on "$h" "test -f '$src'" || fail "content $c: $h:$src does not exist"
+      fi
+    done < <(segs p | awk '$1 >= 0')
+    load_all "$db" "$db"
+  fi
+  if [ "$errors" -gt 0 ]; then
+    write_report "Success but non-fatal errors occurred. See log file for details."
+    info "Restore completed with $errors error(s)"
+    return 1
+  fi
+  write_report Success
+  info "Restore completed successfully"
 }
 
-# gpinitsystem -I: creates every instance in the input file (host~address~
-# port~datadir~dbid~content), refusing a data directory that exists; -s adds
-# the standby. Each new instance starts with its catalog and WAL.
+# The parent of a data directory must exist and gpadmin must write in it
+# (gpinitsystem CHK_SEG / CHK_PARAMS / CHK_QES_FROM_INPUTFILE, gpaddmirrors,
+# gpinitstandby); the directory itself must not exist.
+check_new_dir() { # host dir
+  local p
+  p=$(dirname "$2")
+  on "$1" "test -d '$p' && test -w '$p'" || die "$1: cannot create $2: $p does not exist or is not writable by $(id -un)"
+  on "$1" "test ! -e '$2'" || die "data directory $1:$2 already exists"
+}
+
+# gpinitsystem -I: creates every instance in the input file (quoted
+# host~address~port~datadir~dbid~content entries, as the file is sourced),
+# after checking every parent; -s adds the standby. Each new instance starts
+# with its catalog and WAL. ENCODING from the file and --lc-* are recorded.
 gpinitsystem() {
-  local input="" standby="" sport="" sdir="" qd="" line role h port d dbid c overhead
+  local input="" standby="" sdir="" qd="" line role h port d dbid c overhead collate="" ctype="" enc
   while [ $# -gt 0 ]; do
     case $1 in
       -a | -q) shift ;;
       -I) input=$2; shift 2 ;;
       -s) standby=$2; shift 2 ;;
-      -P) sport=$2; shift 2 ;;
+      -P) shift 2 ;;
       -S) sdir=$2; shift 2 ;;
+      --lc-collate=*) collate=${1#*=}; shift ;;
+      --lc-ctype=*) ctype=${1#*=}; shift ;;
       *) die "this stand-in takes the runbook's -I form; unexpected $1" ;;
     esac
   done
   [ -f "$input" ] || die "input configuration file $input not found"
+  enc=$(bash -c 'source "$1" && echo "$ENCODING"' _ "$input")
   overhead=$(size overhead all)
   local entries=""
-  role=""
-  while read -r line; do
-    case $line in
-      QD_PRIMARY_ARRAY=*) entries+="p ${line#QD_PRIMARY_ARRAY=}"$'\n' ;;
-      "declare -a PRIMARY_ARRAY=(") role=p ;;
-      "declare -a MIRROR_ARRAY=(") role=m ;;
-      ")") role="" ;;
-      *~*) [ -n "$role" ] && entries+="$role $line"$'\n' ;;
-    esac
-  done < "$input"
+  while read -r role line; do
+    [ -n "$line" ] && entries+="$role $line"$'\n'
+  done < <(bash -c 'source "$1"; echo "p $QD_PRIMARY_ARRAY"; for e in "${PRIMARY_ARRAY[@]}"; do echo "p $e"; done; for e in "${MIRROR_ARRAY[@]}"; do echo "m $e"; done' _ "$input")
   while read -r role line; do
     [ -n "$line" ] || continue
     IFS='~' read -r h _ port d dbid c <<< "$line"
-    on "$h" "test ! -e '$d'" || die "data directory $h:$d already exists"
+    check_new_dir "$h" "$d"
   done <<< "$entries"
+  [ -z "$standby" ] || check_new_dir "$standby" "$sdir"
   local cluster=""
   while read -r role line; do
     [ -n "$line" ] || continue
@@ -240,13 +372,12 @@ gpinitsystem() {
     [ "$c" = -1 ] && qd="$h $d $port"
   done <<< "$entries"
   if [ -n "$standby" ]; then
-    on "$standby" "test ! -e '$sdir'" || die "standby data directory $standby:$sdir already exists"
     mkfile "$standby" "$sdir/pg_wal/standin_catalog_and_wal" "$overhead"
     cluster+="seg -1 m $standby 9999 $sdir"$'\n'
   fi
   read -r h d port <<< "$qd"
   [ "$h" = "$(hostname)" ] || die "the stand-in runs on the coordinator host ($h)"
-  printf '%s' "$cluster" > "$d/standin_cluster"
+  printf '%slocale %s %s %s\n' "$cluster" "$enc" "$collate" "$ctype" > "$d/standin_cluster"
   : > "$d/postmaster.pid"
   : > "$d/pg_hba.conf"
   mkdir -p "$S/clusters" && echo "$d" > "$S/clusters/$port"
@@ -270,7 +401,7 @@ gpaddmirrors() {
   while IFS='|' read -r c mh port md; do
     case $c in '#'* | '') continue ;; esac
     read -r ph pdbid pd <<< "$(seg_of p "$c")"
-    on "$mh" "test ! -e '$md'" || die "mirror data directory $mh:$md already exists"
+    check_new_dir "$mh" "$md"
     bytes=$(on "$ph" "find '$pd' -type f -printf '%s\n' | awk '{ s += \$1 } END { print s + 0 }'")
     mkfile "$mh" "$md/base/copy_of_primary" "$bytes"
     next=$((next + 1))
@@ -298,7 +429,7 @@ gpinitstandby() {
   load_cluster "${COORDINATOR_DATA_DIRECTORY:-}"
   local ch cdbid cd bytes loc
   read -r ch cdbid cd <<< "$(seg_of p -1)"
-  on "$sh" "test ! -e '$sdir'" || die "standby data directory $sh:$sdir already exists"
+  check_new_dir "$sh" "$sdir"
   bytes=$(on "$ch" "find '$cd' -type f -printf '%s\n' | awk '{ s += \$1 } END { print s + 0 }'")
   mkfile "$sh" "$sdir/base/copy_of_coordinator" "$bytes"
   for loc in $(tablespaces); do
@@ -308,9 +439,10 @@ gpinitstandby() {
   echo "seg -1 m $sh 9999 $sdir" >> "$COORDINATOR_DATA_DIRECTORY/standin_cluster"
 }
 
-# gpdeletesystem -d: needs the cluster running; refuses when the coordinator
-# data directory holds *dump* or *backups* unless -f; deletes every
-# instance's data directory and every tablespace location's <dbid> directory.
+# gpdeletesystem -d: needs the cluster running; refuses when
+# `find <dir> -name '*dump*' -o -name '*backups*' -type d` finds anything,
+# unless -f (6X check_for_dump_files); deletes every instance's data
+# directory and every tablespace location's <dbid> directory.
 gpdeletesystem() {
   local dir="" force=0
   while [ $# -gt 0 ]; do
@@ -321,7 +453,7 @@ gpdeletesystem() {
     esac
   done
   load_cluster "$dir"
-  if [ $force = 0 ] && ls "$dir" | grep -qE 'dump|backups'; then
+  if [ $force = 0 ] && [ -n "$(find "$dir" -type d \( -name '*dump*' -o -name '*backups*' \) -print -quit)" ]; then
     die "Backup files exist in $dir: move them or use -f"
   fi
   local c role h dbid d loc
@@ -381,8 +513,33 @@ gpcopy() {
   done
 }
 
+# psql: answers the catalog queries the runbook's gates and records run, from
+# the cluster of PGPORT; any other query prints nothing.
+psql() {
+  local sql="" dir
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -c) sql=$2; shift 2 ;;
+      -Atc) sql=$2; shift 2 ;;
+      -d | -F) shift 2 ;;
+      *) shift ;;
+    esac
+  done
+  dir=$(cat "$S/clusters/${PGPORT:-5432}" 2>/dev/null) || { echo "psql: could not connect to port ${PGPORT:-}" >&2; return 2; }
+  load_cluster "$dir"
+  case $sql in
+    *"FROM gp_segment_configuration WHERE role = 'p' AND content >= 0"*)
+      echo "$CLUSTER" | awk '$1 == "seg" && $3 == "p" && $2 >= 0 { print $2, $4 }' | sort -n ;;
+    *"sum(CASE WHEN role = 'm'"*)
+      echo "$CLUSTER" | awk '$1 == "seg" && $2 >= 0 { if ($3 == "m") m++; else p++ } END { print m - p "|0" }' ;;
+    *"count(*) FROM pg_stat_activity"*) cat "$S/sessions" 2>/dev/null || echo 0 ;;
+    *"datname = 'template1'"*) cat "$S/locale6" ;;
+    *) ;;
+  esac
+}
+
 case $tool in
-  gpbackup | gprestore | gpinitsystem | gpinitstandby | gpaddmirrors | gpdeletesystem | gpssh | gpcopy) "$tool" "$@" ;;
-  gpstate | gpcheckcat | gpstop | analyzedb | psql) echo "$tool: ok (test bed stand-in)" ;;
+  gpbackup | gprestore | gpinitsystem | gpinitstandby | gpaddmirrors | gpdeletesystem | gpssh | gpcopy | psql) "$tool" "$@" ;;
+  gpstate | gpcheckcat | gpstop | analyzedb) echo "$tool: ok (test bed stand-in)" ;;
   *) die "no stand-in for $tool" ;;
 esac

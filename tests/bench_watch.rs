@@ -70,7 +70,7 @@ fn synthetic_plan(hosts: usize, per_host: usize) -> WatchPlan {
         });
     }
     WatchPlan {
-        plan_id: "side-by-side".into(),
+        plan_id: whpg_plan::model::PlanId::SideBySide,
         phases: vec![
             ph("backup", true, true, false, false),
             ph("init 7", true, true, true, true),

@@ -2,10 +2,10 @@
 //! ([`PlanId`]) and which of its phases ([`Phase`]). Kept apart from the plans'
 //! evaluation so that the runbook's steps can name them without depending on it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A plan's stable id (JSON and tests use these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlanId {
     /// Backup on the hosts, 7 beside 6, restore, verify, delete backup and 6.
@@ -98,6 +98,28 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, `Prepare` first.
+    pub const ALL: [Phase; 13] = [
+        Phase::Prepare,
+        Phase::Backup,
+        Phase::BackupToExternal,
+        Phase::Gpdeletesystem,
+        Phase::Init7,
+        Phase::Init7WithoutMirrors,
+        Phase::Restore,
+        Phase::CopyTo7,
+        Phase::Verify,
+        Phase::DeleteBackupAnd6,
+        Phase::Delete6,
+        Phase::DeleteBackup,
+        Phase::Gpaddmirrors,
+    ];
+
+    /// The phase with this name (as [`Phase::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.name() == name)
+    }
+
     /// The name reports and JSON use.
     pub fn name(self) -> &'static str {
         match self {
@@ -127,6 +149,21 @@ impl std::fmt::Display for Phase {
 impl Serialize for Phase {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+/// Read back by name: the estimate JSON `watch` reads is one typed contract
+/// with the model that wrote it.
+impl<'de> Deserialize<'de> for Phase {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Phase::from_name(&name).ok_or_else(|| {
+            let names: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown phase \"{name}\" (one of: {})",
+                names.join(", ")
+            ))
+        })
     }
 }
 

@@ -1152,9 +1152,13 @@ fn direct_copy(rb: &mut Runbook) {
 /// Refuses a value that cannot be written into a shell file safely: a line
 /// break (or another control character) would start a command of its own,
 /// and the layout files use `~` and `|` as field separators.
-pub fn check_writable(what: &str, value: &str, separators: bool) -> Result<(), super::ModelError> {
+pub fn check_writable(
+    what: &str,
+    value: &str,
+    separators: bool,
+) -> Result<(), super::error::ModelError> {
     let bad = |why: &str| {
-        Err(super::ModelError::Unquotable {
+        Err(super::error::ModelError::Unquotable {
             what: what.into(),
             value: value.escape_debug().to_string(),
             why: why.into(),
@@ -1182,7 +1186,7 @@ pub fn check_inputs(
     inv: &Inventory,
     opts: &PlanOptions,
     new: &[NewInstance],
-) -> Result<(), super::ModelError> {
+) -> Result<(), super::error::ModelError> {
     for i in &inv.instances {
         check_writable("host name", &i.host, true)?;
         check_writable(

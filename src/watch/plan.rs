@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::error::InputError;
 use crate::inventory::InstanceKind;
+use crate::model::{Phase, PlanId};
 
 pub use crate::model::PhaseContents;
 
@@ -62,7 +63,7 @@ pub struct WatchedHost {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchPlan {
     /// The plan's id (`side-by-side`, …).
-    pub plan_id: String,
+    pub plan_id: PlanId,
     /// The phases with what exists during each.
     pub phases: Vec<PhaseContents>,
     /// Every filesystem of the plan, tightest first (the estimate's order).
@@ -101,7 +102,7 @@ impl WatchPlan {
 
 #[derive(Deserialize)]
 struct EstimateFile {
-    recommended_plan: Option<String>,
+    recommended_plan: Option<PlanId>,
     plans: Vec<PlanFile>,
     #[serde(default)]
     hosts: Vec<HostFile>,
@@ -120,9 +121,9 @@ struct AssumptionsFile {
 
 #[derive(Deserialize)]
 struct PlanFile {
-    id: String,
+    id: PlanId,
     available: bool,
-    phases: Vec<String>,
+    phases: Vec<Phase>,
     #[serde(default)]
     phase_contents: Vec<PhaseContents>,
     #[serde(default)]
@@ -138,7 +139,7 @@ struct FsFile {
     used_bytes: u64,
     limit_bytes: u64,
     peak_bytes: u64,
-    peak_phase: String,
+    peak_phase: Phase,
     phase_bytes: Vec<u64>,
 }
 
@@ -196,13 +197,17 @@ pub fn parse(text: &str, path: &Path, plan: Option<&str>) -> Result<WatchPlan, I
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let chosen = match plan.or(file.recommended_plan.as_deref()) {
-        Some(id) => file.plans.iter().find(|p| p.id == id).ok_or_else(|| {
-            config_error(
-                path,
-                format!("no plan \"{id}\" in the estimate (it has: {})", ids()),
-            )
-        })?,
+    let chosen = match plan.or(file.recommended_plan.map(PlanId::as_str)) {
+        Some(id) => file
+            .plans
+            .iter()
+            .find(|p| p.id.as_str() == id)
+            .ok_or_else(|| {
+                config_error(
+                    path,
+                    format!("no plan \"{id}\" in the estimate (it has: {})", ids()),
+                )
+            })?,
         None => {
             return Err(config_error(
                 path,
@@ -253,7 +258,7 @@ pub fn parse(text: &str, path: &Path, plan: Option<&str>) -> Result<WatchPlan, I
             measured_used_bytes: f.used_bytes,
             limit_bytes: f.limit_bytes,
             peak_bytes: f.peak_bytes,
-            peak_phase: f.peak_phase.clone(),
+            peak_phase: f.peak_phase.name().to_string(),
             phase_bytes: f.phase_bytes.clone(),
         });
     }
@@ -300,7 +305,7 @@ pub fn parse(text: &str, path: &Path, plan: Option<&str>) -> Result<WatchPlan, I
         }
     }
     Ok(WatchPlan {
-        plan_id: chosen.id.clone(),
+        plan_id: chosen.id,
         phases,
         filesystems,
         hosts,

@@ -423,7 +423,7 @@ pub(crate) mod tests {
             new_mirrors: m,
         };
         WatchPlan {
-            plan_id: "side-by-side".into(),
+            plan_id: crate::model::PlanId::SideBySide,
             phases: vec![
                 ph("backup", true, true, false, false),
                 ph("init 7", true, true, true, true),

@@ -10,6 +10,7 @@ pub mod databases;
 pub mod hosts;
 pub mod local;
 pub mod options;
+pub mod preflight;
 pub mod probe;
 pub mod sample;
 pub mod transport;
@@ -152,9 +153,13 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
         ),
         (
             coord.clone(),
-            catalog::psql_batch_command(
+            catalog::psql_pass_command(
                 c,
                 "<each database>",
+                &preflight::database_queries(Dialect::Gp6)
+                    .into_iter()
+                    .map(|(_, q)| q)
+                    .collect::<Vec<_>>(),
                 &[
                     catalog::stats_sql(Dialect::Gp6),
                     catalog::relations_sql(Dialect::Gp6, &catalog::OidFilter::default()),

@@ -600,6 +600,26 @@ pub struct ResourceGroup {
     pub cpuset: Option<String>,
 }
 
+impl ResourceGroup {
+    /// The 6 settings in one line, as the reports list them.
+    pub fn settings_line(&self) -> String {
+        let show = |name: &str, v: &Option<String>| match v {
+            Some(v) => format!("{name} {v}"),
+            None => format!("{name} unset"),
+        };
+        [
+            show("concurrency", &self.concurrency),
+            show("cpu_rate_limit", &self.cpu_rate_limit),
+            show("memory_limit", &self.memory_limit),
+            show("memory_shared_quota", &self.memory_shared_quota),
+            show("memory_spill_ratio", &self.memory_spill_ratio),
+            show("memory_auditor", &self.memory_auditor),
+            show("cpuset", &self.cpuset),
+        ]
+        .join(", ")
+    }
+}
+
 impl Inventory {
     /// The host named `name`.
     pub fn host(&self, name: &str) -> Option<&Host> {

@@ -10,6 +10,7 @@ pub mod layout_files;
 pub mod options;
 pub mod phase;
 pub mod plans;
+pub mod preflight;
 pub mod steps;
 pub mod target;
 pub mod whatif;
@@ -22,6 +23,7 @@ pub use footprint::{Components, Footprint, backup_dir_candidates};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
 pub use phase::{Phase, PlanId};
 pub use plans::{FsResult, PhaseContents, PlanResult, recommend};
+pub use preflight::{Preflight, PreflightSummary, resource_groups_sql};
 pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
@@ -204,6 +206,10 @@ pub struct Estimate {
     /// The 6 instances' data directories (`watch` sees them disappear).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub old_layout: Vec<OldInstance>,
+    /// The pre-flight's findings and the gate a delete-first plan waits on
+    /// (absent when the inventory has no pre-flight).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<Preflight>,
 }
 
 /// A host and the address collection reached it at.
@@ -419,6 +425,7 @@ pub fn estimate(
             new_layout: Vec::new(),
             hosts: Vec::new(),
             old_layout: Vec::new(),
+            preflight: preflight::preflight(inv),
         });
     }
 
@@ -474,6 +481,13 @@ pub fn estimate(
         plans_out.push(result);
     }
 
+    // A plan that deletes 6 before the restore waits on the pre-flight.
+    let pf = preflight::preflight(inv);
+    if pf.as_ref().is_some_and(|p| p.summary.blocks_delete_first()) {
+        for p in plans_out.iter_mut().filter(|p| !p.keeps_rollback) {
+            p.preflight_blocking = true;
+        }
+    }
     let recommended = recommend(&plans_out);
     let verdict = match recommended.and_then(|id| plans_out.iter().find(|p| p.id == id)) {
         Some(p) if p.keeps_rollback => Verdict::Fits,
@@ -546,6 +560,7 @@ pub fn estimate(
                 datadir: i.datadir.clone(),
             })
             .collect(),
+        preflight: pf,
     })
 }
 

@@ -221,6 +221,11 @@ pub struct PlanResult {
     pub steps: Vec<Step>,
     /// What a reviewer must know.
     pub warnings: Vec<String>,
+    /// The plan deletes 6 before the restore and the pre-flight found (or
+    /// could not check) items that make the restore on 7 fail: it may go
+    /// ahead only after they are resolved (re-collected clean) or a
+    /// metadata-only trial restore on a scratch 7 system is signed off.
+    pub preflight_blocking: bool,
 }
 
 impl PlanResult {
@@ -248,6 +253,7 @@ impl PlanResult {
             filesystems: Vec::new(),
             steps: Vec::new(),
             warnings: Vec::new(),
+            preflight_blocking: false,
         }
     }
 
@@ -521,6 +527,7 @@ pub fn evaluate(
         filesystems,
         steps: plan_steps(id, steps_ctx, opts, &location),
         warnings,
+        preflight_blocking: false,
     })
 }
 

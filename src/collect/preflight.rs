@@ -640,7 +640,7 @@ impl Accumulator {
                             database: None,
                             schema: None,
                             name: r.name.clone(),
-                            detail: resource_group_settings(r),
+                            detail: r.settings_line(),
                         });
                     }
                     self.resource_groups.extend(groups);
@@ -742,25 +742,6 @@ impl Accumulator {
             resource_groups: self.resource_groups,
         }
     }
-}
-
-/// A resource group's 6 settings in one line, as the reports list them.
-pub fn resource_group_settings(r: &ResourceGroup) -> String {
-    let show = |name: &str, v: &Option<String>| {
-        v.as_ref()
-            .map(|v| format!("{name} {v}"))
-            .unwrap_or_else(|| format!("{name} unset"))
-    };
-    [
-        show("concurrency", &r.concurrency),
-        show("cpu_rate_limit", &r.cpu_rate_limit),
-        show("memory_limit", &r.memory_limit),
-        show("memory_shared_quota", &r.memory_shared_quota),
-        show("memory_spill_ratio", &r.memory_spill_ratio),
-        show("memory_auditor", &r.memory_auditor),
-        show("cpuset", &r.cpuset),
-    ]
-    .join(", ")
 }
 
 #[cfg(test)]

@@ -713,6 +713,8 @@ impl Accumulator {
             }
             let status = if c.scope == Scope::Manual {
                 CheckStatus::Manual
+            } else if !applies {
+                CheckStatus::NotApplicable
             } else if not_checked.is_empty() && g.ran {
                 CheckStatus::Checked
             } else {
@@ -876,7 +878,7 @@ mod tests {
         );
         let c = acc.finish(Dialect::Postgres);
         let q = c.items.iter().find(|i| i.id == "quicklz").unwrap();
-        assert_eq!(q.status, CheckStatus::NotChecked);
+        assert_eq!(q.status, CheckStatus::NotApplicable);
         assert_eq!(
             q.not_checked[0].reason,
             "applies to a Greenplum/WarehousePG 6 catalog only"

@@ -514,6 +514,9 @@ pub enum CheckStatus {
     NotChecked,
     /// Outside what a catalog can tell: always listed for a person to review.
     Manual,
+    /// The objects cannot exist in this catalog (a 7 or a plain PostgreSQL
+    /// source): `not_checked` says why. Neither a finding nor a gap.
+    NotApplicable,
 }
 
 /// One item of the pre-flight.

@@ -98,6 +98,13 @@ impl PreflightItem {
     pub fn state_text(&self) -> String {
         match self.status {
             CheckStatus::Manual => "review by hand (outside what a catalog can tell)".into(),
+            CheckStatus::NotApplicable => format!(
+                "does not apply: {}",
+                self.not_checked
+                    .first()
+                    .map(|n| n.reason.as_str())
+                    .unwrap_or("not this catalog")
+            ),
             CheckStatus::NotChecked => format!(
                 "NOT CHECKED: {}",
                 self.not_checked
@@ -233,12 +240,22 @@ fn action(id: &str) -> (Action, &'static str) {
     }
 }
 
+/// An item's status as the gate reads it: one that says "checked" but
+/// records a failed query (a hand-edited inventory) is not checked.
+fn effective_status(i: &CompatibilityItem) -> CheckStatus {
+    if i.status == CheckStatus::Checked && !i.not_checked.is_empty() {
+        CheckStatus::NotChecked
+    } else {
+        i.status
+    }
+}
+
 /// The gate's summary of a pre-flight.
 pub fn summary(c: &Compatibility) -> PreflightSummary {
     let not_checked: Vec<String> = c
         .items
         .iter()
-        .filter(|i| i.status == CheckStatus::NotChecked)
+        .filter(|i| effective_status(i) == CheckStatus::NotChecked)
         .map(|i| i.id.clone())
         .collect();
     PreflightSummary {
@@ -246,7 +263,9 @@ pub fn summary(c: &Compatibility) -> PreflightSummary {
         not_checked_failing: c
             .items
             .iter()
-            .filter(|i| i.status == CheckStatus::NotChecked && i.severity == Severity::Fails)
+            .filter(|i| {
+                effective_status(i) == CheckStatus::NotChecked && i.severity == Severity::Fails
+            })
             .map(|i| i.id.clone())
             .collect(),
         failing_items: c
@@ -263,7 +282,7 @@ pub fn summary(c: &Compatibility) -> PreflightSummary {
 /// items not checked, then silent findings, the rest, then clean ones.
 fn rank(i: &CompatibilityItem) -> u8 {
     let found = i.count > 0;
-    let unknown = i.status == CheckStatus::NotChecked;
+    let unknown = effective_status(i) == CheckStatus::NotChecked;
     match (i.severity, found, unknown) {
         (Severity::Fails, true, _) => 0,
         (Severity::Fails, false, true) => 1,
@@ -291,7 +310,7 @@ pub fn preflight(inv: &Inventory) -> Option<Preflight> {
                     severity: i.severity,
                     title: i.title.clone(),
                     source: i.source.clone(),
-                    status: i.status,
+                    status: effective_status(i),
                     count: i.count,
                     action,
                     what_to_do: what.into(),
@@ -606,6 +625,40 @@ mod tests {
             not_checked_failing: vec![],
         };
         assert!(!clean.blocks_delete_first());
+    }
+
+    /// An item that cannot exist in this catalog holds nothing back; one
+    /// that says "checked" but records a failed query is not checked.
+    #[test]
+    fn not_applicable_does_not_block_and_a_recorded_failure_is_not_checked() {
+        let mut na = item(
+            "removed-types",
+            Severity::Fails,
+            CheckStatus::NotApplicable,
+            0,
+        );
+        na.not_checked.push(NotChecked {
+            database: None,
+            reason: "applies to a Greenplum/WarehousePG 6 catalog only".into(),
+        });
+        let mut lying = item("resource-groups", Severity::Fails, CheckStatus::Checked, 0);
+        lying.not_checked.push(NotChecked {
+            database: None,
+            reason: "ERROR: permission denied".into(),
+        });
+        let c = Compatibility {
+            items: vec![na.clone()],
+            resource_groups: Vec::new(),
+        };
+        let s = summary(&c);
+        assert!(s.checked && !s.blocks_delete_first(), "{s:?}");
+        let c = Compatibility {
+            items: vec![na, lying],
+            resource_groups: Vec::new(),
+        };
+        let s = summary(&c);
+        assert_eq!(s.not_checked_failing, ["resource-groups"]);
+        assert!(s.blocks_delete_first());
     }
 
     #[test]

@@ -190,9 +190,13 @@ fn preflight(s: &mut String, e: &Estimate) -> fmt::Result {
             let more = (i.count as usize).saturating_sub(names.len());
             writeln!(
                 s,
-                "  {head} {} found: {}{} -> {}",
+                "  {head} {} found{}{} -> {}",
                 i.count,
-                names.join(", "),
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", names.join(", "))
+                },
                 if more > 0 {
                     format!(" (+{more})")
                 } else {

@@ -124,3 +124,26 @@ fn a_plan_that_keeps_6_is_not_held_back_and_an_old_inventory_says_not_run() {
     ]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("Pre-flight: not run"));
 }
+
+#[test]
+fn the_html_report_lists_every_item_and_the_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let o = whpg(&["report", SAMPLE, "--html", html.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let page = std::fs::read_to_string(&html).unwrap();
+    let section = page
+        .split("<h2>Pre-flight: what the restore on 7 refuses or changes</h2>")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .expect("a pre-flight section");
+    // 23 items: one row each, plus the header row; the failing ones marked.
+    assert_eq!(section.matches("<tr").count(), 24);
+    assert_eq!(section.matches("<tr class=\"short\">").count(), 3);
+    assert_eq!(section.matches("checked, none found").count(), 16);
+    assert!(
+        section
+            .contains("CREATE RESOURCE GROUP rg_etl WITH (CONCURRENCY=5, CPUSET=&#39;1-3&#39;);"),
+        "{section}"
+    );
+}

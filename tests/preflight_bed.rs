@@ -407,3 +407,39 @@ fn a_plain_postgresql_15_is_checked_for_what_can_exist_there() {
         "applies to a Greenplum/WarehousePG 6 catalog only"
     );
 }
+
+#[test]
+fn a_7_catalog_is_checked_for_what_can_exist_there_in_the_7_dialect() {
+    let mut spec = standard_spec(2, 48 * MIB);
+    spec.version = bed::WHPG7_VERSION.into();
+    let bed = Bed::start(spec);
+    bed.sql(
+        "sales",
+        "CREATE MATERIALIZED VIEW public.monthly AS SELECT 1 AS n",
+    );
+    let inv = collected(&bed);
+    let c = inv.compatibility.as_ref().expect("pre-flight ran");
+    let applies = [
+        "pg-role-names",
+        "plpython2",
+        "extensions",
+        "c-functions",
+        "arrow-operator",
+        "materialized-views",
+        "extension-config-tables",
+    ];
+    for i in &c.items {
+        let want = if applies.contains(&i.id.as_str()) {
+            CheckStatus::Checked
+        } else if i.id == "outside-the-backup" {
+            CheckStatus::Manual
+        } else {
+            CheckStatus::NotApplicable
+        };
+        assert_eq!(i.status, want, "{}: {:?}", i.id, i.not_checked);
+    }
+    assert_eq!(
+        found(c, "materialized-views"),
+        ["sales:public.monthly = materialized view"]
+    );
+}

@@ -48,7 +48,96 @@ def fs(mount, device, total, used, fstype="xfs"):
         f"        available_bytes: {total - used}",
     ])
 
-def build(header, data_fs_total, failed_host=None, composition="stats"):
+
+# The pre-flight's items as collect writes them (id, row of greenplum.md's table, severity,
+# title, source, scope), from src/collect/preflight.rs.
+CHECKS = [
+    ('resource-groups', 1, 'fails', "resource groups (every full backup's globals alter them with 6-only attributes)",
+     '7 knows only concurrency, cpu_max_percent, cpu_weight, cpuset, memory_quota, min_cost, io_limit: --with-globals aborts before any role exists (GB metadata_globals.go:116-120, 217-274; W7 resgroupcmds.c)', 'cluster'),
+    ('removed-settings', 2, 'fails', 'database and role settings of parameters 7 removed, gp_default_storage_options with appendonly, gp_use_legacy_hashops',
+     '"unrecognized configuration parameter": the ALTER DATABASE/ROLE … SET fails (WD guc-changes-6to7.md:136-182; GB metadata_globals.go:380-394)', 'cluster'),
+    ('pg-role-names', 3, 'fails', 'roles named pg_*',
+     'CREATE ROLE fails: the prefix is reserved (G7 check.c check_for_pg_role_prefix; GB queries_globals.go:368-372)', 'cluster'),
+    ('sha256-passwords', 4, 'silent', 'SHA-256 password hashes',
+     'restored as a plaintext password: those logins break silently (WD CREATE_ROLE.md:130)', 'cluster'),
+    ('removed-types', 5, 'fails', 'columns, types and functions using abstime, reltime, tinterval, smgr or unknown',
+     'CREATE fails: the types are removed (WD removed-features-objects.md:345-353; G7 check.c)', 'database'),
+    ('views-on-removed-catalog', 6, 'fails', 'views whose definition names a removed catalog column or function (a text search: a heuristic)',
+     'CREATE VIEW fails, and whatever depends on the view (WD removed-features-objects.md; G7 check_gp.c)', 'database'),
+    ('plpython2', 7, 'fails', 'functions in plpythonu / plpython2u',
+     'CREATE FUNCTION fails: Python 2 is removed (WD removed-features-objects.md:30)', 'database'),
+    ('extensions', 7, 'manual', 'extensions, with their versions',
+     'CREATE EXTENSION fails unless the extension is installed on 7 first (GB predata_functions.go:290-350)', 'database'),
+    ('c-functions', 7, 'manual', 'C-language functions outside extensions, with their shared libraries',
+     'CREATE FUNCTION … LANGUAGE c loads the library even with check_function_bodies off: it must be built for 7 and installed on every host first (GB predata_functions.go:290-350)', 'database'),
+    ('arrow-operator', 8, 'fails', 'user operators named =>',
+     'CREATE OPERATOR => fails (G7 check_for_disallowed_pg_operator)', 'database'),
+    ('multi-column-list-partitions', 9, 'fails', 'LIST partitioning on more than one column',
+     'CREATE TABLE fails (G7 check_multi_column_list_partition_keys; WD about-part-changes.md:71-82)', 'database'),
+    ('exclusive-inclusive-bounds', 9, 'fails', 'START EXCLUSIVE / END INCLUSIVE range partitions on key types other than int2/4/8, date, time(tz), timestamp(tz), interval',
+     'CREATE TABLE fails (G7 parse_partition_gp.c; WD about-part-changes.md:71-82)', 'database'),
+    ('unnamed-external-partitions', 9, 'fails', 'external leaf partitions without a name (FOR (RANK(n)))',
+     'the ALTER TABLE … EXCHANGE PARTITION gpbackup writes fails (WD about-part-changes.md:71-82)', 'database'),
+    ('hash-opclasses', 10, 'fails', 'tables distributed by hash operator classes 7 lacks',
+     'CREATE TABLE fails (G6 pg_opclass.h vs G7 pg_opclass.dat)', 'database'),
+    ('legacy-hashops', 11, 'fails', 'gp_use_legacy_hashops on, and tables distributed by legacy (cdbhash_*) operator classes',
+     "gpbackup's session writes the distribution clause without the opclass: load errors, or rows re-hashed on a resize (GB queries_table_defs.go:443-461; GB restore/wrappers.go:116-119)", 'database'),
+    ('partial-numsegments', 12, 'fails', 'tables on fewer segments than the cluster has (an unfinished gpexpand)',
+     'the load fails (G7 check_online_expansion)', 'database'),
+    ('new-keywords', 13, 'fails', 'tables or columns named tablesample / ao_aux_only, types or functions named xmltable / xmlnamespaces',
+     'CREATE fails: the names are keywords on 7 (G6 vs G7 kwlist)', 'database'),
+    ('quicklz', 15, 'silent', 'QuickLZ compression',
+     'restored as zstd (GB wrappers.go:129-132)', 'database'),
+    ('with-oids', 16, 'silent', 'tables WITH OIDS',
+     'the oid column is dropped (GB predata_relations.go:446)', 'database'),
+    ('materialized-views', 17, 'silent', 'materialized views',
+     'restored WITH NO DATA (GB predata_relations.go)', 'database'),
+    ('leaf-only-indexes', 18, 'silent', 'indexes only on leaf partitions',
+     'not carried to 7 (GB queries_postdata.go:140)', 'database'),
+    ('extension-config-tables', 19, 'silent', 'extension configuration tables',
+     'their data is not carried (upstream gpbackup 1.30, GB queries_shared.go:326-333)', 'database'),
+    ('outside-the-backup', 20, 'manual', 'what no backup holds: postgresql.conf, pg_hba.conf, gp_toolkit and other excluded schemas, globals without --with-globals',
+     'not carried (WD backup_restore/index.md)', 'manual'),
+]
+
+DEFAULT_GROUPS = [
+    ("admin_group", ["10", "10", "10", "80", "0", "0", "-1"]),
+    ("default_group", ["20", "30", "0", "80", "0", "0", "-1"]),
+]
+CAPS = ["concurrency", "cpu_rate_limit", "memory_limit", "memory_shared_quota",
+        "memory_spill_ratio", "memory_auditor", "cpuset"]
+
+def q(v):
+    """A YAML scalar in single quotes."""
+    return "'" + str(v).replace("'", "''") + "'"
+
+def compatibility(groups, findings):
+    """The compatibility section: every item checked; `findings` maps an item id to
+    (database or None, schema or None, name, detail) tuples; item 20 is manual."""
+    out = ["compatibility:", "  items:"]
+    for cid, num, sev, title, source, scope in CHECKS:
+        fs = list(findings.get(cid, []))
+        if cid == "resource-groups":
+            fs = [(None, None, n, ", ".join(f"{c} {v}" for c, v in zip(CAPS, vals))) for n, vals in groups]
+        out += [f"  - id: {cid}", f"    number: {num}", f"    severity: {sev}",
+                f"    title: {q(title)}", f"    source: {q(source)}",
+                f"    status: {'manual' if scope == 'manual' else 'checked'}", f"    count: {len(fs)}"]
+        if fs:
+            out.append("    findings:")
+            for db, schema, name, detail in fs:
+                first = True
+                for k, v in (("database", db), ("schema", schema), ("name", name), ("detail", detail)):
+                    if v is None:
+                        continue
+                    out.append(f"    {'- ' if first else '  '}{k}: {q(v)}")
+                    first = False
+    out.append("  resource_groups:")
+    for n, vals in groups:
+        out.append(f"  - name: {n}")
+        out += [f"    {c}: {q(v)}" for c, v in zip(CAPS, vals)]
+    return "\n".join(out)
+
+def build(header, data_fs_total, failed_host=None, composition="stats", preflight=None):
     P_DATA, WAL, LOGS = 400 * GB, 1 * GB, GB // 2
     inst_bytes = P_DATA + WAL + LOGS            # 401.5 GB per instance
     other = 20 * GB                             # OS/other files on each data filesystem
@@ -103,6 +192,8 @@ def build(header, data_fs_total, failed_host=None, composition="stats"):
             "  - name: analytics", "    storage:",
             kind("heap", 400 * GB, 80 * GB, None, 2_000_000_000, 95, 300 * GB),
             kind("ao_column", 1200 * GB, 0, 3600 * GB, 21_000_000_000, 60, 3400 * GB)]
+    if preflight is not None:
+        out.append(compatibility(*preflight))
     return "\n".join(out) + "\n"
 
 def write(name, text):
@@ -131,7 +222,8 @@ write("fits-side-by-side.yaml", build(
 # receives both of its contents' backups, 2 x 264.69 = 529.4 GB. At the restore phase on /data1:
 #   823 (today) + 529.4 (backup) + 2 x 400 (new primary + mirror) + 2 x 1.108 = 2,154.6 GB
 #   limit 0.90 x 4,000 GB = 3,600 GB -> fits at 60% of the limit.  Expected exit code 0.
-""", 4 * TB))
+# Pre-flight: nothing but GP6's two resource groups, which every 6 backup's globals carry.
+""", 4 * TB, preflight=(DEFAULT_GROUPS, {})))
 
 write("needs-delete-and-reinit.yaml", build(
     "# Sample: 2 TB data filesystems: the old and new clusters do not fit side by side, but\n"
@@ -144,7 +236,15 @@ write("needs-delete-and-reinit.yaml", build(
 # receives both of its contents' backups, 2 x 264.69 = 529.4 GB.
 #   backup phase:  823 + 529.4 = 1,352.4 GB;  restore phase: 20 + 529.4 + 800 + 2.216 = 1,351.6 GB
 #   both <= 1,800 GB -> fits (75% of the limit).  Expected exit code 3.
-""", 2 * TB))
+# Pre-flight: 3 items make the restore on 7 fail (resource groups, a role setting of a removed
+# parameter, a plpythonu function): the delete-first plans wait on them (still exit 3).
+""", 2 * TB, preflight=(DEFAULT_GROUPS + [("rg_etl", ["5", "-1", "20", "50", "30", "1", "1-3"])], {
+    "removed-settings": [(None, None, "ALTER ROLE etl_user", "SET memory_spill_ratio=20")],
+    "plpython2": [("analytics", "etl", "clean_address(raw text)", "language plpythonu")],
+    "extensions": [("analytics", "public", "postgis", "version 2.5.4")],
+    "c-functions": [("sales", "public", "geohash(point)", "library $libdir/geohash, symbol geohash_encode")],
+    "materialized-views": [("sales", "reports", "daily_revenue", "materialized view")],
+})))
 
 write("does-not-fit.yaml", build(
     "# Sample: 1.1 TB data filesystems already 75% full: no plan fits on these hosts.\n"

@@ -191,6 +191,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
         instances,
         composition: Some(composition),
         warnings: Vec::new(),
+        compatibility: None,
     }
 }
 

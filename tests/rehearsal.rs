@@ -290,6 +290,7 @@ fn prepare_plan(stage: &Stage, plan: &str, extra: &[&str], edit: &dyn Fn(&str) -
         0,
         &format!(
             "install -d -o {g} -g {g} /home/gpadmin/whpg_upgrade && cp /cfg/layout/* /home/gpadmin/whpg_upgrade/ \
+             && echo 'metadata-only trial restored on a scratch 7 system: signed off by the rehearsal' > /home/gpadmin/whpg_upgrade/preflight_signed_off \
              && chown -R {g}:{g} /home/gpadmin/whpg_upgrade /cfg/standin && chmod 755 /home/gpadmin/whpg_upgrade/upgrade.sh"
         ),
     );

@@ -233,5 +233,6 @@ pub fn assemble(
         instances,
         composition: snap.composition.clone(),
         warnings: snap.warnings.clone(),
+        compatibility: snap.compatibility.clone(),
     }
 }

@@ -243,7 +243,7 @@ FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')) t";
 pub const DATABASES_SQL: &str = "SELECT coalesce(json_agg(datname ORDER BY datname), '[]') \
 FROM pg_database WHERE datallowconn AND NOT datistemplate";
 
-const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'gp_toolkit', 'pg_aoseg', \
+pub(crate) const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'gp_toolkit', 'pg_aoseg', \
 'pg_toast', 'pg_bitmapindex') AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
 
 /// The dialect's pieces of the table queries: the storage kind expression
@@ -551,6 +551,164 @@ pub fn psql_batch_command(conn: &PgConnection, database: &str, queries: &[String
     s
 }
 
+/// One psql run for a database: first the `checks` (the pre-flight's
+/// queries) with `ON_ERROR_STOP` off, so a query this catalog cannot answer
+/// fails alone and the rest still run, then the `strict` queries with it on,
+/// as [`psql_batch_command`]. Every query is preceded by a marker; all in one
+/// quoted here-document.
+pub fn psql_pass_command(
+    conn: &PgConnection,
+    database: &str,
+    checks: &[String],
+    strict: &[String],
+) -> String {
+    let mut s = format!("{} <<'WHPG_SQL_END'\n", psql_base(conn, database));
+    let mut i = 0;
+    if !checks.is_empty() {
+        s.push_str("\\set ON_ERROR_STOP off\n");
+        for q in checks {
+            s.push_str(&format!(
+                "\\echo {BATCH_MARKER} {i}\n{};\n",
+                q.trim_end_matches(';')
+            ));
+            i += 1;
+        }
+        s.push_str("\\set ON_ERROR_STOP on\n");
+    }
+    for q in strict {
+        s.push_str(&format!(
+            "\\echo {BATCH_MARKER} {i}\n{};\n",
+            q.trim_end_matches(';')
+        ));
+        i += 1;
+    }
+    s.push_str("WHPG_SQL_END\n");
+    s
+}
+
+/// What one [`run_sql_pass`] gave: each check's raw result or the first line
+/// of its error, and the strict queries as [`run_sql_batch`] gives them.
+#[derive(Debug)]
+pub struct PassOutcome {
+    /// One per check, in order.
+    pub checks: Vec<Result<String, String>>,
+    /// The strict queries' results, or those before the failing one and why.
+    pub strict: Result<Vec<String>, (Vec<String>, CatalogError)>,
+}
+
+/// psql's stderr cut into one block per error (a line with `ERROR:`,
+/// `FATAL:` or `PANIC:` starts a block; what precedes the first stays apart).
+fn error_blocks(stderr: &str) -> (String, Vec<String>) {
+    let mut lead = String::new();
+    let mut blocks: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        if ["ERROR:", "FATAL:", "PANIC:"]
+            .iter()
+            .any(|m| line.contains(m))
+        {
+            blocks.push(String::new());
+        }
+        let target = blocks.last_mut().unwrap_or(&mut lead);
+        target.push_str(line);
+        target.push('\n');
+    }
+    (lead, blocks)
+}
+
+/// The error line of a block without psql's `psql:<stdin>:N: ` prefix.
+fn error_line(block: &str) -> String {
+    let line = first_line(block);
+    match ["ERROR:", "FATAL:", "PANIC:"]
+        .iter()
+        .filter_map(|m| line.find(m))
+        .min()
+    {
+        Some(i) => line[i..].to_string(),
+        None => line,
+    }
+}
+
+/// Runs a database's whole pass in one psql (one SSH exec): the checks, each
+/// allowed to fail alone, then the strict queries. A check with no answer
+/// gets the next error psql printed (errors come in statement order); the
+/// strict part's error is what remains.
+pub fn run_sql_pass(
+    session: &mut dyn Session,
+    conn: &PgConnection,
+    db: &str,
+    checks: &[String],
+    strict: &[(&str, String)],
+) -> PassOutcome {
+    let sqls: Vec<String> = strict.iter().map(|(_, q)| q.clone()).collect();
+    let cmd = psql_pass_command(conn, db, checks, &sqls);
+    let first = strict.first().map(|(w, _)| *w).unwrap_or("catalog");
+    let out = match session.exec(&cmd) {
+        Ok(o) => o,
+        Err(source) => {
+            let e = CatalogError::Transport {
+                what: first.into(),
+                source,
+            };
+            return PassOutcome {
+                checks: checks.iter().map(|_| Err(e.reason())).collect(),
+                strict: Err((Vec::new(), e)),
+            };
+        }
+    };
+    let mut results = split_batch(&out.stdout);
+    let (lead, mut blocks) = error_blocks(&out.stderr);
+    let mut blocks_iter = blocks.drain(..);
+    let whole = || {
+        let t = out.stderr.trim();
+        if t.is_empty() {
+            format!("psql gave no answer (exit status {})", out.exit_status)
+        } else {
+            error_line(t)
+        }
+    };
+    let mut check_results = Vec::with_capacity(checks.len());
+    for i in 0..checks.len() {
+        match results.get(i).filter(|r| !r.trim().is_empty()) {
+            Some(r) => check_results.push(Ok(r.clone())),
+            None => check_results.push(Err(blocks_iter
+                .next()
+                .map(|b| error_line(&b))
+                .unwrap_or_else(whole))),
+        }
+    }
+    let rest: String = lead + &blocks_iter.collect::<String>();
+    let strict_results: Vec<String> = if results.len() > checks.len() {
+        results.split_off(checks.len())
+    } else {
+        Vec::new()
+    };
+    let strict_outcome = if out.exit_status != 0 || strict_results.len() < strict.len() {
+        let failed_at = strict_results.len().saturating_sub(1);
+        let failed = strict.get(failed_at).map(|(w, _)| *w).unwrap_or(first);
+        let mut partial = strict_results;
+        partial.truncate(failed_at);
+        let stderr = if rest.trim().is_empty() {
+            out.stderr.trim().to_string()
+        } else {
+            rest.trim().to_string()
+        };
+        Err((
+            partial,
+            CatalogError::Psql {
+                what: failed.into(),
+                status: out.exit_status,
+                stderr,
+            },
+        ))
+    } else {
+        Ok(strict_results)
+    };
+    PassOutcome {
+        checks: check_results,
+        strict: strict_outcome,
+    }
+}
+
 /// Splits a batch's output into the results of its queries, in order; a
 /// shorter list means the query after the last result failed.
 pub fn split_batch(out: &str) -> Vec<String> {
@@ -833,6 +991,60 @@ mod tests {
         assert!(cmd.ends_with("\nWHPG_SQL_END\n"));
         let parts = split_batch("@@whpg-query 0\n[1,\n 2]\n@@whpg-query 1\n\"x\"\n");
         assert_eq!(parts, vec!["[1,\n 2]\n".to_string(), "\"x\"\n".to_string()]);
+    }
+
+    /// A check that errors fails alone: the others and the strict queries
+    /// still answer, and each error goes to the statement that raised it.
+    #[test]
+    fn a_pass_tells_each_failing_check_its_own_error() {
+        use crate::collect::transport::{CommandOutput, Session, TransportError};
+        struct Recorded(CommandOutput);
+        impl Session for Recorded {
+            fn exec(&mut self, _cmd: &str) -> Result<CommandOutput, TransportError> {
+                Ok(self.0.clone())
+            }
+        }
+        let c = PgConnection::default();
+        let cmd = psql_pass_command(&c, "db", &["SELECT 1".into()], &["SELECT 2".into()]);
+        assert!(cmd.contains("\\set ON_ERROR_STOP off\n\\echo @@whpg-query 0\nSELECT 1;\n\\set ON_ERROR_STOP on\n\\echo @@whpg-query 1\nSELECT 2;\n"), "{cmd}");
+        let mut s = Recorded(CommandOutput {
+            stdout: "@@whpg-query 0\n@@whpg-query 1\n{\"total\":0}\n@@whpg-query 2\n\n@@whpg-query 3\n[]\n".into(),
+            stderr: "ERROR:  relation \"pg_partition_rule\" does not exist\nLINE 1: SELECT x\n        ^\npsql:<stdin>:9: ERROR:  permission denied for relation pg_authid\n".into(),
+            exit_status: 0,
+        });
+        let o = run_sql_pass(
+            &mut s,
+            &c,
+            "db",
+            &["a".into(), "b".into(), "c".into()],
+            &[("stats", "d".into())],
+        );
+        assert_eq!(
+            o.checks,
+            vec![
+                Err("ERROR:  relation \"pg_partition_rule\" does not exist".to_string()),
+                Ok("{\"total\":0}\n".to_string()),
+                Err("ERROR:  permission denied for relation pg_authid".to_string()),
+            ]
+        );
+        assert_eq!(o.strict.unwrap(), vec!["[]\n".to_string()]);
+        // The strict part fails after a check failed: its own error is reported.
+        let mut s = Recorded(CommandOutput {
+            stdout: "@@whpg-query 0\n@@whpg-query 1\n".into(),
+            stderr: "ERROR:  no pg_resgroup\nERROR:  canceling statement due to lock timeout\n"
+                .into(),
+            exit_status: 3,
+        });
+        let o = run_sql_pass(&mut s, &c, "db", &["a".into()], &[("sizes", "d".into())]);
+        assert_eq!(o.checks, vec![Err("ERROR:  no pg_resgroup".to_string())]);
+        match o.strict {
+            Err((partial, CatalogError::Psql { what, stderr, .. })) => {
+                assert!(partial.is_empty());
+                assert_eq!(what, "sizes");
+                assert_eq!(stderr, "ERROR:  canceling statement due to lock timeout");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

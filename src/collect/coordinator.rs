@@ -4,6 +4,7 @@
 use super::catalog::{self, CatalogError, Dialect, SegmentRow, ServerVersion, TablespaceRow};
 use super::databases;
 use super::options::CollectOptions;
+use super::preflight;
 use super::transport::Session;
 use crate::inventory::Composition;
 
@@ -20,6 +21,8 @@ pub struct CatalogSnapshot {
     pub composition: Option<Composition>,
     /// Problems that did not stop collection.
     pub warnings: Vec<String>,
+    /// The pre-flight's result (absent only when no catalog was read).
+    pub compatibility: Option<crate::inventory::Compatibility>,
 }
 
 /// Reads everything the inventory needs from the coordinator's catalog.
@@ -31,24 +34,27 @@ pub fn read_catalog(
     let db = conn.database.as_str();
     let v = catalog::run_sql(session, conn, db, catalog::VERSION_SQL, "version()")?;
     let version = catalog::parse_version(v.trim())?;
-    // The topology and the list of databases: one psql run.
+    // The topology and the list of databases: one psql run, which also
+    // carries the pre-flight's cluster-wide queries (shared catalogs: once).
+    let mut checks = preflight::Accumulator::default();
     let (segments, tablespaces, names) = if version.dialect == Dialect::Postgres {
         #[derive(serde::Deserialize)]
         struct Pg {
             datadir: String,
             port: u16,
         }
-        let r = catalog::run_sql_batch(
+        let r = topology_pass(
             session,
             conn,
             db,
+            version.dialect,
+            &mut checks,
             &[
                 ("data_directory", catalog::POSTGRES_INSTANCE_SQL.to_string()),
                 ("tablespaces", catalog::POSTGRES_TABLESPACES_SQL.to_string()),
                 ("pg_database", catalog::DATABASES_SQL.to_string()),
             ],
-        )
-        .map_err(|(_, e)| e)?;
+        )?;
         let pg: Pg = catalog::parse_json("data_directory", &r[0])?;
         let seg = SegmentRow {
             dbid: 1,
@@ -63,10 +69,12 @@ pub fn read_catalog(
         let names: Vec<String> = catalog::parse_json("pg_database", &r[2])?;
         (vec![seg], catalog::parse_json("tablespaces", &r[1])?, names)
     } else {
-        let r = catalog::run_sql_batch(
+        let r = topology_pass(
             session,
             conn,
             db,
+            version.dialect,
+            &mut checks,
             &[
                 (
                     "gp_segment_configuration",
@@ -78,8 +86,7 @@ pub fn read_catalog(
                 ),
                 ("pg_database", catalog::DATABASES_SQL.to_string()),
             ],
-        )
-        .map_err(|(_, e)| e)?;
+        )?;
         let segs: Vec<SegmentRow> = catalog::parse_json("gp_segment_configuration", &r[0])?;
         if segs.is_empty() {
             return Err(CatalogError::NoSegments);
@@ -104,7 +111,7 @@ pub fn read_catalog(
             known: names,
         });
     }
-    let r = databases::read_databases(
+    let mut r = databases::read_databases(
         session,
         conn,
         version.dialect,
@@ -112,6 +119,7 @@ pub fn read_catalog(
         &excluded,
         opts.sample.as_ref(),
     );
+    let dialect = version.dialect;
     Ok(CatalogSnapshot {
         version,
         segments,
@@ -129,5 +137,28 @@ pub fn read_catalog(
             notes: r.notes,
         }),
         warnings: r.warnings,
+        compatibility: Some({
+            checks.merge(std::mem::take(&mut r.preflight));
+            checks.finish(dialect)
+        }),
     })
+}
+
+/// The topology queries (`strict`, any failure stops collection) with the
+/// pre-flight's cluster-wide queries in front, each allowed to fail alone.
+fn topology_pass(
+    session: &mut dyn Session,
+    conn: &catalog::PgConnection,
+    db: &str,
+    dialect: Dialect,
+    checks: &mut preflight::Accumulator,
+    strict: &[(&str, String)],
+) -> Result<Vec<String>, CatalogError> {
+    let cluster = preflight::cluster_queries(dialect);
+    let sql: Vec<String> = cluster.iter().map(|(_, q)| q.clone()).collect();
+    let pass = catalog::run_sql_pass(session, conn, db, &sql, strict);
+    for ((id, _), result) in cluster.iter().zip(&pass.checks) {
+        checks.record(id, None, result.as_deref().map_err(Clone::clone));
+    }
+    pass.strict.map_err(|(_, e)| e)
 }

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use super::catalog::{self, CatalogError, Dialect, OidFilter, PgConnection, RelationRow, StatsRow};
-use super::catalog::{run_sql, run_sql_batch};
+use super::catalog::{run_sql, run_sql_pass};
+use super::preflight;
 use super::sample;
 use super::sample::SampleOptions;
 use super::transport::Session;
@@ -52,6 +53,8 @@ pub struct Reading {
     pub warnings: Vec<String>,
     /// psql runs made (for the benchmark).
     pub round_trips: usize,
+    /// The pre-flight's answers from every database read.
+    pub preflight: preflight::Accumulator,
 }
 
 /// How a relations query failed.
@@ -128,10 +131,14 @@ fn read_one(
     let stats_what = format!("table statistics of database {name}");
     let sizes_what = format!("table sizes of database {name}");
     r.round_trips += 1;
-    let batch = run_sql_batch(
+    // The pre-flight's queries ride in the same psql run, each allowed to fail alone.
+    let checks = preflight::database_queries(dialect);
+    let check_sql: Vec<String> = checks.iter().map(|(_, q)| q.clone()).collect();
+    let pass = run_sql_pass(
         session,
         conn,
         name,
+        &check_sql,
         &[
             (&stats_what, catalog::stats_sql(dialect)),
             (
@@ -140,7 +147,11 @@ fn read_one(
             ),
         ],
     );
-    let (stats_text, sizes) = match batch {
+    for ((id, _), result) in checks.iter().zip(&pass.checks) {
+        r.preflight
+            .record(id, Some(name), result.as_deref().map_err(Clone::clone));
+    }
+    let (stats_text, sizes) = match pass.strict {
         Ok(v) => (v[0].clone(), Ok(v[1].clone())),
         // The statistics (first) came back; the sizes failed.
         Err((partial, e)) if !partial.is_empty() => (partial[0].clone(), Err(e)),

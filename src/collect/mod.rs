@@ -10,6 +10,7 @@ pub mod databases;
 pub mod hosts;
 pub mod local;
 pub mod options;
+pub mod preflight;
 pub mod probe;
 pub mod sample;
 pub mod transport;
@@ -138,23 +139,32 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
             coord.clone(),
             catalog::psql_command(c, db, catalog::VERSION_SQL),
         ),
+        // The topology run, with the pre-flight's cluster-wide queries in front.
         (
             coord.clone(),
-            catalog::psql_command(c, db, catalog::SEGMENTS_SQL),
+            catalog::psql_pass_command(
+                c,
+                db,
+                &preflight::cluster_queries(Dialect::Gp6)
+                    .into_iter()
+                    .map(|(_, q)| q)
+                    .collect::<Vec<_>>(),
+                &[
+                    catalog::SEGMENTS_SQL.to_string(),
+                    catalog::GP_TABLESPACES_SQL.to_string(),
+                    catalog::DATABASES_SQL.to_string(),
+                ],
+            ),
         ),
         (
             coord.clone(),
-            catalog::psql_command(c, db, catalog::GP_TABLESPACES_SQL),
-        ),
-        (
-            coord.clone(),
-            catalog::psql_command(c, db, catalog::DATABASES_SQL),
-        ),
-        (
-            coord.clone(),
-            catalog::psql_batch_command(
+            catalog::psql_pass_command(
                 c,
                 "<each database>",
+                &preflight::database_queries(Dialect::Gp6)
+                    .into_iter()
+                    .map(|(_, q)| q)
+                    .collect::<Vec<_>>(),
                 &[
                     catalog::stats_sql(Dialect::Gp6),
                     catalog::relations_sql(Dialect::Gp6, &catalog::OidFilter::default()),

@@ -66,15 +66,44 @@ fn batch(parts: &[&str]) -> String {
         .collect()
 }
 
+/// The pre-flight's answers in front of a database's run: every per-database
+/// query answered "nothing found", as psql prints them.
+fn db_checks() -> String {
+    let n = super::preflight::database_queries(super::catalog::Dialect::Gp6).len();
+    (0..n)
+        .map(|i| format!("@@whpg-query {i}\n{{\"total\":0,\"objects\":[]}}\n"))
+        .collect()
+}
+
+/// The cluster-wide pre-flight answers in front of the topology run: no
+/// resource group, nothing else found.
+fn cluster_checks() -> String {
+    super::preflight::cluster_queries(super::catalog::Dialect::Gp6)
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| {
+            if *id == "resource-groups" {
+                format!("@@whpg-query {i}\n[]\n")
+            } else {
+                format!("@@whpg-query {i}\n{{\"total\":0,\"objects\":[]}}\n")
+            }
+        })
+        .collect()
+}
+
 fn catalog(t: &mut RecordedTransport) {
     t.answer("10.0.0.1", "SELECT version()", VERSION)
         .answer(
             "10.0.0.1",
-            "gp_segment_configuration",
-            &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"]),
+            "gp_tablespace_location(s.oid)",
+            &(cluster_checks() + &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"])),
         )
         .answer("10.0.0.1", "get_ao_compression_ratio", AO_RATIOS)
-        .answer("10.0.0.1", "format_type", &batch(&[TABLE_STATS, RELATIONS]));
+        .answer(
+            "10.0.0.1",
+            "format_type",
+            &(db_checks() + &batch(&[TABLE_STATS, RELATIONS])),
+        );
 }
 
 fn recorded() -> RecordedTransport {
@@ -137,6 +166,17 @@ fn recorded_with(first: impl FnOnce(&mut RecordedTransport)) -> RecordedTranspor
 #[test]
 fn assembles_hosts_instances_and_composition() {
     let inv = collect(&opts(), &recorded()).unwrap();
+    // Every checkable item answered "none": checked, no findings; item 20 is manual.
+    let pf = inv.compatibility.as_ref().unwrap();
+    assert_eq!(pf.items.len(), super::preflight::CHECKS.len());
+    for i in &pf.items {
+        let want = if i.id == "outside-the-backup" {
+            crate::inventory::CheckStatus::Manual
+        } else {
+            crate::inventory::CheckStatus::Checked
+        };
+        assert_eq!((i.id.as_str(), i.status, i.count), (i.id.as_str(), want, 0));
+    }
     assert_eq!(inv.source.product, crate::inventory::Product::Greenplum);
     assert_eq!(inv.source.version, "6.26.1");
     let sdw1 = inv.host("sdw1").unwrap();
@@ -278,8 +318,8 @@ fn without_sales_batch() -> RecordedTransport {
     let mut t = RecordedTransport::default();
     t.answer("10.0.0.1", "SELECT version()", VERSION).answer(
         "10.0.0.1",
-        "gp_segment_configuration",
-        &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"]),
+        "gp_tablespace_location(s.oid)",
+        &(cluster_checks() + &batch(&[SEGMENTS, TABLESPACES, "[\"sales\"]"])),
     );
     t.answer("10.0.0.1", "get_ao_compression_ratio", AO_RATIOS)
         .answer("10.0.0.1", "whpg_du", "@host cdw\n@end\n");
@@ -297,6 +337,16 @@ fn a_database_that_cannot_be_read_is_not_measured_not_left_out() {
         2,
     );
     let inv = collect(&opts(), &t).unwrap();
+    // The pre-flight could not look into sales either: not checked, and why.
+    let pf = inv.compatibility.as_ref().unwrap();
+    let types = pf.items.iter().find(|i| i.id == "removed-types").unwrap();
+    assert_eq!(types.status, crate::inventory::CheckStatus::NotChecked);
+    assert_eq!(types.not_checked[0].database.as_deref(), Some("sales"));
+    assert!(
+        types.not_checked[0]
+            .reason
+            .contains("FATAL:  permission denied for database")
+    );
     let c = inv.composition.as_ref().unwrap();
     assert!(c.databases.is_empty());
     assert_eq!(c.not_measured.len(), 1);
@@ -352,7 +402,7 @@ fn a_table_dropped_while_collecting_is_noted_and_skipped() {
     t.answer_failing(
         "10.0.0.1",
         "format_type",
-        &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n"),
+        &(db_checks() + &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n")),
         "ERROR:  could not open relation with OID 16501",
         3,
     );
@@ -419,7 +469,7 @@ fn a_failing_table_is_isolated_and_every_other_table_measured() {
     t.answer_failing(
         "10.0.0.1",
         "format_type",
-        &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n"),
+        &(db_checks() + &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n")),
         "ERROR:  canceling statement due to lock timeout",
         3,
     );

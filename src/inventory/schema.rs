@@ -29,6 +29,11 @@ pub struct Inventory {
     /// shows them, not only the terminal collect ran in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The pre-flight: what the 6 catalog holds that a restore on 7 refuses
+    /// or changes (greenplum.md, "Restoring a 6 backup on 7"); absent when it
+    /// was not checked (an inventory written before the pre-flight existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<Compatibility>,
 }
 
 /// Which database product the inventory describes.
@@ -460,6 +465,162 @@ pub struct PreviousBackup {
     pub bytes: u64,
     /// Number of data files.
     pub files: u64,
+}
+
+/// The pre-flight's result: one entry per item of greenplum.md's table,
+/// each checked (with its findings, possibly none) or not checked (with why).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compatibility {
+    /// Every item, in the table's order.
+    pub items: Vec<CompatibilityItem>,
+    /// The resource groups with their 6 settings (item 1), for the SQL that
+    /// recreates them on 7.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_groups: Vec<ResourceGroup>,
+}
+
+/// What an item means for the restore on 7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The restore fails (a statement gprestore runs errors).
+    Fails,
+    /// The restore succeeds but 7 holds something different from 6.
+    Silent,
+    /// Not decidable from the catalog: a person reviews it.
+    Manual,
+}
+
+impl Severity {
+    /// The word the reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fails => "fails",
+            Severity::Silent => "silent",
+            Severity::Manual => "manual",
+        }
+    }
+}
+
+/// Whether an item was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckStatus {
+    /// Its query ran in every database it applies to: the findings are all there is.
+    Checked,
+    /// Its query failed somewhere (or does not apply to this product): the
+    /// findings, if any, are incomplete and "none found" must not be said.
+    NotChecked,
+    /// Outside what a catalog can tell: always listed for a person to review.
+    Manual,
+    /// The objects cannot exist in this catalog (a 7 or a plain PostgreSQL
+    /// source): `not_checked` says why. Neither a finding nor a gap.
+    NotApplicable,
+}
+
+/// One item of the pre-flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatibilityItem {
+    /// Stable id (`resource-groups`, `removed-gucs`, …).
+    pub id: String,
+    /// The row of greenplum.md's table it comes from (1–20).
+    pub number: u8,
+    /// What it does to the restore.
+    pub severity: Severity,
+    /// What is looked for, in a few words.
+    pub title: String,
+    /// The fact it rests on, with its source.
+    pub source: String,
+    /// Checked, not checked, or manual.
+    pub status: CheckStatus,
+    /// Why it was not checked: one entry per database (or the cluster) whose query failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<NotChecked>,
+    /// How many objects were found, also beyond those listed.
+    #[serde(default)]
+    pub count: u64,
+    /// The objects found (at most a bounded number per database; `count` has them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+/// Where and why an item's query gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotChecked {
+    /// The database, or none for a cluster-wide item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// The error (first line), or why the item does not apply.
+    pub reason: String,
+}
+
+/// One object the pre-flight found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// The database (none for a cluster-wide object: a role, a resource group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// The schema, when the object lives in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The object's name (`table.column`, `function(args)`, a role, a group …).
+    pub name: String,
+    /// Exactly what: the setting, the column type, the language, the library path …
+    pub detail: String,
+}
+
+/// A resource group as 6 defines it (`pg_resgroup`, `pg_resgroupcapability`):
+/// the values as the catalog stores them (text), absent when not set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceGroup {
+    /// `rsgname`.
+    pub name: String,
+    /// CONCURRENCY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<String>,
+    /// CPU_RATE_LIMIT (percent; −1 when the group uses a cpuset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rate_limit: Option<String>,
+    /// MEMORY_LIMIT (percent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
+    /// MEMORY_SHARED_QUOTA (percent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_shared_quota: Option<String>,
+    /// MEMORY_SPILL_RATIO (percent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_spill_ratio: Option<String>,
+    /// MEMORY_AUDITOR (0 vmtracker, 1 cgroup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_auditor: Option<String>,
+    /// CPUSET (`-1` when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+}
+
+impl ResourceGroup {
+    /// The 6 settings in one line, as the reports list them.
+    pub fn settings_line(&self) -> String {
+        let show = |name: &str, v: &Option<String>| match v {
+            Some(v) => format!("{name} {v}"),
+            None => format!("{name} unset"),
+        };
+        [
+            show("concurrency", &self.concurrency),
+            show("cpu_rate_limit", &self.cpu_rate_limit),
+            show("memory_limit", &self.memory_limit),
+            show("memory_shared_quota", &self.memory_shared_quota),
+            show("memory_spill_ratio", &self.memory_spill_ratio),
+            show("memory_auditor", &self.memory_auditor),
+            show("cpuset", &self.cpuset),
+        ]
+        .join(", ")
+    }
 }
 
 impl Inventory {

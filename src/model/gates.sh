@@ -249,3 +249,11 @@ gate_mirrors_synced() {
     gate_fail "cannot read gp_segment_configuration" || return 1
   [ "$r" = "0|0" ] || gate_fail "mirrors missing or not synchronized (missing|not in sync: $r): gpstate -e says which" || return 1
 }
+
+# gate_signed_off FILE WHAT: a person wrote FILE (who, when, how) to sign off
+# WHAT, which no file of the tools can prove (the pre-flight's findings).
+gate_signed_off() {
+  [ -s "$1" ] ||
+    gate_fail "$2: not signed off. Fix them on 6 and collect again, or restore the metadata-only trial on a scratch 7 system; then write who signed off, when and how into $1" || return 1
+  echo "signed off in $1: $(head -c 300 "$1")"
+}

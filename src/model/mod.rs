@@ -10,6 +10,7 @@ pub mod layout_files;
 pub mod options;
 pub mod phase;
 pub mod plans;
+pub mod preflight;
 pub mod steps;
 pub mod target;
 pub mod whatif;
@@ -22,6 +23,7 @@ pub use footprint::{Components, Footprint, backup_dir_candidates};
 pub use options::{BackupTarget, Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
 pub use phase::{Phase, PlanId};
 pub use plans::{FsResult, PhaseContents, PlanResult, recommend};
+pub use preflight::{Preflight, PreflightSummary, resource_groups_sql};
 pub use whatif::WhatIfRow;
 
 use crate::inventory::{HostStatus, InstanceKind, Inventory, Product};
@@ -204,6 +206,10 @@ pub struct Estimate {
     /// The 6 instances' data directories (`watch` sees them disappear).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub old_layout: Vec<OldInstance>,
+    /// The pre-flight's findings and the gate a delete-first plan waits on
+    /// (absent when the inventory has no pre-flight).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<Preflight>,
 }
 
 /// A host and the address collection reached it at.
@@ -419,12 +425,27 @@ pub fn estimate(
             new_layout: Vec::new(),
             hosts: Vec::new(),
             old_layout: Vec::new(),
+            preflight: preflight::preflight(inv),
         });
     }
 
     let fp = Footprint::build(inv, opts)?;
     steps::check_inputs(inv, opts, &fp.new_instances)?;
     let mut steps_ctx = StepContext::new(inv, opts, &fp.new_instances);
+    let pf = preflight::preflight(inv);
+    if let Some(p) = &pf {
+        let s = &p.summary;
+        steps_ctx.preflight_blocking = s
+            .blocking_items
+            .iter()
+            .chain(&s.not_checked_failing)
+            .cloned()
+            .collect();
+        steps_ctx.resource_groups_sql = p.resource_groups_sql.is_some();
+    } else {
+        steps_ctx.preflight_blocking =
+            vec!["pre-flight not run (collect with this version)".into()];
+    }
     steps_ctx.backup_bytes = backup
         .compressed_bytes
         .saturating_add(backup.metadata_bytes);
@@ -478,6 +499,12 @@ pub fn estimate(
         plans_out.push(result);
     }
 
+    // A plan that deletes 6 before the restore waits on the pre-flight.
+    if pf.as_ref().is_some_and(|p| p.summary.blocks_delete_first()) {
+        for p in plans_out.iter_mut().filter(|p| !p.keeps_rollback) {
+            p.preflight_blocking = true;
+        }
+    }
     for p in &mut plans_out {
         p.withhold_commands_unless_runnable();
     }
@@ -553,6 +580,7 @@ pub fn estimate(
                 datadir: i.datadir.clone(),
             })
             .collect(),
+        preflight: pf,
     })
 }
 

@@ -238,6 +238,11 @@ pub struct PlanResult {
     /// Why the plan's steps carry no command.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_runnable_reason: Option<String>,
+    /// The plan deletes 6 before the restore and the pre-flight found (or
+    /// could not check) items that make the restore on 7 fail: it may go
+    /// ahead only after they are resolved (re-collected clean) or a
+    /// metadata-only trial restore on a scratch 7 system is signed off.
+    pub preflight_blocking: bool,
 }
 
 impl PlanResult {
@@ -267,6 +272,7 @@ impl PlanResult {
             warnings: Vec::new(),
             runnable: false,
             not_runnable_reason: None,
+            preflight_blocking: false,
         }
     }
 
@@ -607,6 +613,7 @@ pub fn evaluate(
         warnings,
         runnable: true,
         not_runnable_reason: None,
+        preflight_blocking: false,
     })
 }
 

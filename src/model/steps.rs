@@ -206,6 +206,10 @@ pub mod files {
     pub const INSTANCES: &str = "instances_7";
     /// The gate functions and the directory helper the steps call.
     pub const GATES: &str = "whpg_gates.sh";
+    /// The 6 resource groups as SQL for 7, from the pre-flight.
+    pub const RESOURCE_GROUPS: &str = "resource_groups_7.sql";
+    /// Where a person signs off the pre-flight's failing items.
+    pub const PREFLIGHT_SIGN_OFF: &str = "preflight_signed_off";
 }
 
 /// The text of `whpg_gates.sh`: the gates every runbook step after a point
@@ -253,6 +257,13 @@ pub struct StepContext {
     /// The inventory shows a `backups`/`dump` directory in the 6 coordinator
     /// data directory: gpdeletesystem refuses to run without `-f` then.
     pub coordinator_backups6: bool,
+    /// Pre-flight items that make the restore on 7 fail and that the
+    /// runbook does not handle (or could not be checked): the gate before
+    /// gpdeletesystem wants them signed off.
+    pub preflight_blocking: Vec<String>,
+    /// The pre-flight wrote the 6 resource groups as SQL for 7
+    /// (`resource_groups_7.sql`, written by `report --layout-dir`).
+    pub resource_groups_sql: bool,
 }
 
 /// Databases every fresh 7 cluster already has: `gprestore --create-db` fails for them.
@@ -344,6 +355,8 @@ impl StepContext {
                 .map(|i| (i.host.clone(), i.datadir.clone(), i.dbid))
                 .collect(),
             primaries6: old_primaries,
+            preflight_blocking: Vec::new(),
+            resource_groups_sql: false,
             backup_bytes: 0,
             coordinator_backups6: coord
                 .and_then(|c| c.bytes.as_ref())
@@ -702,11 +715,16 @@ impl<'a> Runbook<'a> {
     fn restore(&mut self, phase: Phase) {
         let loc = self.location.flag();
         let resize = self.resize();
+        let rg_cmds = if self.ctx.resource_groups_sql {
+            vec![format!("cat {}", files::RESOURCE_GROUPS)]
+        } else {
+            vec![]
+        };
         self.manual(
             phase,
-            "Create the resource groups on 7 with 7's attributes",
+            "Create the resource groups on 7 with 7's attributes (review resource_groups_7.sql, then psql -d postgres -f resource_groups_7.sql)",
             Env::Gp7,
-            vec![],
+            rg_cmds,
             "every 6 backup's globals carry ALTER/CREATE RESOURCE GROUP with CPU_RATE_LIMIT, MEMORY_LIMIT, MEMORY_SHARED_QUOTA, MEMORY_SPILL_RATIO, MEMORY_AUDITOR, which 7 refuses (7 has CONCURRENCY, CPU_MAX_PERCENT, CPU_WEIGHT, CPUSET, MEMORY_QUOTA, MIN_COST, IO_LIMIT). Create the 6 groups (gpbackup_trial_1's metadata, or the pre-flight's list) with 7's attributes now: roles that name a group are created only when the group exists",
         );
         let first = self.ctx.databases.first().cloned().unwrap_or_default();
@@ -841,6 +859,23 @@ impl<'a> Runbook<'a> {
                 phase,
                 "Gate: the backup is complete, checked again right before 6 is deleted",
             );
+            if !self.ctx.preflight_blocking.is_empty() {
+                let items = self.ctx.preflight_blocking.join(", ");
+                self.gate(
+                    phase,
+                    "Gate: the pre-flight's failing items are signed off",
+                    Env::Gp6,
+                    vec![format!(
+                        "gate_signed_off {} {}",
+                        files::PREFLIGHT_SIGN_OFF,
+                        quote(&format!("pre-flight items {items}"))
+                    )],
+                    &format!(
+                        "the pre-flight found what makes the restore on 7 fail ({items}): fix it on 6, collect again and write the runbook again (the gate goes away), or restore the metadata-only trial on a scratch 7 system and write who signed it off, when and what failed into {}",
+                        files::PREFLIGHT_SIGN_OFF
+                    ),
+                );
+            }
         }
         if verified && !self.ctx.tablespaces6.is_empty() {
             self.delete6_by_name(phase);

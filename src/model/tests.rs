@@ -96,6 +96,7 @@ pub(crate) fn small_cluster() -> Inventory {
         instances,
         composition: None,
         warnings: Vec::new(),
+        compatibility: None,
     }
 }
 

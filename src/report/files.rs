@@ -115,6 +115,16 @@ impl OutputFiles {
             {
                 write(&dir.join(f.name), f.text.into_bytes())?;
             }
+            if let Some(sql) = est
+                .preflight
+                .as_ref()
+                .and_then(|p| p.resource_groups_sql.clone())
+            {
+                write(
+                    &dir.join(model::steps::files::RESOURCE_GROUPS),
+                    sql.into_bytes(),
+                )?;
+            }
         }
         if let Some((p, text)) = script {
             write(p, text.into_bytes())?;

@@ -140,6 +140,7 @@ impl Exporter for HtmlExporter {
             .and_then(|()| self.focus(&mut s, e))
             .and_then(|()| self.backup_dir_search(&mut s, e))
             .and_then(|()| self.what_if(&mut s, e))
+            .and_then(|()| self.preflight(&mut s, e))
             .and_then(|()| self.pre_checks(&mut s, e))
             .expect("writing to a String cannot fail");
         s.into_bytes()
@@ -540,6 +541,55 @@ impl HtmlExporter {
             s.push_str("</table></section>\n");
         }
 
+        Ok(())
+    }
+
+    /// The pre-flight: every item worst first, its objects, the resource groups' SQL.
+    fn preflight(&self, s: &mut String, e: &Estimate) -> fmt::Result {
+        s.push_str("<section><h2>Pre-flight: what the restore on 7 refuses or changes</h2>\n");
+        writeln!(s, "<p>{}.</p>", esc(&super::view::preflight_headline(e)))?;
+        let Some(pf) = &e.preflight else {
+            s.push_str("</section>\n");
+            return Ok(());
+        };
+        s.push_str("<table>\n");
+        s.push_str(&header(&["#", "Item", "Severity", "Found", "What to do"]));
+        for i in &pf.items {
+            let objects = super::view::finding_names(i, 20)
+                .iter()
+                .map(|n| esc(n))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let found = if i.count > 0 {
+                format!("{} found: {objects}", i.count)
+            } else {
+                esc(&i.state_text())
+            };
+            writeln!(
+                s,
+                "<tr{}><td>{}</td><td>{} <small>({})</small></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if i.failing() { " class=\"short\"" } else { "" },
+                i.number,
+                esc(&i.title),
+                esc(&i.id),
+                i.severity.as_str(),
+                found,
+                if i.count > 0 {
+                    esc(&format!("{}: {}", i.action.label(), i.what_to_do))
+                } else {
+                    "–".into()
+                }
+            )?;
+        }
+        s.push_str("</table>\n");
+        if let Some(sql) = &pf.resource_groups_sql {
+            writeln!(
+                s,
+                "<h3>Resource groups to create on 7</h3><pre>{}</pre>",
+                esc(sql)
+            )?;
+        }
+        s.push_str("</section>\n");
         Ok(())
     }
 

@@ -32,6 +32,7 @@ impl Exporter for MarkdownExporter {
                     .and_then(|()| risks(&mut s, e, p)),
                 None => Ok(()),
             })
+            .and_then(|()| preflight(&mut s, e))
             .and_then(|()| pre_checks(&mut s, e))
             .expect("writing to a String cannot fail");
         s.into_bytes()
@@ -304,6 +305,96 @@ fn risks(s: &mut String, e: &Estimate, p: &PlanResult) -> fmt::Result {
         writeln!(s, "- {w}")?;
     }
     writeln!(s)
+}
+
+/// How many objects of one item the ticket lists.
+const FINDINGS_SHOWN: usize = 20;
+
+/// The pre-flight: every item worst first with its count and what to do,
+/// the objects, what 7 must have installed, and the resource groups as SQL.
+fn preflight(s: &mut String, e: &Estimate) -> fmt::Result {
+    writeln!(
+        s,
+        "## Pre-flight: what the restore on 7 refuses or changes\n"
+    )?;
+    writeln!(s, "{}.\n", super::view::preflight_headline(e))?;
+    let Some(pf) = &e.preflight else {
+        return Ok(());
+    };
+    writeln!(s, "| # | Item | Severity | Found | What to do |")?;
+    writeln!(s, "|---|---|---|---|---|")?;
+    for i in &pf.items {
+        writeln!(
+            s,
+            "| {} | {} ({}) | {} | {} | {} |",
+            i.number,
+            cell(&i.title),
+            i.id,
+            i.severity.as_str(),
+            cell(&i.state_text()),
+            if i.count > 0 || i.status == crate::inventory::CheckStatus::Manual {
+                format!("{}: {}", i.action.label(), cell(&i.what_to_do))
+            } else {
+                "–".to_string()
+            }
+        )?;
+    }
+    writeln!(s)?;
+    for i in pf.items.iter().filter(|i| i.count > 0) {
+        writeln!(
+            s,
+            "**{} ({}, {} found)**: {}. _{}_\n",
+            i.id,
+            i.severity.as_str(),
+            i.count,
+            i.what_to_do,
+            i.source
+        )?;
+        for f in i.findings.iter().take(FINDINGS_SHOWN) {
+            let mut name = String::new();
+            if let Some(d) = &f.database {
+                name.push_str(&format!("database {d}: "));
+            }
+            if let Some(sc) = &f.schema {
+                name.push_str(&format!("{sc}."));
+            }
+            name.push_str(&f.name);
+            writeln!(s, "- `{}`: {}", name.replace('`', "'"), f.detail)?;
+        }
+        let listed = i.findings.len().min(FINDINGS_SHOWN) as u64;
+        if i.count > listed {
+            writeln!(
+                s,
+                "- … and {} more (the inventory's compatibility section lists up to 200 per database)",
+                i.count - listed
+            )?;
+        }
+        writeln!(s)?;
+    }
+    if !pf.install_on_7.is_empty() {
+        writeln!(s, "### Install on every 7 host before the restore\n")?;
+        writeln!(s, "| Kind | Name | On 6 | Databases |\n|---|---|---|---|")?;
+        for x in &pf.install_on_7 {
+            writeln!(
+                s,
+                "| {} | `{}` | {} | {} |",
+                x.kind,
+                x.name,
+                cell(&x.detail),
+                x.databases.join(", ")
+            )?;
+        }
+        writeln!(s)?;
+    }
+    if let Some(sql) = &pf.resource_groups_sql {
+        writeln!(s, "### Resource groups to create on 7\n")?;
+        writeln!(
+            s,
+            "Review, then run on 7 before the restore (6's MEMORY_SHARED_QUOTA, MEMORY_SPILL_RATIO and MEMORY_AUDITOR have no 7 equivalent; MEMORY_LIMIT becomes a MEMORY_QUOTA to size by hand):\n"
+        )?;
+        writeln!(s, "```sql\n{}```\n", sql)?;
+    }
+    Ok(())
 }
 
 /// The guides' pre-checks and how the backup size was estimated.

@@ -17,6 +17,7 @@ impl Exporter for TableExporter {
         let mut s = String::new();
         summary(&mut s, e)
             .and_then(|()| plans(&mut s, e))
+            .and_then(|()| preflight(&mut s, e))
             .and_then(|()| notes(&mut s, e))
             .and_then(|()| what_if(&mut s, e))
             .expect("writing to a String cannot fail");
@@ -174,6 +175,43 @@ fn plans(s: &mut String, e: &Estimate) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+/// The pre-flight, worst first: one line per item, with what to do.
+fn preflight(s: &mut String, e: &Estimate) -> fmt::Result {
+    writeln!(s, "\n{}", super::view::preflight_headline(e))?;
+    let Some(pf) = &e.preflight else {
+        return Ok(());
+    };
+    for i in &pf.items {
+        let head = format!("{:<7} #{:<2} {:<29}", i.severity.as_str(), i.number, i.id);
+        if i.count > 0 {
+            let names = super::view::finding_names(i, 3);
+            let more = (i.count as usize).saturating_sub(names.len());
+            writeln!(
+                s,
+                "  {head} {} found{}{} -> {}",
+                i.count,
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", names.join(", "))
+                },
+                if more > 0 {
+                    format!(" (+{more})")
+                } else {
+                    String::new()
+                },
+                i.action.label()
+            )?;
+        } else {
+            writeln!(s, "  {head} {}", i.state_text())?;
+        }
+    }
+    writeln!(
+        s,
+        "  (each item's objects, what to do and the resource groups' SQL for 7: --format markdown or report --markdown)"
+    )
 }
 
 /// How the backup size was estimated.

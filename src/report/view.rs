@@ -202,9 +202,10 @@ pub fn verdict_sentence(e: &Estimate) -> String {
             pct(p.worst_peak_over_limit)
         ),
         (Verdict::FitsDestructive, Some(p)) => format!(
-            "FITS ONLY DESTRUCTIVELY: no plan that keeps {old} fits; {} fits (tightest filesystem at {} of its limit) but deletes {old} before 7 is restored",
+            "FITS ONLY DESTRUCTIVELY: no plan that keeps {old} fits; {} fits (tightest filesystem at {} of its limit) but deletes {old} before 7 is restored{}",
             p.id,
-            pct(p.worst_peak_over_limit)
+            pct(p.worst_peak_over_limit),
+            preflight_condition(e, p).unwrap_or_default()
         ),
         _ => {
             let closest = e
@@ -226,6 +227,80 @@ pub fn verdict_sentence(e: &Estimate) -> String {
             }
         }
     }
+}
+
+/// What the verdict adds for a delete-first plan the pre-flight holds back:
+/// "— only after …", or nothing.
+pub fn preflight_condition(e: &Estimate, p: &crate::model::PlanResult) -> Option<String> {
+    if !p.preflight_blocking {
+        return None;
+    }
+    let s = &e.preflight.as_ref()?.summary;
+    let mut parts = Vec::new();
+    if !s.blocking_items.is_empty() {
+        parts.push(format!(
+            "the pre-flight's {} failing item(s) ({}) are resolved on 6 and collected again clean",
+            s.blocking_items.len(),
+            s.blocking_items.join(", ")
+        ));
+    }
+    if !s.not_checked_failing.is_empty() {
+        parts.push(format!(
+            "its {} unchecked item(s) ({}) are checked",
+            s.not_checked_failing.len(),
+            s.not_checked_failing.join(", ")
+        ));
+    }
+    Some(format!(
+        " — only after {} (or a metadata-only trial restore on a scratch 7 system is signed off)",
+        parts.join(" and ")
+    ))
+}
+
+/// The pre-flight's one-line summary (or that it was not run).
+pub fn preflight_headline(e: &Estimate) -> String {
+    let Some(pf) = &e.preflight else {
+        return "Pre-flight: not run (the inventory has no compatibility section: collect again to see what the restore on 7 refuses)".into();
+    };
+    let failing = pf.items.iter().filter(|i| i.failing()).count();
+    let silent = pf
+        .items
+        .iter()
+        .filter(|i| i.severity == crate::inventory::Severity::Silent && i.count > 0)
+        .count();
+    let mut s = format!(
+        "Pre-flight: {failing} item(s) make the restore on 7 fail, {silent} restore differently, {} not checked",
+        pf.summary.not_checked.len()
+    );
+    if let Some(p) = e.plans.iter().find(|p| p.preflight_blocking) {
+        s.push_str(&format!(
+            "; {} and every plan that deletes {} first wait on them",
+            p.id,
+            old_system(e)
+        ));
+    }
+    s
+}
+
+/// An item's objects as `database:schema.name (detail)`, the first `n`.
+pub fn finding_names(i: &crate::model::preflight::PreflightItem, n: usize) -> Vec<String> {
+    i.findings
+        .iter()
+        .take(n)
+        .map(|f| {
+            let mut s = String::new();
+            if let Some(d) = &f.database {
+                s.push_str(d);
+                s.push(':');
+            }
+            if let Some(sc) = &f.schema {
+                s.push_str(sc);
+                s.push('.');
+            }
+            s.push_str(&f.name);
+            s
+        })
+        .collect()
 }
 
 #[cfg(test)]

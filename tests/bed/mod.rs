@@ -17,6 +17,8 @@
 //! start with `bed_` are the bed's own bookkeeping, not Greenplum's.
 #![allow(dead_code)]
 
+pub mod preflight;
+
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -652,7 +654,8 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
         self.build_catalog(&ts);
     }
 
-    fn build_catalog(&self, ts: &Path) {
+    /// The stand-in `gp_segment_configuration` rows describing the bed.
+    fn segment_rows_sql(&self) -> String {
         let mut seg = String::new();
         for i in &self.spec.instances {
             let _ = writeln!(
@@ -668,6 +671,11 @@ exec chroot "$ROOT" /usr/sbin/sshd -D -e -f /cfg/sshd.conf
                 lit(&i.datadir)
             );
         }
+        seg
+    }
+
+    fn build_catalog(&self, ts: &Path) {
+        let seg = self.segment_rows_sql();
         for db in ["postgres", "sales"] {
             if db == "sales" {
                 self.psql("postgres", "CREATE DATABASE sales");

@@ -11,6 +11,7 @@ pub mod collect;
 pub mod commands;
 pub mod csv_size;
 pub mod error;
+pub mod input;
 pub mod inventory;
 pub mod model;
 pub mod report;

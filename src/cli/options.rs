@@ -53,10 +53,7 @@ impl PlanArgs {
         let target = match &a.target_config {
             None => None,
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| InputError::Read {
-                    path: path.clone(),
-                    source: e,
-                })?;
+                let text = crate::input::read_text(path, crate::input::MAX_CONFIG_BYTES)?;
                 let mut cfg = parse_gpinitsystem_config(&text, &path.display().to_string())
                     .map_err(|(line, message)| InputError::Config {
                         path: path.clone(),
@@ -131,10 +128,7 @@ fn target_hosts(
     inv: &Inventory,
 ) -> Result<(Vec<String>, Option<String>), InputError> {
     let read = |p: &Path| -> Result<Vec<String>, InputError> {
-        let text = std::fs::read_to_string(p).map_err(|e| InputError::Read {
-            path: p.to_path_buf(),
-            source: e,
-        })?;
+        let text = crate::input::read_text(p, crate::input::MAX_CONFIG_BYTES)?;
         let hosts = parse_host_file(&text);
         if hosts.is_empty() {
             return Err(InputError::Config {

@@ -1,0 +1,260 @@
+//! Inputs that cannot lie and outputs that cannot destroy (issue 17): each
+//! odd input a careless script or a corrupted file could give, with the exit
+//! code it must get, a wall-clock bound, the file and field the message must
+//! name, and a check that no file was changed. Inputs are generated here, not
+//! stored as fixtures.
+//!
+//! Tests marked `(root)` need root (device nodes, writing where only root may);
+//! the suite runs as root (`bash scripts/test.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: every case here answers in well under a second on a quiet machine.
+const BOUND: Duration = Duration::from_secs(10);
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+/// Runs the binary with `args`; kills it and fails the test when it takes
+/// longer than [`BOUND`] (a hang must fail, not hang the suite).
+fn run(args: &[&str]) -> Output {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > BOUND {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "{args:?} still running after {BOUND:?}; stderr so far: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code and that stderr holds every one of `needles`.
+#[track_caller]
+fn expect(o: &Output, code: i32, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {err}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+}
+
+/// The bytes of every regular file under `dir` (a snapshot to compare after a run).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let t = std::fs::symlink_metadata(&p).unwrap().file_type();
+            if t.is_dir() {
+                stack.push(p);
+            } else if t.is_file() {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            } else {
+                out.push((p, Vec::new()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo").arg(p).status().unwrap();
+    assert!(st.success());
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+// ---- 8. Inputs are regular files of bounded size, opened without blocking ----
+
+#[test]
+fn a_fifo_as_any_input_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.fifo");
+    mkfifo(&fifo);
+    let inv = sample("fits-side-by-side.yaml");
+    let before = snapshot(dir.path());
+    let o = run(&["estimate", s(&fifo)]);
+    expect(&o, 2, &[s(&fifo), "is a FIFO", "only a regular file"]);
+    let o = run(&["estimate", s(&inv), "--target-config", s(&fifo)]);
+    expect(&o, 2, &[s(&fifo), "is a FIFO"]);
+    let cfg = sample("gpinitsystem_config.gp7");
+    let o = run(&[
+        "estimate",
+        s(&inv),
+        "--target-config",
+        s(&cfg),
+        "--target-hosts",
+        s(&fifo),
+    ]);
+    expect(&o, 2, &[s(&fifo), "is a FIFO"]);
+    let html = dir.path().join("w.html");
+    let o = run(&["watch", s(&fifo), "--once"]);
+    expect(&o, 2, &[s(&fifo), "is a FIFO"]);
+    // A real plan, and a FIFO as the log to replay.
+    let plan = dir.path().join("plan.json");
+    let o = run(&["report", s(&inv), "--json", s(&plan)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["watch", s(&plan), "--replay", s(&fifo), "--html", s(&html)]);
+    expect(&o, 2, &[s(&fifo), "is a FIFO"]);
+    assert!(!html.exists());
+    let after: Vec<_> = snapshot(dir.path())
+        .into_iter()
+        .filter(|(p, _)| p != &plan)
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn dev_zero_and_a_directory_as_the_inventory_are_refused_without_reading() {
+    let o = run(&["estimate", "/dev/zero"]);
+    expect(&o, 2, &["/dev/zero", "is a character device"]);
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["estimate", s(dir.path())]);
+    expect(&o, 2, &[s(dir.path()), "is a directory"]);
+}
+
+#[test]
+fn an_inventory_past_the_size_bound_is_refused_by_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.yaml");
+    // 64 MiB + 1 byte, sparse: nothing is written to disk.
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len((64 << 20) + 1).unwrap();
+    let o = run(&["estimate", s(&p)]);
+    expect(&o, 2, &[s(&p), "67108865 bytes", "limit is 67108864 bytes"]);
+}
+
+#[test]
+fn json_with_a_byte_order_mark_reads_as_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(sample("fits-side-by-side.yaml")).unwrap();
+    let v: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+    let p = dir.path().join("inv.json");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(serde_json::to_vec_pretty(&v).unwrap());
+    std::fs::write(&p, &bytes).unwrap();
+    let o = run(&["estimate", s(&p)]);
+    expect(&o, 0, &[]);
+    assert_eq!(std::fs::read(&p).unwrap(), bytes);
+}
+
+// ---- 9. YAML depth, aliases and expanded size are limited for any input ----
+
+/// The sample with `insert` placed as the value of a new top-level key
+/// (`hosts` is replaced where named).
+fn with_yaml(insert_hosts: Option<&str>, extra: &str) -> String {
+    let yaml = std::fs::read_to_string(sample("fits-side-by-side.yaml")).unwrap();
+    let mut out = String::new();
+    if let Some(h) = insert_hosts {
+        // Replace the whole `hosts:` block with `h`.
+        let mut skipping = false;
+        for line in yaml.lines() {
+            if line.starts_with("hosts:") {
+                out.push_str(h);
+                skipping = true;
+                continue;
+            }
+            if skipping && (line.starts_with(' ') || line.starts_with('-')) {
+                continue;
+            }
+            skipping = false;
+            out.push_str(line);
+            out.push('\n');
+        }
+    } else {
+        out = yaml;
+    }
+    out.push_str(extra);
+    out
+}
+
+#[test]
+fn deep_nesting_behind_a_glued_hash_or_an_apostrophe_is_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    // What fooled the text pre-scan: `x#` is not a comment; `it's` in a flow
+    // scalar is not a quote. About 200 KB of nesting each.
+    for (name, tail) in [
+        (
+            "glued.yaml",
+            format!("note: x#[\nwarnings: {}\n", "[".repeat(200_000)),
+        ),
+        (
+            "apostrophe.yaml",
+            format!("warnings: [it's, {}\n", "[".repeat(200_000)),
+        ),
+        (
+            "block.yaml",
+            (0..20_000)
+                .map(|i| format!("{}- x#\n", " ".repeat(i)))
+                .collect::<String>(),
+        ),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, with_yaml(None, &tail)).unwrap();
+        let start = Instant::now();
+        let o = run(&["estimate", s(&p)]);
+        expect(&o, 2, &[s(&p)]);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{name}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn an_alias_bomb_in_hosts_stops_at_the_expansion_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10 levels of 10 aliases: 10^10 hosts if expanded.
+    let mut hosts = "x0: &a0 [{name: h, address: h, status: ok, filesystems: []}]\n".to_string();
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        hosts.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+    }
+    hosts.push_str("hosts: *a9\n");
+    let p = dir.path().join("bomb.yaml");
+    std::fs::write(&p, with_yaml(Some(&hosts), "")).unwrap();
+    let start = Instant::now();
+    let o = run(&["estimate", s(&p)]);
+    expect(&o, 2, &[s(&p), "aliases expand to more than 100000 nodes"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}

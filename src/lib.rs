@@ -14,6 +14,7 @@ pub mod error;
 pub mod input;
 pub mod inventory;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod shell;
 pub mod synth;

@@ -258,3 +258,149 @@ fn an_alias_bomb_in_hosts_stops_at_the_expansion_limit() {
         start.elapsed()
     );
 }
+
+// ---- 6. Only regular files are written; never an input or another output ----
+
+/// (root) A character device (a copy of /dev/full made with mknod, so a
+/// failure cannot damage the machine's own), a FIFO and a symbolic link to
+/// /proc/self/fd/1 as outputs: each refused with exit 2 and left as it was.
+#[test]
+fn outputs_that_are_not_regular_files_are_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    let st = Command::new("mknod")
+        .arg(&full)
+        .args(["c", "1", "7"])
+        .status()
+        .unwrap();
+    assert!(st.success(), "mknod needs root");
+    let fifo = dir.path().join("out.fifo");
+    mkfifo(&fifo);
+    let link = dir.path().join("stdout-link");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    let inv = sample("fits-side-by-side.yaml");
+    for (flag, p, kind) in [
+        ("--html", &full, "a character device"),
+        ("--json", &fifo, "a FIFO"),
+        ("--markdown", &link, "a symbolic link"),
+    ] {
+        let o = run(&["report", s(&inv), flag, s(p)]);
+        expect(&o, 2, &[flag, s(p), kind]);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let t = |p: &Path| std::fs::symlink_metadata(p).unwrap().file_type();
+    assert!(t(&full).is_char_device());
+    assert!(t(&fifo).is_fifo());
+    assert!(t(&link).is_symlink());
+    // `collect -o` and `watch --html` are held to the same rule.
+    let o = run(&["collect", "--local", "-o", s(&fifo), "--dry-run"]);
+    expect(&o, 2, &["--output", s(&fifo), "a FIFO"]);
+    assert!(t(&fifo).is_fifo());
+}
+
+#[test]
+fn an_output_that_is_the_input_or_another_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.yaml");
+    std::fs::copy(sample("fits-side-by-side.yaml"), &inv).unwrap();
+    let alias = dir.path().join("same.yaml");
+    std::fs::hard_link(&inv, &alias).unwrap();
+    let before = snapshot(dir.path());
+    let o = run(&["report", s(&inv), "--json", s(&inv)]);
+    expect(
+        &o,
+        2,
+        &["--json", "same file as the input INVENTORY", s(&inv)],
+    );
+    // Another name for the same inode, and a path through `..`.
+    let o = run(&["report", s(&inv), "--markdown", s(&alias)]);
+    expect(&o, 2, &["--markdown", "same file as the input"]);
+    let cfg = dir.path().join("gp.conf");
+    std::fs::copy(sample("gpinitsystem_config.gp7"), &cfg).unwrap();
+    let before_cfg = snapshot(dir.path());
+    let o = run(&[
+        "report",
+        s(&inv),
+        "--target-config",
+        s(&cfg),
+        "--html",
+        s(&cfg),
+    ]);
+    expect(&o, 2, &["--html", "same file as the input --target-config"]);
+    assert_eq!(snapshot(dir.path()), before_cfg);
+    let out = dir.path().join("r.md");
+    let other = format!("{}/./{}", s(dir.path()), "r.md");
+    let o = run(&["report", s(&inv), "--json", s(&out), "--markdown", &other]);
+    expect(&o, 2, &["one would be lost"]);
+    assert!(!out.exists());
+    let mut after = snapshot(dir.path());
+    after.retain(|(p, _)| !p.ends_with("gp.conf"));
+    assert_eq!(after, before);
+}
+
+// ---- 7. A set of files is all or nothing ----
+
+#[test]
+fn a_rejected_input_creates_no_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "format: whpg-plan/inventory/v0\n").unwrap();
+    let png = dir.path().join("charts");
+    let layout = dir.path().join("a/b/layout");
+    let o = run(&[
+        "report",
+        s(&bad),
+        "--png",
+        s(&png),
+        "--layout-dir",
+        s(&layout),
+    ]);
+    expect(&o, 2, &[s(&bad)]);
+    assert!(!png.exists());
+    assert!(!dir.path().join("a").exists());
+}
+
+/// (root) A filesystem too small for the whole set: 16 KiB of tmpfs holds four
+/// of the six layout files. Nothing of the set is left, not even its directory.
+#[test]
+fn a_full_disk_leaves_no_part_of_a_set_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let st = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "whpg-plan-test"])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mount needs root");
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(&mnt);
+    let layout = mnt.join("layout");
+    let o = run(&[
+        "report",
+        s(&sample("fits-side-by-side.yaml")),
+        "--layout-dir",
+        s(&layout),
+    ]);
+    expect(&o, 1, &["No space left on device"]);
+    assert_eq!(std::fs::read_dir(&mnt).unwrap().count(), 0);
+    // The same with an existing file among the set: it keeps its old bytes.
+    std::fs::create_dir(&layout).unwrap();
+    std::fs::write(layout.join("hostfile_all"), b"old\n").unwrap();
+    let o = run(&[
+        "report",
+        s(&sample("fits-side-by-side.yaml")),
+        "--layout-dir",
+        s(&layout),
+    ]);
+    expect(&o, 1, &["No space left on device"]);
+    assert_eq!(
+        snapshot(&mnt),
+        vec![(layout.join("hostfile_all"), b"old\n".to_vec())]
+    );
+}

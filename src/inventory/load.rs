@@ -1,7 +1,6 @@
 //! Reading and writing inventories as YAML or JSON.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::schema::Inventory;
 use crate::error::InputError;
@@ -75,7 +74,14 @@ pub fn yaml_limits(text: &str) -> Option<(usize, usize, String)> {
             Ok(x) => x,
             Err(e) => {
                 let m = e.marker();
-                return Some((m.line(), m.col() + 1, e.info().to_string()));
+                // saphyr's own guard (flow levels, checked while scanning
+                // ahead) fires before ours on deep flow collections.
+                let why = if e.info().contains("recursion limit") {
+                    format!("nested deeper than {MAX_NESTING} levels: not an inventory")
+                } else {
+                    e.info().to_string()
+                };
+                return Some((m.line(), m.col() + 1, why));
             }
         };
         let at = |why: String| Some((span.start.line(), span.start.col() + 1, why));
@@ -188,37 +194,13 @@ pub fn to_string(inventory: &Inventory, format: InventoryFormat) -> String {
     }
 }
 
-/// Writes the inventory to `path` atomically, in the format its extension names.
-pub fn save(inventory: &Inventory, path: &Path) -> std::io::Result<()> {
-    write_atomic(
+/// Writes the inventory to `path` atomically, in the format its extension
+/// names; only a regular file is replaced.
+pub fn save(inventory: &Inventory, path: &Path) -> Result<(), crate::error::OutputError> {
+    crate::output::write_atomic(
         path,
         to_string(inventory, InventoryFormat::for_path(path)).as_bytes(),
     )
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over
-/// `path`: a reader never sees a half-written file, and a failed run leaves
-/// none behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -53,14 +53,7 @@ pub struct LogWriter {
 impl LogWriter {
     /// Opens `path` for appending (created when missing).
     pub fn open(path: &Path) -> Result<LogWriter, OutputError> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| OutputError::File {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let f = crate::output::open_append(path)?;
         Ok(LogWriter {
             path: path.to_path_buf(),
             out: std::io::BufWriter::new(f),

@@ -404,3 +404,256 @@ fn a_full_disk_leaves_no_part_of_a_set_behind() {
         vec![(layout.join("hostfile_all"), b"old\n".to_vec())]
     );
 }
+
+// ---- 1, 2, 4, 5. Numbers and layouts that cannot be true are exit 2 ----
+
+use serde_yaml::Value;
+
+/// The fits-side-by-side sample (exit 0 as it is) changed by `f`, written as
+/// `name` in a new directory; returns the directory guard and the path.
+fn mutated(name: &str, f: impl FnOnce(&mut Value)) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(sample("fits-side-by-side.yaml")).unwrap();
+    let mut v: Value = serde_yaml::from_str(&text).unwrap();
+    f(&mut v);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, serde_yaml::to_string(&v).unwrap()).unwrap();
+    (dir, p)
+}
+
+fn seq(v: &mut Value, key: &str) -> Vec<Value> {
+    v[key].as_sequence().unwrap().clone()
+}
+
+/// Runs `estimate` on the inventory, expects exit `code` with `needles`, and
+/// checks the inventory was not changed.
+#[track_caller]
+fn estimate_expect(p: &Path, extra: &[&str], code: i32, needles: &[&str]) -> Output {
+    let before = std::fs::read(p).unwrap();
+    let mut args = vec!["estimate", s(p)];
+    args.extend(extra);
+    let o = run(&args);
+    expect(&o, code, needles);
+    assert_eq!(std::fs::read(p).unwrap(), before);
+    o
+}
+
+#[test]
+fn compression_ratios_that_cannot_be_true_are_input_errors() {
+    // NaN made the backup 0 B; 0, negative and 1e-300 likewise.
+    for (given, shown) in [
+        (".nan", "NaN"),
+        ("0", "0.0"),
+        ("-0.35", "-0.35"),
+        ("1e-300", "1e-300"),
+        ("2.5", "2.5"),
+    ] {
+        let (_d, p) = mutated("inv.yaml", |v| {
+            let r: Value = serde_yaml::from_str(&format!("{{gzip-1: {given}}}")).unwrap();
+            v["composition"]["databases"][0]["storage"][1]["sampled_ratios"] = r;
+        });
+        estimate_expect(
+            &p,
+            &[],
+            2,
+            &[
+                s(&p),
+                "composition database sales storage ao_row: sampled_ratios gzip-1",
+                &format!("= {shown}:"),
+                "from 0.0001 to 1.5",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_composition_that_cannot_account_for_the_data_is_not_a_verdict() {
+    // No databases at all, while 8 primaries measure 3.2 TB.
+    let (_d, p) = mutated("empty.yaml", |v| {
+        v["composition"]["databases"] = Value::Sequence(vec![]);
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[
+            s(&p),
+            "composition: the catalog's tables and indexes hold 0 bytes (0 databases)",
+            "cannot account for the data",
+        ],
+    );
+    // Every CSV estimate 1 byte: fewer bytes than rows.
+    let (_d, p) = mutated("csv1.yaml", |v| {
+        for d in v["composition"]["databases"].as_sequence_mut().unwrap() {
+            for st in d["storage"].as_sequence_mut().unwrap() {
+                st["csv_bytes"] = Value::from(1u64);
+            }
+        }
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[
+            s(&p),
+            "composition database sales storage heap: csv_bytes 1 is less than its 3000000000 rows",
+        ],
+    );
+    // Every instance's data 0 while the catalog holds 3.2 TB (2 TB + 1.2 TB of
+    // on-disk and index bytes over the two databases).
+    let (_d, p) = mutated("zero.yaml", |v| {
+        for i in v["instances"].as_sequence_mut().unwrap() {
+            i["bytes"]["data"] = Value::from(0u64);
+        }
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[
+            s(&p),
+            "the 8 primaries measure 0 bytes of data, but the catalog's tables and indexes hold 3200000000000",
+        ],
+    );
+}
+
+#[test]
+fn inconsistent_layouts_are_input_errors() {
+    let drop_dbid = |dbid: u64| {
+        move |v: &mut Value| {
+            let mut is = seq(v, "instances");
+            is.retain(|i| i["dbid"].as_u64() != Some(dbid));
+            v["instances"] = Value::Sequence(is);
+        }
+    };
+    // Content 0's mirror is dbid 10: without it, content 0 has no mirror.
+    let (_d, p) = mutated("nomirror.yaml", drop_dbid(10));
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[
+            s(&p),
+            "content 0: has a primary and no mirror while other contents have mirrors",
+        ],
+    );
+    // No coordinator (dbid 1).
+    let (_d, p) = mutated("nocoord.yaml", drop_dbid(1));
+    estimate_expect(&p, &[], 2, &[s(&p), "instances: no coordinator"]);
+    // A second mirror for content 0: a copy of dbid 10 as dbid 99 on its own port.
+    let (_d, p) = mutated("twomirrors.yaml", |v| {
+        let mut is = seq(v, "instances");
+        let mut m = is
+            .iter()
+            .find(|i| i["dbid"].as_u64() == Some(10))
+            .unwrap()
+            .clone();
+        m["dbid"] = Value::from(99u64);
+        m["port"] = Value::from(7900u64);
+        m["datadir"] = Value::from("/data1/mirror/gpseg0b");
+        is.push(m);
+        v["instances"] = Value::Sequence(is);
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[s(&p), "content 0: has 2 mirrors (dbids [10, 99])"],
+    );
+    // Two instances on one data directory, and on one host:port.
+    let (_d, p) = mutated("samedir.yaml", |v| {
+        let mut is = seq(v, "instances");
+        let m = is
+            .iter()
+            .find(|i| i["dbid"].as_u64() == Some(10))
+            .unwrap()
+            .clone();
+        let other = is
+            .iter_mut()
+            .find(|i| {
+                i["host"] == m["host"] && i["dbid"] != m["dbid"] && i["content"].as_i64() >= Some(0)
+            })
+            .unwrap();
+        other["datadir"] = m["datadir"].clone();
+        other["port"] = m["port"].clone();
+        v["instances"] = Value::Sequence(is);
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[
+            s(&p),
+            "is also dbid 10's",
+            "data directory sdw2:/data1/mirror/gpseg0",
+            "port sdw2:7000",
+        ],
+    );
+    // A Greenplum source that is not 6.x.
+    let (_d, p) = mutated("gp7.yaml", |v| {
+        v["source"]["version"] = Value::from("7.1.0");
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[s(&p), "source.version: '7.1.0' is not a 6.x version"],
+    );
+}
+
+#[test]
+fn a_wholly_mirrorless_6_is_modelled_as_such_and_said() {
+    let (_d, p) = mutated("mirrorless.yaml", |v| {
+        let mut is = seq(v, "instances");
+        is.retain(|i| !(i["role"] == "mirror" && i["content"].as_i64() >= Some(0)));
+        v["instances"] = Value::Sequence(is);
+    });
+    let o = estimate_expect(&p, &[], 0, &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("the 6 cluster has no mirrors: its 8 contents are modelled without mirrors"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_zero_size_filesystem_or_an_impossible_backup_dir_is_an_input_error() {
+    // sdw1:/data1 holds dbids 2 and 16 (a primary and a mirror).
+    let (_d, p) = mutated("zerofs.yaml", |v| {
+        for h in v["hosts"].as_sequence_mut().unwrap() {
+            if h["name"] == "sdw1" {
+                for f in h["filesystems"].as_sequence_mut().unwrap() {
+                    if f["mount"] == "/data1" {
+                        f["total_bytes"] = Value::from(0u64);
+                        f["used_bytes"] = Value::from(0u64);
+                        f["available_bytes"] = Value::from(0u64);
+                    }
+                }
+            }
+        }
+    });
+    estimate_expect(
+        &p,
+        &[],
+        2,
+        &[
+            s(&p),
+            "host sdw1 filesystem /data1: total_bytes is 0 but it holds instance dbid",
+        ],
+    );
+    let inv = sample("fits-side-by-side.yaml");
+    estimate_expect(
+        &inv,
+        &["--backup-dir", "/"],
+        2,
+        &["--backup-dir /: the root directory"],
+    );
+    estimate_expect(
+        &inv,
+        &["--backup-dir", "/data1/primary/gpseg0/backups"],
+        2,
+        &[
+            "--backup-dir /data1/primary/gpseg0/backups is inside the data directory /data1/primary/gpseg0",
+        ],
+    );
+}

@@ -6,7 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod options;
 
-use crate::model::options::{ValueError, parse_bytes, parse_fraction};
+use crate::model::options::{
+    ValueError, parse_bytes, parse_fraction, parse_instance_bytes, parse_rate,
+};
 
 /// Does a Greenplum / WarehousePG 6 → 7 upgrade by backup and restore fit on
 /// the hardware, and if not, which plan does?
@@ -48,13 +50,13 @@ pub struct WatchArgs {
     #[arg(long, value_name = "PHASE")]
     pub phase: Option<String>,
     /// Seconds between samples.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_interval)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_interval, allow_hyphen_values = true)]
     pub interval: f64,
     /// How far above the plan's bytes still counts as on plan (0.05 = 5%).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = parse_fraction, allow_hyphen_values = true)]
     pub margin: f64,
     /// Seconds of samples the growth rate is fitted over.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_interval)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_interval, allow_hyphen_values = true)]
     pub window: f64,
     /// Take one sample, print it and exit (for cron or a monitoring system):
     /// exit 0 on plan, 6 above plan, 5 a host did not answer, 4 a filesystem
@@ -284,14 +286,14 @@ pub struct OutputArgs {
     pub layout_dir: Option<PathBuf>,
     /// Aggregate backup throughput in CSV bytes per second (e.g. 800MB), for step durations;
     /// the restore then runs at this rate divided by the restore factor (see --restore-rate).
-    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate, allow_hyphen_values = true)]
     pub rate: Option<u64>,
     /// Aggregate backup throughput (CSV bytes per second); overrides --rate for the backup.
-    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate, allow_hyphen_values = true)]
     pub backup_rate: Option<u64>,
     /// Aggregate restore throughput (CSV bytes per second); default: the backup rate / 2.5,
     /// since a restore writes primaries and mirrors and rebuilds every index.
-    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate, allow_hyphen_values = true)]
     pub restore_rate: Option<u64>,
 }
 
@@ -350,13 +352,13 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = CodecArg::Gzip)]
     pub compression: CodecArg,
     /// Compression level (gzip 1–9, zstd 1–19; default 1, gpbackup's default).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub compression_level: Option<u32>,
     /// gpbackup --backup-dir: one absolute path used on every host.
     #[arg(long, value_name = "PATH")]
     pub backup_dir: Option<String>,
     /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB.
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, allow_hyphen_values = true)]
     pub external_capacity: Option<u64>,
     /// The external target is a storage plugin (S3, DD Boost) with this gpbackup
     /// plugin config file (the default kind; the runbook names plugin_config.yaml).
@@ -391,16 +393,16 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = MirrorModeArg::Group)]
     pub mirror_mode: MirrorModeArg,
     /// Highest allowed fill of used + available at any moment (0.90 or 90%).
-    #[arg(long, value_name = "FRACTION", default_value_t = crate::model::options::DEFAULT_MAX_FILL, value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value_t = crate::model::options::DEFAULT_MAX_FILL, value_parser = parse_fraction, allow_hyphen_values = true)]
     pub max_fill: f64,
     /// Data growth before the upgrade date (0.1 or 10%).
-    #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction, allow_hyphen_values = true)]
     pub growth: f64,
     /// Catalog bytes per new instance.
-    #[arg(long, value_name = "BYTES", default_value = "20MB", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", default_value = "20MB", value_parser = parse_instance_bytes, allow_hyphen_values = true)]
     pub catalog_overhead: u64,
     /// WAL bytes per new instance.
-    #[arg(long, value_name = "BYTES", default_value = "1088MB", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", default_value = "1088MB", value_parser = parse_instance_bytes, allow_hyphen_values = true)]
     pub wal_overhead: u64,
     /// Evaluate a matrix of codecs, levels and backup targets and list the combinations that fit.
     #[arg(long)]

@@ -53,6 +53,11 @@ impl PlanArgs {
             CodecArg::Zstd => Codec::Zstd,
             CodecArg::None => Codec::None,
         };
+        if let (CodecArg::None, Some(l)) = (a.compression, a.compression_level) {
+            return Err(InputError::Usage(format!(
+                "--compression none takes no --compression-level (given {l}): gpbackup --no-compression has no level"
+            )));
+        }
         let compression = Compression::new(codec, a.compression_level)
             .map_err(|e| InputError::Usage(e.to_string()))?;
         if !(a.max_fill > 0.0 && a.max_fill <= 1.0) {

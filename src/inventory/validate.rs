@@ -115,6 +115,22 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
         if i.role == Role::Primary {
             primaries.entry(i.content).or_default().push(&i.host);
         }
+        if !i.datadir.starts_with('/') {
+            err(format!(
+                "{who}: datadir '{}' is not an absolute path",
+                i.datadir
+            ));
+        }
+        for t in i
+            .tablespaces
+            .iter()
+            .filter(|t| !t.location.starts_with('/'))
+        {
+            err(format!(
+                "{who}: tablespace {} location '{}' is not an absolute path",
+                t.oid, t.location
+            ));
+        }
         let Some(status) = host_status.get(i.host.as_str()) else {
             err(format!("{who}: host {} is not in the hosts list", i.host));
             continue;

@@ -64,6 +64,14 @@ enum Failure {
     Other(String),
 }
 
+/// The relations of this database on which another session holds (or waits
+/// for nothing: `granted`) an ACCESS EXCLUSIVE lock, the only mode that
+/// blocks the ACCESS SHARE a size query takes (TRUNCATE, ALTER, VACUUM FULL,
+/// LOCK TABLE). PostgreSQL 9.4 SQL (GP6).
+const LOCKED_SQL: &str = "SELECT coalesce(json_agg(DISTINCT l.relation::int8), '[]') FROM pg_locks l \
+     WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' \
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 /// Tells a dropped table and a lock wait (psql's own messages) from any
 /// other failure, whose reason is recorded.
 fn classify(e: &CatalogError) -> Failure {
@@ -195,15 +203,27 @@ fn measure_after_failure(
                     .into_iter()
                     .filter(|o| !filter.exclude.contains(o))
                     .collect();
-                return Ok(halve(
+                // Ask who holds a conflicting lock before waiting again:
+                // halving 306 tables with a lock wait per try took 104 s to
+                // find one locked table. The rest is measured in one query
+                // and the suspects after it: one or two waits in all.
+                r.round_trips += 1;
+                let held: Vec<u32> = run_sql(session, conn, name, LOCKED_SQL, "locked tables")
+                    .and_then(|t| catalog::parse_json("locked tables", &t))
+                    .unwrap_or_default();
+                let (suspects, rest): (Vec<u32>, Vec<u32>) =
+                    oids.into_iter().partition(|o| held.contains(o));
+                let mut rows = halve(session, conn, dialect, name, rest, &filter.exclude, r);
+                rows.extend(halve(
                     session,
                     conn,
                     dialect,
                     name,
-                    oids,
+                    suspects,
                     &filter.exclude,
                     r,
                 ));
+                return Ok(rows);
             }
         }
         r.round_trips += 1;

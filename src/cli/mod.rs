@@ -39,7 +39,8 @@ pub enum Command {
 /// `watch` arguments.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The estimate JSON (`estimate --format json > plan.json` or `report --json plan.json`).
+    /// The estimate JSON (`estimate --format json > plan.json` or `report --json plan.json`):
+    /// a regular file of at most 64 MiB.
     #[arg(value_name = "PLAN.json")]
     pub plan_file: PathBuf,
     /// The plan being carried out (default: the estimate's recommended plan).
@@ -75,7 +76,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Render --html from this log instead of watching, and print its last
-    /// sample as a table (connects to nothing).
+    /// sample as a table (connects to nothing). A regular file of at most 1 GiB.
     #[arg(long, value_name = "FILE", requires = "html")]
     pub replay: Option<PathBuf>,
     /// SSH settings (as for collect).
@@ -213,7 +214,9 @@ pub struct SshArgs {
 /// `estimate` arguments.
 #[derive(Debug, Args)]
 pub struct EstimateArgs {
-    /// Inventory file (YAML, or JSON by extension) written by `collect`.
+    /// Inventory file (YAML, or JSON by extension) written by `collect`: a
+    /// regular file of at most 64 MiB; YAML nested at most 64 levels, with
+    /// aliases adding at most 100,000 nodes.
     #[arg(
         required_unless_present = "coordinator",
         conflicts_with = "coordinator"
@@ -242,7 +245,8 @@ pub struct EstimateArgs {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Inventory file (YAML, or JSON by extension).
+    /// Inventory file (YAML, or JSON by extension): a regular file of at most
+    /// 64 MiB; YAML nested at most 64 levels, aliases adding at most 100,000 nodes.
     pub inventory: PathBuf,
     /// Plan options.
     #[command(flatten)]
@@ -265,10 +269,11 @@ pub enum OutputFormat {
     Markdown,
 }
 
-/// Report files.
+/// Report files. Each is a new or regular file (never a device, a FIFO or a
+/// symbolic link, never an input or another output); all are written or none.
 #[derive(Debug, Args, Default)]
 pub struct OutputArgs {
-    /// Write the full result as JSON to FILE.
+    /// Write the full result as JSON to FILE (`-`: standard output, with report).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Write the change-ticket Markdown to FILE.
@@ -277,7 +282,8 @@ pub struct OutputArgs {
     /// Write the self-contained HTML report (inline SVG charts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Write the charts as PNG files into DIR (created if missing).
+    /// Write the charts as PNG files into DIR (created if missing, and only
+    /// once everything is ready: a rejected input leaves no directory).
     #[arg(long, value_name = "DIR")]
     pub png: Option<PathBuf>,
     /// Write the 7 layout files the runbook uses into DIR: gpinitsystem_input_7 (-I),
@@ -357,7 +363,8 @@ pub struct PlanArgs {
     /// gpbackup --backup-dir: one absolute path used on every host.
     #[arg(long, value_name = "PATH")]
     pub backup_dir: Option<String>,
-    /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB.
+    /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB
+    /// (at most 1 EiB).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, allow_hyphen_values = true)]
     pub external_capacity: Option<u64>,
     /// The external target is a storage plugin (S3, DD Boost) with this gpbackup
@@ -383,10 +390,12 @@ pub struct PlanArgs {
     /// A licensed tool that copies straight from 6 into a running 7.
     #[arg(long, value_enum)]
     pub direct_copy_tool: Option<DirectCopyArg>,
-    /// A 7 gpinitsystem_config describing the new layout (default: the old layout).
+    /// A 7 gpinitsystem_config describing the new layout (default: the old
+    /// layout); a regular file of at most 4 MiB.
     #[arg(long, value_name = "FILE")]
     pub target_config: Option<PathBuf>,
-    /// Host file of the 7 segment hosts (default: the config's MACHINE_LIST_FILE, else the 6 segment hosts).
+    /// Host file of the 7 segment hosts (default: the config's MACHINE_LIST_FILE, else
+    /// the 6 segment hosts); a regular file of at most 4 MiB.
     #[arg(long, value_name = "FILE")]
     pub target_hosts: Option<PathBuf>,
     /// Mirror placement of the target layout.
@@ -398,10 +407,10 @@ pub struct PlanArgs {
     /// Data growth before the upgrade date (0.1 or 10%).
     #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction, allow_hyphen_values = true)]
     pub growth: f64,
-    /// Catalog bytes per new instance.
+    /// Catalog bytes per new instance (at most 1 TiB).
     #[arg(long, value_name = "BYTES", default_value = "20MB", value_parser = parse_instance_bytes, allow_hyphen_values = true)]
     pub catalog_overhead: u64,
-    /// WAL bytes per new instance.
+    /// WAL bytes per new instance (at most 1 TiB).
     #[arg(long, value_name = "BYTES", default_value = "1088MB", value_parser = parse_instance_bytes, allow_hyphen_values = true)]
     pub wal_overhead: u64,
     /// Evaluate a matrix of codecs, levels and backup targets and list the combinations that fit.

@@ -72,6 +72,42 @@ const LOCKED_SQL: &str = "SELECT coalesce(json_agg(DISTINCT l.relation::int8), '
      WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' \
      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 
+/// The size rows of a database, one JSON object a line. A row whose size is
+/// NULL is a table dropped between the listing and the size functions
+/// (`pg_relation_size` of a vanished relation is NULL): it is noted in
+/// `notes` and skipped, and the rest is measured (issue 17, case 12). Any
+/// other unreadable row is an error.
+fn relation_rows(
+    what: &str,
+    text: &str,
+    db: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<RelationRow>, CatalogError> {
+    let mut rows = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match catalog::parse_json::<RelationRow>(what, line) {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                let v: serde_json::Value =
+                    serde_json::from_str(line.trim()).map_err(|_| e.clone())?;
+                let null_size = ["on_disk_bytes", "index_bytes", "toast_bytes"]
+                    .iter()
+                    .any(|k| v.get(k).is_some_and(serde_json::Value::is_null));
+                if !null_size {
+                    return Err(e);
+                }
+                notes.push(format!(
+                    "database {db}: table {}.{} (oid {}) vanished while its size was read (size NULL); skipped",
+                    v["schema"].as_str().unwrap_or("?"),
+                    v["name"].as_str().unwrap_or("?"),
+                    v["oid"]
+                ));
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// Tells a dropped table and a lock wait (psql's own messages) from any
 /// other failure, whose reason is recorded.
 fn classify(e: &CatalogError) -> Failure {
@@ -157,8 +193,9 @@ fn read_one(
     let stats: Vec<StatsRow> =
         catalog::parse_json_lines(&stats_what, &stats_text).map_err(|e| e.to_string())?;
     let relations = match sizes {
-        Ok(text) => catalog::parse_json_lines::<RelationRow>(&sizes_what, &text)
-            .map_err(|e| e.to_string())?,
+        Ok(text) => {
+            relation_rows(&sizes_what, &text, name, &mut r.notes).map_err(|e| e.to_string())?
+        }
         Err(e) => measure_after_failure(session, conn, dialect, name, e, r)?,
     };
     Ok(compose(
@@ -235,7 +272,8 @@ fn measure_after_failure(
             "table sizes",
         ) {
             Ok(text) => {
-                return catalog::parse_json_lines("table sizes", &text).map_err(|e| e.to_string());
+                return relation_rows("table sizes", &text, name, &mut r.notes)
+                    .map_err(|e| e.to_string());
             }
             Err(e) => failure = e,
         }
@@ -272,7 +310,7 @@ fn halve(
         &catalog::relations_sql(dialect, &filter),
         "table sizes",
     )
-    .and_then(|t| catalog::parse_json_lines::<RelationRow>("table sizes", &t));
+    .and_then(|t| relation_rows("table sizes", &t, name, &mut r.notes));
     match result {
         Ok(rows) => rows,
         Err(e) => match classify(&e) {

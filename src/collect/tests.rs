@@ -484,3 +484,31 @@ fn a_locked_table_is_found_through_pg_locks_not_by_halving() {
     assert_eq!(c.not_measured[0].table.as_deref(), Some("public.events"));
     assert!(c.not_measured[0].reason.contains("could not be locked"));
 }
+
+/// A table dropped between the listing and the size functions comes back
+/// with a NULL size: it is noted and skipped, every other table measured
+/// (it failed the whole database before; issue 17, case 12).
+#[test]
+fn a_null_size_skips_the_table_not_the_database() {
+    let dropped = RELATIONS.replacen(
+        r#""on_disk_bytes":1000,"index_bytes":0,"toast_bytes":0"#,
+        r#""on_disk_bytes":null,"index_bytes":null,"toast_bytes":null"#,
+        1,
+    );
+    assert_ne!(dropped, RELATIONS);
+    let t = recorded_with(|t| {
+        t.answer("10.0.0.1", "format_type", &batch(&[TABLE_STATS, &dropped]));
+    });
+    let inv = collect(&opts(), &t).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert!(c.not_measured.is_empty(), "{:?}", c.not_measured);
+    assert_eq!(c.databases[0].tables.len(), 1, "{c:?}");
+    assert_eq!(c.databases[0].tables[0].name, "orders");
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("table public.events (oid 16501) vanished") && n.contains("NULL")),
+        "{:?}",
+        c.notes
+    );
+}

@@ -242,7 +242,10 @@ impl FileSet {
                 refuse_non_regular(path)?;
                 let old = if std::fs::symlink_metadata(path).is_ok() {
                     let o = temp_name(path, "old");
-                    std::fs::hard_link(path, &o)?;
+                    // A copy where hard links are not supported (vfat, some NFS).
+                    if std::fs::hard_link(path, &o).is_err() {
+                        std::fs::copy(path, &o)?;
+                    }
                     Some(o)
                 } else {
                     None

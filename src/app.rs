@@ -70,7 +70,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
     match cli.command {
         Command::Collect(a) => run_collect(a),
         Command::Estimate(a) => {
-            a.outputs.files().check()?;
+            let files = a.outputs.files();
+            if files.uses_stdout() {
+                return Err(InputError::Usage(
+                    "estimate prints its --format output on standard output: name a file, not '-' (or use report)".into(),
+                )
+                .into());
+            }
+            files.check(&plan_inputs(a.inventory.as_deref(), &a.plan))?;
             let (inv, warnings) = match (&a.inventory, &a.coordinator) {
                 (Some(path), _) => load_inventory(path)?,
                 (None, Some(host)) => {
@@ -115,7 +122,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 )
                 .into());
             }
-            a.outputs.files().check()?;
+            a.outputs
+                .files()
+                .check(&plan_inputs(Some(&a.inventory), &a.plan))?;
             let (inv, warnings) = load_inventory(&a.inventory)?;
             let opts = a.plan.plan_options(&inv)?;
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
@@ -125,6 +134,22 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
         }
         Command::Watch(a) => run_watch(&a),
     }
+}
+
+/// The files a plan reads, as (option, path): an output must be none of them.
+fn plan_inputs<'a>(
+    inventory: Option<&'a Path>,
+    plan: &'a crate::cli::PlanArgs,
+) -> Vec<(&'static str, &'a Path)> {
+    let mut v = Vec::new();
+    v.extend(inventory.map(|p| ("INVENTORY", p)));
+    v.extend(
+        plan.target_config
+            .as_deref()
+            .map(|p| ("--target-config", p)),
+    );
+    v.extend(plan.target_hosts.as_deref().map(|p| ("--target-hosts", p)));
+    v
 }
 
 impl From<crate::watch::WatchError> for AppError {
@@ -160,6 +185,15 @@ fn run_watch(a: &crate::cli::WatchArgs) -> Result<ExitCode, AppError> {
         html: a.html.clone(),
         sample_timeout,
     };
+    let mut inputs = vec![("PLAN.json", a.plan_file.as_path())];
+    inputs.extend(a.replay.as_deref().map(|p| ("--replay", p)));
+    let mut outputs = Vec::new();
+    outputs.extend(a.html.as_deref().map(|p| ("--html", p)));
+    outputs.extend(a.log.as_deref().map(|p| ("--log", p)));
+    for (flag, p) in &outputs {
+        crate::output::check_file(flag, p)?;
+    }
+    crate::output::check_distinct(&inputs, &outputs)?;
     if let Some(log) = &a.replay {
         return Ok(crate::watch::replay(&opts, log)?);
     }
@@ -294,7 +328,7 @@ fn run_collection(
 
 fn run_collect(a: CollectArgs) -> Result<ExitCode, AppError> {
     if let Some(out) = &a.output {
-        crate::report::files::check_output_path(out)?;
+        crate::output::check_file("--output", out)?;
     }
     let opts = collect_options(
         a.coordinator.as_deref().unwrap_or("localhost"),
@@ -310,10 +344,7 @@ fn run_collect(a: CollectArgs) -> Result<ExitCode, AppError> {
     let inv = run_collection(&opts, &a.ssh, a.local)?;
     let incomplete = model::incompleteness(&inv);
     match &a.output {
-        Some(path) => inventory::save(&inv, path).map_err(|source| OutputError::File {
-            path: path.clone(),
-            source,
-        })?,
+        Some(path) => inventory::save(&inv, path)?,
         None => {
             let text = inventory::to_string(&inv, inventory::InventoryFormat::Yaml);
             let mut stdout = std::io::stdout().lock();

@@ -49,6 +49,24 @@ pub enum InputError {
         /// Why.
         source: std::io::Error,
     },
+    /// The path names a FIFO, a device, a directory…: only regular files are read.
+    #[error("{path}: is {kind}; only a regular file is read (a FIFO or a device could block or never end)", path = path.display())]
+    NotRegular {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead ("a FIFO").
+        kind: &'static str,
+    },
+    /// The file is larger than any input of its kind can be.
+    #[error("{path}: {size} bytes; the limit is {limit} bytes for this kind of input", path = path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (or the bytes read before stopping).
+        size: u64,
+        /// The bound.
+        limit: u64,
+    },
     /// The file is not valid YAML/JSON or does not match the schema.
     #[error("{path}:{line}:{column}: {message}", path = path.display())]
     Syntax {

@@ -304,6 +304,9 @@ fn a_mirror_beside_its_primary_is_only_a_warning() {
     let mut t = text.clone();
     let at = i + t[i..].find("host: sdw2").unwrap();
     t.replace_range(at..at + "host: sdw2".len(), "host: sdw1");
+    // On a port of its own: two instances on one host:port is invalid.
+    let at = i + t[i..].find("port: 7000").unwrap();
+    t.replace_range(at..at + "port: 7000".len(), "port: 7100");
     let (o, _p, _d) = estimate_text(&t, "yaml");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(

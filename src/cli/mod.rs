@@ -6,7 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod options;
 
-use crate::model::options::{ValueError, parse_bytes, parse_fraction};
+use crate::model::options::{
+    ValueError, parse_bytes, parse_fraction, parse_instance_bytes, parse_rate,
+};
 
 /// Does a Greenplum / WarehousePG 6 → 7 upgrade by backup and restore fit on
 /// the hardware, and if not, which plan does?
@@ -37,7 +39,8 @@ pub enum Command {
 /// `watch` arguments.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The estimate JSON (`estimate --format json > plan.json` or `report --json plan.json`).
+    /// The estimate JSON (`estimate --format json > plan.json` or `report --json plan.json`):
+    /// a regular file of at most 64 MiB.
     #[arg(value_name = "PLAN.json")]
     pub plan_file: PathBuf,
     /// The plan being carried out (default: the estimate's recommended plan).
@@ -48,13 +51,13 @@ pub struct WatchArgs {
     #[arg(long, value_name = "PHASE")]
     pub phase: Option<String>,
     /// Seconds between samples.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_interval)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_interval, allow_hyphen_values = true)]
     pub interval: f64,
     /// How far above the plan's bytes still counts as on plan (0.05 = 5%).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = parse_fraction, allow_hyphen_values = true)]
     pub margin: f64,
     /// Seconds of samples the growth rate is fitted over.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_interval)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_interval, allow_hyphen_values = true)]
     pub window: f64,
     /// Take one sample, print it and exit (for cron or a monitoring system):
     /// exit 0 on plan, 6 above plan, 5 a host did not answer, 4 a filesystem
@@ -73,7 +76,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Render --html from this log instead of watching, and print its last
-    /// sample as a table (connects to nothing).
+    /// sample as a table (connects to nothing). A regular file of at most 1 GiB.
     #[arg(long, value_name = "FILE", requires = "html")]
     pub replay: Option<PathBuf>,
     /// SSH settings (as for collect).
@@ -211,7 +214,9 @@ pub struct SshArgs {
 /// `estimate` arguments.
 #[derive(Debug, Args)]
 pub struct EstimateArgs {
-    /// Inventory file (YAML, or JSON by extension) written by `collect`.
+    /// Inventory file (YAML, or JSON by extension) written by `collect`: a
+    /// regular file of at most 64 MiB; YAML nested at most 64 levels, with
+    /// aliases adding at most 100,000 nodes.
     #[arg(
         required_unless_present = "coordinator",
         conflicts_with = "coordinator"
@@ -240,7 +245,8 @@ pub struct EstimateArgs {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Inventory file (YAML, or JSON by extension).
+    /// Inventory file (YAML, or JSON by extension): a regular file of at most
+    /// 64 MiB; YAML nested at most 64 levels, aliases adding at most 100,000 nodes.
     pub inventory: PathBuf,
     /// Plan options.
     #[command(flatten)]
@@ -263,10 +269,11 @@ pub enum OutputFormat {
     Markdown,
 }
 
-/// Report files.
+/// Report files. Each is a new or regular file (never a device, a FIFO or a
+/// symbolic link, never an input or another output); all are written or none.
 #[derive(Debug, Args, Default)]
 pub struct OutputArgs {
-    /// Write the full result as JSON to FILE.
+    /// Write the full result as JSON to FILE (`-`: standard output, with report).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Write the change-ticket Markdown to FILE.
@@ -275,7 +282,8 @@ pub struct OutputArgs {
     /// Write the self-contained HTML report (inline SVG charts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Write the charts as PNG files into DIR (created if missing).
+    /// Write the charts as PNG files into DIR (created if missing, and only
+    /// once everything is ready: a rejected input leaves no directory).
     #[arg(long, value_name = "DIR")]
     pub png: Option<PathBuf>,
     /// Write the 7 layout files the runbook uses into DIR: gpinitsystem_input_7 (-I),
@@ -294,14 +302,14 @@ pub struct OutputArgs {
     pub script_plan: Option<crate::model::PlanId>,
     /// Aggregate backup throughput in CSV bytes per second (e.g. 800MB), for step durations;
     /// the restore then runs at this rate divided by the restore factor (see --restore-rate).
-    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate, allow_hyphen_values = true)]
     pub rate: Option<u64>,
     /// Aggregate backup throughput (CSV bytes per second); overrides --rate for the backup.
-    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate, allow_hyphen_values = true)]
     pub backup_rate: Option<u64>,
     /// Aggregate restore throughput (CSV bytes per second); default: the backup rate / 2.5,
     /// since a restore writes primaries and mirrors and rebuilds every index.
-    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate, allow_hyphen_values = true)]
     pub restore_rate: Option<u64>,
 }
 
@@ -376,13 +384,14 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = CodecArg::Gzip)]
     pub compression: CodecArg,
     /// Compression level (gzip 1–9, zstd 1–19; default 1, gpbackup's default).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub compression_level: Option<u32>,
     /// gpbackup --backup-dir: one absolute path used on every host.
     #[arg(long, value_name = "PATH")]
     pub backup_dir: Option<String>,
-    /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB.
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    /// Capacity of an external backup target (plugin, Data Domain, NFS), e.g. 40TB
+    /// (at most 1 EiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, allow_hyphen_values = true)]
     pub external_capacity: Option<u64>,
     /// The external target is a storage plugin (S3, DD Boost) with this gpbackup
     /// plugin config file (the default kind; the runbook names plugin_config.yaml).
@@ -407,26 +416,28 @@ pub struct PlanArgs {
     /// A licensed tool that copies straight from 6 into a running 7.
     #[arg(long, value_enum)]
     pub direct_copy_tool: Option<DirectCopyArg>,
-    /// A 7 gpinitsystem_config describing the new layout (default: the old layout).
+    /// A 7 gpinitsystem_config describing the new layout (default: the old
+    /// layout); a regular file of at most 4 MiB.
     #[arg(long, value_name = "FILE")]
     pub target_config: Option<PathBuf>,
-    /// Host file of the 7 segment hosts (default: the config's MACHINE_LIST_FILE, else the 6 segment hosts).
+    /// Host file of the 7 segment hosts (default: the config's MACHINE_LIST_FILE, else
+    /// the 6 segment hosts); a regular file of at most 4 MiB.
     #[arg(long, value_name = "FILE")]
     pub target_hosts: Option<PathBuf>,
     /// Mirror placement of the target layout.
     #[arg(long, value_enum, default_value_t = MirrorModeArg::Group)]
     pub mirror_mode: MirrorModeArg,
     /// Highest allowed fill of used + available at any moment (0.90 or 90%).
-    #[arg(long, value_name = "FRACTION", default_value_t = crate::model::options::DEFAULT_MAX_FILL, value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value_t = crate::model::options::DEFAULT_MAX_FILL, value_parser = parse_fraction, allow_hyphen_values = true)]
     pub max_fill: f64,
     /// Data growth before the upgrade date (0.1 or 10%).
-    #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction)]
+    #[arg(long, value_name = "FRACTION", default_value = "0", value_parser = parse_fraction, allow_hyphen_values = true)]
     pub growth: f64,
-    /// Catalog bytes per new instance.
-    #[arg(long, value_name = "BYTES", default_value = "20MB", value_parser = parse_bytes)]
+    /// Catalog bytes per new instance (at most 1 TiB).
+    #[arg(long, value_name = "BYTES", default_value = "20MB", value_parser = parse_instance_bytes, allow_hyphen_values = true)]
     pub catalog_overhead: u64,
-    /// WAL bytes per new instance.
-    #[arg(long, value_name = "BYTES", default_value = "1088MB", value_parser = parse_bytes)]
+    /// WAL bytes per new instance (at most 1 TiB).
+    #[arg(long, value_name = "BYTES", default_value = "1088MB", value_parser = parse_instance_bytes, allow_hyphen_values = true)]
     pub wal_overhead: u64,
     /// Evaluate a matrix of codecs, levels and backup targets and list the combinations that fit.
     #[arg(long)]

@@ -15,6 +15,35 @@ use crate::model::{Codec, Compression, DirectCopyTool, MirrorMode, PlanOptions};
 /// date. Anything larger is a typo, not a plan.
 pub const MAX_GROWTH: f64 = 10.0;
 
+/// A `--backup-dir` that no plan can use: `/` itself (the backup would fill
+/// the root filesystem of every host), or inside a 6 data or tablespace
+/// directory (gpdeletesystem removes it, and gprestore on 7 cannot read it as
+/// a --backup-dir of the old cluster's tree).
+fn check_backup_dir(d: &str, inv: &Inventory) -> Result<(), InputError> {
+    let trimmed = d.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(InputError::Usage(
+            "--backup-dir /: the root directory of every host is not a backup directory; name a directory on a filesystem with room (e.g. /data1/whpg_backup)".into(),
+        ));
+    }
+    for i in &inv.instances {
+        let inside = std::iter::once((i.datadir.as_str(), "data directory"))
+            .chain(
+                i.tablespaces
+                    .iter()
+                    .map(|t| (t.location.as_str(), "tablespace directory")),
+            )
+            .find(|(dir, _)| crate::inventory::path_is_under(trimmed, dir));
+        if let Some((dir, what)) = inside {
+            return Err(InputError::Usage(format!(
+                "--backup-dir {d} is inside the {what} {dir} of instance dbid {} on {}: a backup there is deleted with the 6 cluster and is not where gprestore on 7 looks; choose a directory outside every data directory",
+                i.dbid, i.host
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl PlanArgs {
     /// Turns plan arguments into model options, reading the target config.
     pub fn plan_options(&self, inv: &Inventory) -> Result<PlanOptions, InputError> {
@@ -24,6 +53,11 @@ impl PlanArgs {
             CodecArg::Zstd => Codec::Zstd,
             CodecArg::None => Codec::None,
         };
+        if let (CodecArg::None, Some(l)) = (a.compression, a.compression_level) {
+            return Err(InputError::Usage(format!(
+                "--compression none takes no --compression-level (given {l}): gpbackup --no-compression has no level"
+            )));
+        }
         let compression = Compression::new(codec, a.compression_level)
             .map_err(|e| InputError::Usage(e.to_string()))?;
         if !(a.max_fill > 0.0 && a.max_fill <= 1.0) {
@@ -50,13 +84,13 @@ impl PlanArgs {
                 "--backup-dir {d} must be an absolute path (gpbackup requires one)"
             )));
         }
+        if let Some(d) = &a.backup_dir {
+            check_backup_dir(d, inv)?;
+        }
         let target = match &a.target_config {
             None => None,
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| InputError::Read {
-                    path: path.clone(),
-                    source: e,
-                })?;
+                let text = crate::input::read_text(path, crate::input::MAX_CONFIG_BYTES)?;
                 let mut cfg = parse_gpinitsystem_config(&text, &path.display().to_string())
                     .map_err(|(line, message)| InputError::Config {
                         path: path.clone(),
@@ -132,10 +166,7 @@ fn target_hosts(
     inv: &Inventory,
 ) -> Result<(Vec<String>, Option<String>), InputError> {
     let read = |p: &Path| -> Result<Vec<String>, InputError> {
-        let text = std::fs::read_to_string(p).map_err(|e| InputError::Read {
-            path: p.to_path_buf(),
-            source: e,
-        })?;
+        let text = crate::input::read_text(p, crate::input::MAX_CONFIG_BYTES)?;
         let hosts = parse_host_file(&text);
         if hosts.is_empty() {
             return Err(InputError::Config {

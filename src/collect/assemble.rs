@@ -177,6 +177,7 @@ pub fn assemble(
     }
 
     let mut instances = Vec::new();
+    let mut vanished: Vec<String> = Vec::new();
     for s in &snap.segments {
         let mut inst = Instance {
             dbid: s.dbid,
@@ -206,6 +207,23 @@ pub fn assemble(
             .collect();
         if let Some((w, r)) = results.get(s.hostname.as_str()) {
             measure_instance(&mut inst, s, &ts_rows, w, r);
+            // Files dropped under du's walk: measured without them, and said.
+            let at = w.du.iter().position(|p| p == &s.datadir);
+            let gone: Vec<&str> = r
+                .vanished
+                .iter()
+                .filter(|(i, _)| Some(*i) == at)
+                .map(|(_, m)| m.as_str())
+                .collect();
+            if let Some(first) = gone.first() {
+                vanished.push(format!(
+                    "instance dbid {} ({}:{}): {} file(s) vanished while du measured it (a table dropped during collect); measured without them ({first})",
+                    s.dbid,
+                    s.hostname,
+                    s.datadir,
+                    gone.len()
+                ));
+            }
         } else {
             inst.error = Some("host not measured".into());
             for t in ts_rows {
@@ -232,7 +250,7 @@ pub fn assemble(
         hosts,
         instances,
         composition: snap.composition.clone(),
-        warnings: snap.warnings.clone(),
+        warnings: snap.warnings.iter().cloned().chain(vanished).collect(),
         compatibility: snap.compatibility.clone(),
     }
 }

@@ -24,7 +24,7 @@ pub enum CatalogError {
         source: TransportError,
     },
     /// psql ran and failed (a permission, a lock timeout, a dropped table …).
-    #[error("{what}: psql exited {status}: {stderr}")]
+    #[error("{what}: psql exited {status}: {stderr}{}", password_hint(stderr))]
     Psql {
         /// The query.
         what: String,
@@ -499,7 +499,10 @@ fn psql_base(conn: &PgConnection, database: &str) -> String {
 
 fn psql_base_timeout(conn: &PgConnection, database: &str, statement_timeout_ms: u64) -> String {
     let mut s = session_env(conn, statement_timeout_ms);
-    s.push_str("psql -X -A -t -q -v ON_ERROR_STOP=1");
+    // -w: never prompt. On a terminal psql would ask for a password once per
+    // run (dozens of prompts in one collect); the password comes from
+    // ~/.pgpass or PGPASSFILE instead (see password_hint).
+    s.push_str("psql -X -A -t -q -w -v ON_ERROR_STOP=1");
     if let Some(h) = &conn.host {
         s.push_str(&format!(" -h {}", quote(h)));
     }
@@ -811,6 +814,18 @@ pub fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, out: &str) -> Result
     })
 }
 
+/// What to do when psql, which never prompts (`-w`), needed a password.
+fn password_hint(stderr: &str) -> &'static str {
+    if stderr.contains("no password supplied") || stderr.contains("password authentication failed")
+    {
+        " (whpg-plan runs psql with -w, so it never prompts: put the password in \
+         ~/.pgpass of the user psql runs as on the coordinator, or in a file named by \
+         PGPASSFILE, mode 0600, one line host:port:database:user:password)"
+    } else {
+        ""
+    }
+}
+
 /// Runs one query in psql on the coordinator (one SSH exec); its raw output.
 pub fn run_sql(
     session: &mut dyn Session,
@@ -986,7 +1001,7 @@ mod tests {
             ..Default::default()
         };
         let cmd = psql_batch_command(&c, "sales", &["SELECT 1".into(), "SELECT '$(x)'".into()]);
-        assert!(cmd.starts_with("PGAPPNAME=whpg-plan PGOPTIONS='-c statement_timeout=0 -c lock_timeout=10000 -c extra_float_digits=3 -c DateStyle=ISO -c IntervalStyle=postgres' psql -X -A -t -q -v ON_ERROR_STOP=1 -d sales <<'WHPG_SQL_END'\n"), "{cmd}");
+        assert!(cmd.starts_with("PGAPPNAME=whpg-plan PGOPTIONS='-c statement_timeout=0 -c lock_timeout=10000 -c extra_float_digits=3 -c DateStyle=ISO -c IntervalStyle=postgres' psql -X -A -t -q -w -v ON_ERROR_STOP=1 -d sales <<'WHPG_SQL_END'\n"), "{cmd}");
         assert!(cmd.contains("\\echo @@whpg-query 1\nSELECT '$(x)';\n"));
         assert!(cmd.ends_with("\nWHPG_SQL_END\n"));
         let parts = split_batch("@@whpg-query 0\n[1,\n 2]\n@@whpg-query 1\n\"x\"\n");
@@ -1048,6 +1063,22 @@ mod tests {
     }
 
     #[test]
+    fn psql_never_prompts_and_a_password_failure_says_how_to_give_one() {
+        let c = PgConnection::default();
+        assert!(psql_command(&c, "d", "SELECT 1").contains(" psql -X -A -t -q -w "));
+        let e = CatalogError::Psql {
+            what: "segments".into(),
+            status: 2,
+            stderr: "psql: error: fe_sendauth: no password supplied".into(),
+        };
+        let m = e.to_string();
+        assert!(
+            m.contains("never prompts") && m.contains("PGPASSFILE"),
+            "{m}"
+        );
+    }
+
+    #[test]
     fn psql_command_quotes_everything() {
         let c = PgConnection {
             port: Some(5432),
@@ -1057,7 +1088,7 @@ mod tests {
         let cmd = psql_command(&c, "sales; rm -rf /", "SELECT 'x'");
         assert!(
             cmd.ends_with(
-                r" psql -X -A -t -q -v ON_ERROR_STOP=1 -p 5432 -U gpadmin -d 'sales; rm -rf /' -c 'SELECT '\''x'\'''"
+                r" psql -X -A -t -q -w -v ON_ERROR_STOP=1 -p 5432 -U gpadmin -d 'sales; rm -rf /' -c 'SELECT '\''x'\'''"
             ),
             "{cmd}"
         );

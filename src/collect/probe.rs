@@ -13,6 +13,8 @@ use crate::shell::quote;
 ///   (allocated bytes, as `du -s -B1`);
 /// - `@df <i> ok <device id> <df -P -B1 -T line>` | `@df <i> error <message>`
 ///   for the nearest existing ancestor of the path;
+/// - `@gone <i> <message>`: a file under data directory `<i>` vanished while
+///   du walked it (a table dropped during collect); the rest is measured;
 /// - `@bk <content> <timestamp> <codec> <bytes> <files>`: earlier gpbackup data
 ///   files (`gpbackup_<content>_<timestamp>_<oid>[.gz|.zst]`) under a directory.
 const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
@@ -22,11 +24,16 @@ whpg_du() { if [ -e "$2" ]; then if o=$(du -s -B1 -- "$2" 2>&1); then echo "@du 
 whpg_inst() { i=$1; d=$2; set --; ix=''; k=0
 for q in base global pg_xlog pg_wal pg_log log backups; do k=$((k+1)); if [ -e "$d/$q" ]; then set -- "$@" "$d/$q"; ix="$ix $((i+k))"; else echo "@du $((i+k)) missing"; fi; done
 [ -e "$d" ] || { echo "@du $i missing"; return; }
-if o=$(du -s -B1 -- "$@" "$d" 2>&1); then sum=0; set -- $ix
-while IFS= read -r l; do b=${l%%[[:space:]]*}; if [ $# -gt 0 ]; then echo "@du $1 ok $b"; sum=$((sum+b)); shift; else echo "@du $i ok $((sum+b))"; fi; done <<WHPG_DU
+o=$( { du -s -B1 -- "$@" "$d" 2>&1 1>&3 3>&- | while IFS= read -r l; do echo "E $l"; done >&3; } 3>&1 ); bad=''
+while IFS= read -r l; do case $l in "E "*": No such file or directory") echo "@gone $i $(printf '%s' "${l#E }" | cut -c1-300)";; "E "*) bad="$bad${l#E } ";; esac; done <<WHPG_E
+$o
+WHPG_E
+if [ -n "$bad" ]; then m=$(printf '%s' "$bad" | cut -c1-300); for x in $ix $i; do echo "@du $x error $m"; done; return; fi
+sum=0; set -- $ix
+while IFS= read -r l; do case $l in "E "*|"") continue;; esac; b=${l%%[[:space:]]*}; if [ $# -gt 0 ]; then echo "@du $1 ok $b"; sum=$((sum+b)); shift; else echo "@du $i ok $((sum+b))"; fi; done <<WHPG_DU
 $o
 WHPG_DU
-else m=$(printf '%s' "$o" | tr '\n' ' ' | cut -c1-300); for x in $ix $i; do echo "@du $x error $m"; done; fi; }
+}
 whpg_df() { p=$2; while [ ! -e "$p" ] && [ "$p" != / ]; do p=${p%/*}; [ -n "$p" ] || p=/; done; if d=$(stat -L -c %d -- "$p" 2>&1) && o=$(df -P -B1 -T -- "$p" 2>&1); then echo "@df $1 ok $d ${o##*$nl}"; else echo "@df $1 error $(printf '%s' "$d $o" | tr '\n' ' ' | cut -c1-300)"; fi; }
 whpg_bk() { if [ -d "$1" ]; then find "$1" -type f -name 'gpbackup_*_*_*' -printf '%s %f\n' 2>/dev/null | awk '{ n = split($2, a, "_"); if (n >= 4 && a[2] ~ /^-?[0-9]+$/ && length(a[3]) == 14 && a[3] ~ /^[0-9]+$/) { c = "none"; if ($2 ~ /[.]gz$/) c = "gzip"; else if ($2 ~ /[.]zst$/) c = "zstd"; k = a[2] " " a[3] " " c; s[k] += $1; f[k]++ } } END { for (k in s) printf "@bk %s %.0f %d\n", k, s[k], f[k] }'; fi; }
 echo "@host $(hostname)"
@@ -180,6 +187,9 @@ pub struct ProbeResult {
     pub du: Vec<DuResult>,
     /// One per df path, in order.
     pub df: Vec<Result<DfLine, String>>,
+    /// Files that vanished while du walked a data directory (du index, du's
+    /// message): a table dropped during collect, measured without it.
+    pub vanished: Vec<(usize, String)>,
 }
 
 /// Parses one `df -P -B1 -T` data line: `device type total used avail cap% mount`.
@@ -226,6 +236,7 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
     let mut hostname = None;
     let mut ended = false;
     let mut backups = Vec::new();
+    let mut vanished = Vec::new();
     for line in out.lines() {
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix("@bk ") {
@@ -241,6 +252,12 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
                 bytes: f[3].parse().map_err(|_| bad())?,
                 files: f[4].parse().map_err(|_| bad())?,
             });
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("@gone ") {
+            let (idx, msg) = rest.split_once(' ').unwrap_or((rest, ""));
+            let i = idx.parse().map_err(|_| bad_line("bad probe index", line))?;
+            vanished.push((i, msg.trim().to_string()));
             continue;
         }
         if let Some(h) = line.strip_prefix("@host ") {
@@ -323,6 +340,7 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
         du,
         df,
         backups,
+        vanished,
     })
 }
 
@@ -383,6 +401,60 @@ mod tests {
             (41, "/data1", 314_572_800)
         );
         assert!(r.df[1].is_err());
+    }
+
+    /// Runs the probe script on this machine with `du` replaced by one that
+    /// measures, then complains as GNU du does about `complaint` and exits 1.
+    fn probe_with_du_complaint(shell: &str, complaint: &str) -> ProbeResult {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("gpseg0");
+        for p in ["base/1", "global"] {
+            std::fs::create_dir_all(d.join(p)).unwrap();
+        }
+        std::fs::write(d.join("base/1/16384"), vec![1u8; 8192]).unwrap();
+        let item = DuItem::Instance(d.to_str().unwrap().into());
+        let script = host_script(std::slice::from_ref(&item), &[], &[]);
+        let fake =
+            format!("du() {{ command du \"$@\"; echo \"du: {complaint}\" >&2; return 1; }}\n");
+        let script = script.replacen("echo \"@host", &format!("{fake}echo \"@host"), 1);
+        let out = std::process::Command::new(shell)
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        parse_probe_output(&String::from_utf8_lossy(&out.stdout), item.paths().len(), 0).unwrap()
+    }
+
+    /// A table dropped while du walks the data directory: du names the
+    /// vanished file and exits 1; the instance is still measured, and the
+    /// file is noted (issue 17, case 12). Any other complaint is an error.
+    #[test]
+    fn a_file_vanishing_under_du_is_noted_and_the_rest_measured() {
+        for shell in ["sh", "bash"] {
+            let r = probe_with_du_complaint(
+                shell,
+                "cannot access '/d/base/1/16385': No such file or directory",
+            );
+            assert!(
+                matches!(r.du[0], DuResult::Bytes(b) if b >= 8192),
+                "{shell}: {r:?}"
+            );
+            assert!(
+                matches!(r.du[1], DuResult::Bytes(b) if b >= 8192),
+                "{shell}: {r:?}"
+            );
+            assert_eq!(r.vanished.len(), 1, "{shell}");
+            assert!(r.vanished[0].1.contains("/d/base/1/16385"), "{r:?}");
+            let r = probe_with_du_complaint(
+                shell,
+                "cannot read directory '/d/base/1': Permission denied",
+            );
+            assert!(
+                matches!(&r.du[0], DuResult::Error(m) if m.contains("Permission denied")),
+                "{r:?}"
+            );
+            assert!(r.vanished.is_empty());
+        }
     }
 
     #[test]

@@ -482,3 +482,87 @@ fn a_failing_table_is_isolated_and_every_other_table_measured() {
     assert!(c.not_measured[0].reason.contains("could not read block 7"));
     assert!(!crate::model::incompleteness(&inv).is_empty());
 }
+
+/// One locked table among many is named after one wait for the first try and
+/// one for the table itself: pg_locks names the suspect, the rest is measured
+/// in one query (no halving of the whole list; issue 17, case 11).
+#[test]
+fn a_locked_table_is_found_through_pg_locks_not_by_halving() {
+    let mut t = without_sales_batch();
+    let orders_only = RELATIONS.lines().next().unwrap();
+    t.answer(
+        "10.0.0.1",
+        "json_agg(c.oid::int8 ORDER BY c.oid)",
+        "[16500, 16501]",
+    )
+    .answer("10.0.0.1", "FROM pg_locks", "[16501]")
+    .answer("10.0.0.1", "to_json(n.nspname", "\"public.events\"")
+    .answer("10.0.0.1", "d.oid IN (16500)", orders_only);
+    t.answer_failing(
+        "10.0.0.1",
+        "d.oid IN (16501)",
+        "",
+        "ERROR:  canceling statement due to lock timeout",
+        1,
+    );
+    // A trap: the whole list asked again (halving starts there) would answer
+    // that 16500 was dropped, and orders would be missing below.
+    t.answer_failing(
+        "10.0.0.1",
+        "d.oid IN (16500, 16501)",
+        "",
+        "ERROR:  could not open relation with OID 16500",
+        1,
+    );
+    t.answer_failing(
+        "10.0.0.1",
+        "format_type",
+        &(db_checks() + &format!("@@whpg-query 0\n{TABLE_STATS}\n@@whpg-query 1\n")),
+        "ERROR:  canceling statement due to lock timeout",
+        3,
+    );
+    let inv = collect(&opts(), &t).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert!(
+        c.notes.iter().all(|n| !n.contains("dropped")),
+        "{:?}",
+        c.notes
+    );
+    assert_eq!(c.databases[0].tables.len(), 1, "{c:?}");
+    assert_eq!(c.databases[0].tables[0].name, "orders");
+    assert_eq!(c.not_measured.len(), 1, "{:?}", c.not_measured);
+    assert_eq!(c.not_measured[0].table.as_deref(), Some("public.events"));
+    assert!(c.not_measured[0].reason.contains("could not be locked"));
+}
+
+/// A table dropped between the listing and the size functions comes back
+/// with a NULL size: it is noted and skipped, every other table measured
+/// (it failed the whole database before; issue 17, case 12).
+#[test]
+fn a_null_size_skips_the_table_not_the_database() {
+    let dropped = RELATIONS.replacen(
+        r#""on_disk_bytes":1000,"index_bytes":0,"toast_bytes":0"#,
+        r#""on_disk_bytes":null,"index_bytes":null,"toast_bytes":null"#,
+        1,
+    );
+    assert_ne!(dropped, RELATIONS);
+    let t = recorded_with(|t| {
+        t.answer(
+            "10.0.0.1",
+            "format_type",
+            &(db_checks() + &batch(&[TABLE_STATS, &dropped])),
+        );
+    });
+    let inv = collect(&opts(), &t).unwrap();
+    let c = inv.composition.as_ref().unwrap();
+    assert!(c.not_measured.is_empty(), "{:?}", c.not_measured);
+    assert_eq!(c.databases[0].tables.len(), 1, "{c:?}");
+    assert_eq!(c.databases[0].tables[0].name, "orders");
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("table public.events (oid 16501) vanished") && n.contains("NULL")),
+        "{:?}",
+        c.notes
+    );
+}

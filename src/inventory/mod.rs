@@ -9,6 +9,6 @@ mod load;
 mod schema;
 mod validate;
 
-pub use load::{InventoryFormat, load, load_str, save, to_string, write_atomic};
+pub use load::{InventoryFormat, load, load_str, save, to_string};
 pub use schema::*;
 pub use validate::{Problem, Validated, validate};

@@ -242,7 +242,10 @@ impl Default for PlanOptions {
 impl PlanOptions {
     /// Per-instance overhead of a new instance.
     pub fn instance_overhead_bytes(&self) -> u64 {
-        self.catalog_overhead_bytes + self.wal_overhead_bytes
+        // Both are bounded by MAX_INSTANCE_OVERHEAD_BYTES when parsed;
+        // saturating keeps a hand-built option set from wrapping.
+        self.catalog_overhead_bytes
+            .saturating_add(self.wal_overhead_bytes)
     }
 
     /// The user's backup target for the plans that stage a backup on the hosts.
@@ -274,9 +277,17 @@ pub enum ValueError {
         /// Its unit.
         unit: String,
     },
-    /// A size beyond 2^64 bytes.
-    #[error("'{0}' is out of range")]
-    SizeRange(String),
+    /// A size beyond what the option allows.
+    #[error("'{given}' is out of range: at most {max} bytes")]
+    SizeRange {
+        /// The value given.
+        given: String,
+        /// The bound.
+        max: u64,
+    },
+    /// A rate of zero bytes per second: no step would ever end.
+    #[error("'{0}' is not a rate: give more than 0 bytes per second (e.g. 800MB)")]
+    ZeroRate(String),
     /// A compression level gpbackup refuses.
     #[error("compression level {level} is out of range for {codec}: {lo}..={hi}")]
     Level {
@@ -319,8 +330,38 @@ pub fn parse_fraction(s: &str) -> Result<f64, ValueError> {
     Ok(v)
 }
 
-/// Parses a byte count: `1234`, `500GB`, `1.5TiB`, `2T` (SI and IEC suffixes).
+/// The largest byte option (`--external-capacity`, rates): 1 EiB. With the
+/// inventory's own bound (64 PiB in all) no sum the model makes can wrap.
+pub const MAX_OPTION_BYTES: u64 = 1 << 60;
+
+/// The largest per-instance overhead (`--catalog-overhead`, `--wal-overhead`):
+/// 1 TiB, far above any catalog or WAL; times every instance it still fits.
+pub const MAX_INSTANCE_OVERHEAD_BYTES: u64 = 1 << 40;
+
+/// Parses a byte count of at most [`MAX_OPTION_BYTES`].
 pub fn parse_bytes(s: &str) -> Result<u64, ValueError> {
+    parse_bytes_upto(s, MAX_OPTION_BYTES)
+}
+
+/// Parses a per-instance overhead of at most [`MAX_INSTANCE_OVERHEAD_BYTES`].
+pub fn parse_instance_bytes(s: &str) -> Result<u64, ValueError> {
+    parse_bytes_upto(s, MAX_INSTANCE_OVERHEAD_BYTES)
+}
+
+/// Parses a throughput: a byte count above 0 (a zero rate never ends a step).
+pub fn parse_rate(s: &str) -> Result<u64, ValueError> {
+    match parse_bytes(s)? {
+        0 => Err(ValueError::ZeroRate(s.into())),
+        v => Ok(v),
+    }
+}
+
+/// Parses a byte count: `1234`, `500GB`, `1.5TiB`, `2T` (SI and IEC
+/// suffixes), refusing a negative one and one above `max`.
+pub fn parse_bytes_upto(s: &str, max: u64) -> Result<u64, ValueError> {
+    if s.trim_start().starts_with('-') {
+        return Err(ValueError::Negative(s.into()));
+    }
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -347,8 +388,11 @@ pub fn parse_bytes(s: &str) -> Result<u64, ValueError> {
         }
     };
     let v = n * mult;
-    if !v.is_finite() || v < 0.0 || v > u64::MAX as f64 {
-        return Err(ValueError::SizeRange(s.into()));
+    if !v.is_finite() || v < 0.0 || v > max as f64 {
+        return Err(ValueError::SizeRange {
+            given: s.into(),
+            max,
+        });
     }
     Ok(v.round() as u64)
 }

@@ -35,7 +35,8 @@ fn inst(dbid: u32, content: i32, role: Role, host: &str, mount: &str, data: u64)
         role,
         preferred_role: role,
         host: host.into(),
-        port: 6000,
+        // One port per instance (two on one host:port is invalid); the coordinator, dbid 1, on 6000.
+        port: 5999 + dbid as u16,
         datadir: format!(
             "{mount}/{}/gpseg{content}",
             if role == Role::Primary { "p" } else { "m" }

@@ -44,44 +44,64 @@ impl OutputFiles {
             || self.script.is_some()
     }
 
-    /// Fails at once when an output file cannot be created, before any long work.
-    pub fn check(&self) -> Result<(), InputError> {
+    /// Fails at once, before any long work, when an output cannot be
+    /// written: a path that is not a regular file (a device, a FIFO, a
+    /// symbolic link), a missing directory, an output that is one of the
+    /// `inputs` ((option, path) pairs) or the same file as another output.
+    /// Creates nothing: directories are made only when the files are written.
+    pub fn check(&self, inputs: &[(&str, &Path)]) -> Result<(), InputError> {
         let o = self;
-        for p in [&o.json, &o.markdown, &o.html, &o.script]
-            .into_iter()
-            .flatten()
-        {
-            check_output_path(p)?;
+        let singles = [
+            ("--json", &o.json),
+            ("--markdown", &o.markdown),
+            ("--html", &o.html),
+            ("--script", &o.script),
+        ];
+        let mut outputs = Vec::new();
+        for (flag, p) in singles {
+            if let Some(p) = p {
+                crate::output::check_file(flag, p)?;
+                outputs.push((flag, p.as_path()));
+            }
         }
-        if let Some(dir) = &o.layout_dir {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                InputError::Usage(format!(
-                    "--layout-dir {}: cannot create the directory: {e}",
-                    dir.display()
-                ))
-            })?;
-            check_output_path(&dir.join("probe"))?;
+        let stdouts = outputs
+            .iter()
+            .filter(|(_, p)| crate::output::is_stdout(p))
+            .count();
+        if stdouts > 1 {
+            return Err(InputError::Usage(
+                "only one output can go to standard output ('-')".into(),
+            ));
         }
-        if let Some(dir) = &o.png {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                InputError::Usage(format!(
-                    "--png {}: cannot create the directory: {e}",
-                    dir.display()
-                ))
-            })?;
-            check_output_path(&dir.join("probe.png"))?;
+        for (flag, d) in [("--layout-dir", &o.layout_dir), ("--png", &o.png)] {
+            if let Some(d) = d {
+                crate::output::check_dir(flag, d)?;
+            }
         }
-        Ok(())
+        crate::output::check_distinct(inputs, &outputs)
     }
 
-    /// Writes every file asked for (each to a temporary name, then renamed).
+    /// Whether one of the files goes to standard output (`-`).
+    pub fn uses_stdout(&self) -> bool {
+        [&self.json, &self.markdown, &self.html]
+            .into_iter()
+            .flatten()
+            .any(|p| crate::output::is_stdout(p))
+    }
+
+    /// Writes every file asked for, all or nothing: everything is rendered
+    /// first, then each file goes to a temporary name and all are renamed
+    /// at the end (see [`crate::output::FileSet`]). `-` is standard output.
     pub fn write(&self, est: &Estimate) -> Result<(), OutputError> {
         let o = self;
-        let write = |p: &Path, bytes: Vec<u8>| {
-            crate::inventory::write_atomic(p, &bytes).map_err(|source| OutputError::File {
-                path: p.to_path_buf(),
-                source,
-            })
+        let mut set = crate::output::FileSet::new();
+        let mut to_stdout: Option<Vec<u8>> = None;
+        let mut put = |set: &mut crate::output::FileSet, p: &Path, bytes: Vec<u8>| {
+            if crate::output::is_stdout(p) {
+                to_stdout = Some(bytes);
+            } else {
+                set.add(p.to_path_buf(), bytes);
+            }
         };
         // The script first: a plan it cannot be written for writes nothing.
         let script = match &o.script {
@@ -99,73 +119,61 @@ impl OutputFiles {
             None => None,
         };
         if let Some(p) = &o.json {
-            write(p, JsonExporter.render(est))?;
+            put(&mut set, p, JsonExporter.render(est));
         }
         if let Some(p) = &o.markdown {
-            write(p, MarkdownExporter { rates: o.rates }.render(est))?;
+            put(&mut set, p, MarkdownExporter { rates: o.rates }.render(est));
         }
         if let Some(p) = &o.html {
-            write(p, HtmlExporter { rates: o.rates }.render(est))?;
+            put(&mut set, p, HtmlExporter { rates: o.rates }.render(est));
         }
         if let Some(dir) = &o.layout_dir
             && let Some(env) = &est.environment
         {
+            set.dir(dir.clone());
             for f in
                 model::layout_files::layout_files(&est.new_layout, &env.hosts6, est.cluster.product)
             {
-                write(&dir.join(f.name), f.text.into_bytes())?;
+                set.add(dir.join(f.name), f.text.into_bytes());
             }
             if let Some(sql) = est
                 .preflight
                 .as_ref()
                 .and_then(|p| p.resource_groups_sql.clone())
             {
-                write(
-                    &dir.join(model::steps::files::RESOURCE_GROUPS),
+                set.add(
+                    dir.join(model::steps::files::RESOURCE_GROUPS),
                     sql.into_bytes(),
-                )?;
+                );
             }
         }
+        let executable = script.as_ref().map(|(p, _)| p.to_path_buf());
         if let Some((p, text)) = script {
-            write(p, text.into_bytes())?;
-            make_executable(p);
+            put(&mut set, p, text.into_bytes());
         }
         if let Some(dir) = &o.png {
+            set.dir(dir.clone());
             for chart in charts::charts_for(est) {
                 let bytes = charts::png(chart, est).map_err(|source| OutputError::Chart {
                     what: chart.file_stem().into(),
                     source,
                 })?;
-                write(&dir.join(format!("{}.png", chart.file_stem())), bytes)?;
+                set.add(dir.join(format!("{}.png", chart.file_stem())), bytes);
             }
+        }
+        set.commit()?;
+        if let Some(p) = executable.filter(|p| !crate::output::is_stdout(p)) {
+            make_executable(&p);
+        }
+        if let Some(bytes) = to_stdout {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)
+                .and_then(|_| out.flush())
+                .map_err(OutputError::Stdout)?;
         }
         Ok(())
     }
-}
-
-/// Checks that a file can be written beside `p` (its directory exists and is writable).
-pub fn check_output_path(p: &Path) -> Result<(), InputError> {
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(InputError::Usage(format!(
-            "{}: directory {} does not exist",
-            p.display(),
-            dir.display()
-        )));
-    }
-    let probe = dir.join(format!(".whpg-plan-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| {
-        InputError::Usage(format!(
-            "{}: cannot write in {}: {e}",
-            p.display(),
-            dir.display()
-        ))
-    })?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
 }
 
 /// The script is run as `./upgrade.sh`: its owner may execute it.

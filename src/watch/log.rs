@@ -53,14 +53,7 @@ pub struct LogWriter {
 impl LogWriter {
     /// Opens `path` for appending (created when missing).
     pub fn open(path: &Path) -> Result<LogWriter, OutputError> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| OutputError::File {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let f = crate::output::open_append(path)?;
         Ok(LogWriter {
             path: path.to_path_buf(),
             out: std::io::BufWriter::new(f),
@@ -83,10 +76,7 @@ impl LogWriter {
 
 /// Reads every line of a log; a bad line is an error naming its line number.
 pub fn read(path: &Path) -> Result<Vec<LogLine>, InputError> {
-    let f = std::fs::File::open(path).map_err(|source| InputError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let f = crate::input::open_regular(path, crate::input::MAX_LOG_BYTES)?;
     let mut out = Vec::new();
     for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
         let line = line.map_err(|source| InputError::Read {

@@ -461,10 +461,7 @@ fn write_html(
         what: "the watch page".into(),
         source,
     })?;
-    crate::inventory::write_atomic(path, page.as_bytes()).map_err(|source| OutputError::File {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::output::write_atomic(path, page.as_bytes())
 }
 
 fn resolve_phase(plan: &WatchPlan, phase: Option<&str>) -> Result<Option<usize>, InputError> {

@@ -165,10 +165,7 @@ struct NewInstanceFile {
 /// Reads the estimate at `path` and picks the plan to follow: `plan` when
 /// given, else the recommended one.
 pub fn load(path: &Path, plan: Option<&str>) -> Result<WatchPlan, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::input::read_text(path, crate::input::MAX_DOCUMENT_BYTES)?;
     parse(&text, path, plan)
 }
 

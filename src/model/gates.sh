@@ -36,19 +36,24 @@ make_dir() {
     gate_fail "$host: cannot create $dir (needs sudo there; or have root run: install -d -o $owner -g $group $q)"
 }
 
-# make_dirs HOSTFILE DIR: DIR on every host of HOSTFILE.
-# make_dirs FILE: every "host directory" line of FILE.
-make_dirs() {
-  local h d
-  if [ $# -eq 2 ]; then
+# each_dir FN HOSTFILE DIR: FN HOST DIR for every host of HOSTFILE;
+# each_dir FN FILE: FN HOST DIR for every "host directory" line of FILE.
+each_dir() {
+  local fn=$1 h d
+  if [ $# -eq 3 ]; then
     while read -r h; do
-      [ -z "$h" ] || make_dir "$h" "$2" || return 1
-    done <"$1"
+      [ -z "$h" ] || "$fn" "$h" "$3" || return 1
+    done <"$2"
   else
     while read -r h d; do
-      [ -z "$h" ] || make_dir "$h" "$d" || return 1
-    done <"$1"
+      [ -z "$h" ] || "$fn" "$h" "$d" || return 1
+    done <"$2"
   fi
+}
+
+# make_dirs HOSTFILE DIR, or make_dirs FILE of "host directory" lines.
+make_dirs() {
+  each_dir make_dir "$@"
 }
 
 # gate_dir HOST DIR: DIR exists on HOST and this user can write in it
@@ -63,16 +68,7 @@ gate_dir() {
 
 # gate_dirs HOSTFILE DIR, or gate_dirs FILE of "host directory" lines.
 gate_dirs() {
-  local h d
-  if [ $# -eq 2 ]; then
-    while read -r h; do
-      [ -z "$h" ] || gate_dir "$h" "$2" || return 1
-    done <"$1"
-  else
-    while read -r h d; do
-      [ -z "$h" ] || gate_dir "$h" "$d" || return 1
-    done <"$1"
-  fi
+  each_dir gate_dir "$@"
 }
 
 # gate_new_instances FILE: for every "host port datadir" line, the data

@@ -153,6 +153,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
         total_bytes: total.max(used),
         used_bytes: used,
         available_bytes: total.saturating_sub(used),
+        io: None,
     };
     let mut hosts = vec![Host {
         name: "cdw".into(),
@@ -160,6 +161,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
         status: HostStatus::Ok,
         error: None,
         filesystems: vec![fs("/data", 2_000_000_000_000, 60_000_000_000)],
+        cpus: None,
     }];
     for (h, host_used) in used.iter().enumerate() {
         hosts.push(Host {
@@ -176,6 +178,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
                     )
                 })
                 .collect(),
+            cpus: None,
         });
     }
     let composition = composition(data.iter().sum());
@@ -192,6 +195,7 @@ pub fn synth_inventory(spec: &SynthSpec) -> Inventory {
         composition: Some(composition),
         warnings: Vec::new(),
         compatibility: None,
+        backup_history: Vec::new(),
     }
 }
 
@@ -246,6 +250,7 @@ fn composition(total: u64) -> Composition {
             ],
             tables: Vec::new(),
         }],
+        copy_bytes_per_second: None,
     }
 }
 

@@ -161,8 +161,10 @@ pub fn assemble(
                             total_bytes: d.total_bytes,
                             used_bytes: d.used_bytes,
                             available_bytes: d.available_bytes,
+                            io: None,
                         })
                         .collect(),
+                    cpus: None,
                 });
                 results.insert(w.name.as_str(), (w, r));
             }
@@ -172,6 +174,7 @@ pub fn assemble(
                 status: HostStatus::Failed,
                 error: Some(e.to_string()),
                 filesystems: Vec::new(),
+                cpus: None,
             }),
         }
     }
@@ -252,5 +255,6 @@ pub fn assemble(
         composition: snap.composition.clone(),
         warnings: snap.warnings.iter().cloned().chain(vanished).collect(),
         compatibility: snap.compatibility.clone(),
+        backup_history: Vec::new(),
     }
 }

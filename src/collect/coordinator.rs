@@ -135,6 +135,7 @@ pub fn read_catalog(
             not_measured: r.not_measured,
             excluded_databases: excluded,
             notes: r.notes,
+            copy_bytes_per_second: None,
         }),
         warnings: r.warnings,
         compatibility: Some({

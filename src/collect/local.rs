@@ -47,6 +47,7 @@ pub fn add_local_disks(inv: &mut Inventory, host: &str) {
             total_bytes: d.total_space(),
             used_bytes: d.total_space() - d.available_space(),
             available_bytes: d.available_space(),
+            io: None,
         });
     }
 }

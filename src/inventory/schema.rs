@@ -34,6 +34,10 @@ pub struct Inventory {
     /// was not checked (an inventory written before the pre-flight existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compatibility: Option<Compatibility>,
+    /// The cluster's own gpbackup report files (`gpbackup_<ts>_report`) found
+    /// by collect, newest first: the measured durations the time model reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_history: Vec<BackupReport>,
 }
 
 /// Which database product the inventory describes.
@@ -113,6 +117,9 @@ pub struct Host {
     /// tablespaces, candidate backup directories).
     #[serde(default)]
     pub filesystems: Vec<Filesystem>,
+    /// Online CPU cores (`getconf _NPROCESSORS_ONLN`); absent when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<u32>,
 }
 
 /// One mounted filesystem of one host, as `df -P -B1` reports it.
@@ -133,6 +140,23 @@ pub struct Filesystem {
     pub used_bytes: u64,
     /// Bytes an unprivileged user can still write (excludes root-reserved blocks).
     pub available_bytes: u64,
+    /// Sequential write and read speed, measured only with `collect --measure-io`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io: Option<IoMeasurement>,
+}
+
+/// A bounded sequential write and read of one temporary file on a filesystem
+/// (`collect --measure-io`, the one measurement that writes; the file is
+/// removed at once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IoMeasurement {
+    /// Size of the file written and read back.
+    pub bytes: u64,
+    /// Bytes per second written (flushed to the device).
+    pub write_bytes_per_second: f64,
+    /// Bytes per second read back.
+    pub read_bytes_per_second: f64,
 }
 
 impl Filesystem {
@@ -283,6 +307,11 @@ pub struct Composition {
     /// that collected: what each codec adds to the backup's duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_throughput: Option<BTreeMap<String, f64>>,
+    /// CSV bytes per second one `COPY … TO STDOUT WITH CSV` stream produced
+    /// while sampling (the text rate of one segment's COPY); absent when
+    /// nothing was sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_bytes_per_second: Option<f64>,
     /// Databases and tables that could not be measured, with the reason: the
     /// inventory is incomplete (no verdict) while this is not empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -465,6 +494,46 @@ pub struct PreviousBackup {
     pub bytes: u64,
     /// Number of data files.
     pub files: u64,
+}
+
+/// One gpbackup report file (`gpbackup_<ts>_report`, gpbackup report/report.go):
+/// what a backup of this cluster took, measured by the cluster itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupReport {
+    /// The backup timestamp (`YYYYMMDDHHMMSS`, "timestamp key:").
+    pub timestamp: String,
+    /// Where the report was read: `host:path`.
+    pub path: String,
+    /// "database name:".
+    pub database: String,
+    /// "backup status:": `Success` or `Failure`.
+    pub status: String,
+    /// "compression:": `gzip`, `zstd` or `None`.
+    pub compression: String,
+    /// "backup section:": `All Sections`, `Data Only` or `Metadata Only`.
+    pub section: String,
+    /// "incremental:" True.
+    #[serde(default)]
+    pub incremental: bool,
+    /// "plugin executable:" when not `None`: the data went off-host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// "duration:" (`H:MM:SS`) in seconds.
+    pub duration_seconds: u64,
+    /// "database size:" (pg_size_pretty, e.g. `1234 MB`) in bytes; absent when not printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_size_bytes: Option<u64>,
+    /// "segment count:".
+    pub segment_count: u32,
+    /// "gpbackup version:".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpbackup_version: Option<String>,
+    /// Bytes of this backup's data files on every content (from the
+    /// instances' `previous_backups`); absent when some content's files were
+    /// not found (moved, or a plugin backup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_bytes: Option<u64>,
 }
 
 /// The pre-flight's result: one entry per item of greenplum.md's table,

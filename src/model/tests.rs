@@ -25,6 +25,7 @@ fn fs(mount: &str, used: u64) -> Filesystem {
         total_bytes: 1000 * M,
         used_bytes: used,
         available_bytes: 1000 * M - used,
+        io: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn host(name: &str, fss: Vec<Filesystem>) -> Host {
         status: HostStatus::Ok,
         error: None,
         filesystems: fss,
+        cpus: None,
     }
 }
 
@@ -98,6 +100,7 @@ pub(crate) fn small_cluster() -> Inventory {
         composition: None,
         warnings: Vec::new(),
         compatibility: None,
+        backup_history: Vec::new(),
     }
 }
 

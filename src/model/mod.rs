@@ -13,6 +13,7 @@ pub mod plans;
 pub mod preflight;
 pub mod steps;
 pub mod target;
+pub mod timeline;
 pub mod whatif;
 
 use serde::Serialize;

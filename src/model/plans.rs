@@ -243,6 +243,10 @@ pub struct PlanResult {
     /// ahead only after they are resolved (re-collected clean) or a
     /// metadata-only trial restore on a scratch 7 system is signed off.
     pub preflight_blocking: bool,
+    /// How long the night is: phases on the critical path, outage, point of
+    /// no return, back-out; `None` for a plan that is not available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<super::timeline::Timeline>,
 }
 
 impl PlanResult {
@@ -273,6 +277,7 @@ impl PlanResult {
             runnable: false,
             not_runnable_reason: None,
             preflight_blocking: false,
+            timeline: None,
         }
     }
 
@@ -614,6 +619,7 @@ pub fn evaluate(
         runnable: true,
         not_runnable_reason: None,
         preflight_blocking: false,
+        timeline: None,
     })
 }
 

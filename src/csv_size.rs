@@ -49,6 +49,10 @@ pub struct ColumnStats {
     /// Whether pg_stats has a row for the column (ANALYZE ran).
     #[serde(default)]
     pub analyzed: bool,
+    /// pg_stats hides the column from the collecting role (no SELECT
+    /// privilege, or row security): "not analyzed" then says nothing about ANALYZE.
+    #[serde(default)]
+    pub hidden: bool,
     /// Fraction of NULLs.
     pub null_frac: Option<f64>,
     /// Average stored width in bytes (varlena header included).
@@ -258,6 +262,13 @@ pub fn row_width(columns: &[ColumnStats]) -> f64 {
         w += non_null * (value_width(c).0 + value_extra(c));
     }
     w
+}
+
+/// Whether the table's statistics are hidden from the collecting role: no
+/// column is visible in pg_stats and at least one is hidden by privilege or
+/// row security (ANALYZE would not help; collecting as gpadmin would).
+pub fn stats_hidden(t: &TableStats) -> bool {
+    !t.columns.iter().any(|c| c.analyzed) && t.columns.iter().any(|c| c.hidden)
 }
 
 /// The table's CSV bytes and how they were obtained: from statistics when the

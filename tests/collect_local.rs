@@ -65,3 +65,86 @@ fn local_postgres_is_a_one_instance_inventory() {
         String::from_utf8_lossy(&e.stdout)
     );
 }
+
+/// As a role that may not SELECT a table, pg_stats hides its columns: the
+/// note must say so (collect as gpadmin) instead of "run ANALYZE", and a
+/// table that really was never analyzed still gets "run ANALYZE".
+#[test]
+fn statistics_hidden_by_privileges_are_not_called_unanalyzed() {
+    let pg = LocalPostgres::start();
+    pg.sql("postgres", "CREATE DATABASE shop");
+    pg.sql(
+        "shop",
+        "CREATE ROLE reader LOGIN; GRANT pg_read_all_settings, pg_read_all_stats TO reader; \
+         CREATE TABLE secret AS SELECT g AS id, md5(g::text) AS name FROM generate_series(1, 20000) g; \
+         CREATE TABLE open AS SELECT g AS id FROM generate_series(1, 20000) g; \
+         CREATE TABLE fresh AS SELECT g AS id FROM generate_series(1, 20000) g; \
+         ANALYZE secret; ANALYZE open; GRANT SELECT ON open, fresh TO reader;",
+    );
+    // The premise, from the server itself: reader sees open's statistics and
+    // not secret's, though both were analyzed; fresh has none at all.
+    let seen = |user: &str, table: &str| {
+        pg.sql(
+            "shop",
+            &format!("SET ROLE {user}; SELECT count(*) FROM pg_stats WHERE tablename = '{table}'"),
+        )
+        .trim()
+        .to_string()
+    };
+    assert_eq!(seen("reader", "secret"), "0");
+    assert_eq!(seen("postgres", "secret"), "2");
+    assert_eq!(seen("reader", "open"), "1");
+    assert_eq!(seen("postgres", "fresh"), "0");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reader.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+        .args([
+            "collect",
+            "--local",
+            "--pg-host",
+            "127.0.0.1",
+            "--pg-user",
+            "reader",
+        ])
+        .args(["--pg-port", &pg.port.to_string(), "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let inv = whpg_plan::inventory::load(&out).unwrap();
+    let tables = &inv.database("shop").unwrap().tables;
+    let hidden = |name: &str| tables.iter().find(|t| t.name == name).unwrap().stats_hidden;
+    assert!(hidden("secret"));
+    assert!(!hidden("open") && !hidden("fresh"));
+    let e = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
+        .args(["estimate", "--format", "json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&e.stdout).unwrap();
+    let notes: Vec<&str> = v["backup"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    let analyze = notes.iter().find(|n| n.contains("run ANALYZE")).unwrap();
+    assert!(
+        analyze.contains("shop.public.fresh") && !analyze.contains("secret"),
+        "{analyze}"
+    );
+    let privileges = notes
+        .iter()
+        .find(|n| n.contains("may not read"))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    assert!(privileges.contains("shop.public.secret") && privileges.contains("gpadmin"));
+    assert_eq!(
+        v["backup"]["tables_with_hidden_stats"],
+        serde_json::json!(["shop.public.secret"])
+    );
+}

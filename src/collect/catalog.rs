@@ -413,11 +413,21 @@ OR strpos({v}, chr(13)) > 0 THEN 2 ELSE 0 END + length({v}) - length(replace({v}
         )
     };
     let (extra, extra_m) = (extra_of("v"), extra_of("m.v"));
+    // pg_stats shows a column only to a role that may SELECT it (9.4, GP6)
+    // and, from 9.5 on, not while row security applies to the role: the
+    // view's own conditions, so a missing row can be told from "never analyzed".
+    let hidden = match d {
+        Dialect::Gp6 => "NOT has_column_privilege(c.oid, a.attnum, 'SELECT')",
+        Dialect::Gp7 | Dialect::Postgres => {
+            "(NOT has_column_privilege(c.oid, a.attnum, 'SELECT') OR (c.relrowsecurity AND row_security_active(c.oid)))"
+        }
+    };
     format!(
         "SELECT row_to_json(t) FROM (\
 SELECT c.oid::int8 AS oid, \
 (SELECT coalesce(json_agg(row_to_json(col)), '[]') FROM (\
 SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, s.attname IS NOT NULL AS analyzed, \
+{hidden} AS hidden, \
 s.null_frac::float8 AS null_frac, s.avg_width::float8 AS avg_width, \
 CASE WHEN ty.typcategory <> 'A' THEN (SELECT avg(octet_length(v))::float8 FROM unnest(s.histogram_bounds::text::text[]) v) END AS hist_len, \
 CASE WHEN ty.typcategory <> 'A' THEN (SELECT avg({extra})::float8 FROM unnest(s.histogram_bounds::text::text[]) v) END AS hist_extra, \

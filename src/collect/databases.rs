@@ -616,6 +616,7 @@ pub fn table_estimate(t: &TableStats) -> TableEstimate {
         sample_rows: None,
         sample_csv_bytes: None,
         sampled_ratios: None,
+        stats_hidden: estimated_from == EstimateSource::Default && csv_size::stats_hidden(t),
     }
 }
 

@@ -480,6 +480,11 @@ pub struct TableEstimate {
     /// Compressed/CSV ratios of the sample by codec and level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled_ratios: Option<BTreeMap<String, f64>>,
+    /// pg_stats hid the table's columns from the collecting role (no SELECT
+    /// privilege or row security): its default-factor estimate is for want
+    /// of privileges, not of ANALYZE.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stats_hidden: bool,
 }
 
 /// An earlier gpbackup found on a host: its files for one content.

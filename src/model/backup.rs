@@ -165,8 +165,12 @@ pub struct BackupEstimate {
     /// The earlier backup used for calibration, if one was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_backup: Option<PreviousBackupUse>,
-    /// Tables whose CSV bytes come from the default factor (no statistics).
+    /// Tables whose CSV bytes come from the default factor (never analyzed).
     pub tables_without_stats: Vec<String>,
+    /// Tables whose statistics pg_stats hid from the collecting role (no
+    /// SELECT privilege or row security): default factor for want of privileges.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables_with_hidden_stats: Vec<String>,
     /// Plain-language notes on how the figures were obtained.
     pub notes: Vec<String>,
     /// CSV bytes per second one core compresses with the chosen codec and level,
@@ -271,6 +275,7 @@ struct CatalogKinds {
     sources: Vec<EstimateSource>,
     tables: Option<u64>,
     without_stats: Vec<String>,
+    hidden_stats: Vec<String>,
     sampled: bool,
     csv_total: f64,
     compressed_total: f64,
@@ -286,6 +291,7 @@ fn kinds_from_catalog(
     let mut sources = Vec::new();
     let mut tables: Option<u64> = Some(0);
     let mut without_stats = Vec::new();
+    let mut hidden_stats = Vec::new();
     let mut all_samples: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut kinds: Vec<(KindEstimate, f64, Option<f64>)> = Vec::new();
     for kind in StorageKind::ALL {
@@ -346,7 +352,12 @@ fn kinds_from_catalog(
             .iter()
             .filter(|t| t.estimated_from == EstimateSource::Default)
         {
-            without_stats.push(format!("{}.{}.{}", d.name, t.schema, t.name));
+            let name = format!("{}.{}.{}", d.name, t.schema, t.name);
+            if t.stats_hidden {
+                hidden_stats.push(name);
+            } else {
+                without_stats.push(name);
+            }
         }
     }
     // Kinds without a sample use the ratio measured on the others, else the default.
@@ -369,6 +380,7 @@ fn kinds_from_catalog(
         sources,
         tables,
         without_stats,
+        hidden_stats,
         sampled: !all_samples.is_empty(),
         csv_total: c_sum,
         compressed_total: z_sum,
@@ -381,6 +393,7 @@ fn kinds_from_catalog(
 fn default_notes(
     by_kind: &[KindEstimate],
     without_stats: &[String],
+    hidden_stats: &[String],
     ratio_from: BackupSource,
     opts: &PlanOptions,
 ) -> Vec<String> {
@@ -412,20 +425,31 @@ fn default_notes(
         notes.push(format!(
             "{} table(s) have no statistics (run ANALYZE) and use the default factor: {}",
             without_stats.len(),
-            without_stats
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-                + if without_stats.len() > 10 {
-                    ", …"
-                } else {
-                    ""
-                }
+            first_ten(without_stats)
+        ));
+    }
+    if !hidden_stats.is_empty() {
+        notes.push(format!(
+            "{} table(s) have statistics the collecting role may not read (pg_stats shows a column only to a role that may SELECT it; row security hides it too): collect again as gpadmin or a superuser; until then they use the default factor: {}",
+            hidden_stats.len(),
+            first_ten(hidden_stats)
         ));
     }
     notes
+}
+
+/// The first ten names, then `…` when there are more.
+fn first_ten(names: &[String]) -> String {
+    let mut s = names
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 10 {
+        s.push_str(", …");
+    }
+    s
 }
 
 /// Each primary's share of the backup in proportion to its measured data
@@ -495,6 +519,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
                 sources: Vec::new(),
                 tables: None,
                 without_stats: Vec::new(),
+                hidden_stats: Vec::new(),
                 sampled: false,
                 csv_total: csv,
                 compressed_total: csv * default_ratio,
@@ -506,6 +531,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         sources,
         tables,
         without_stats,
+        hidden_stats,
         sampled,
         csv_total,
         compressed_total,
@@ -519,7 +545,13 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         (false, true) => BackupSource::Sample,
         (false, false) => BackupSource::Mixed,
     };
-    notes.extend(default_notes(&by_kind, &without_stats, ratio_from, opts));
+    notes.extend(default_notes(
+        &by_kind,
+        &without_stats,
+        &hidden_stats,
+        ratio_from,
+        opts,
+    ));
 
     let mut estimated_from = if inv.composition.is_none() {
         BackupSource::NoCatalog
@@ -624,6 +656,7 @@ pub fn estimate_backup(inv: &Inventory, opts: &PlanOptions) -> BackupEstimate {
         per_content,
         previous_backup: previous,
         tables_without_stats: without_stats,
+        tables_with_hidden_stats: hidden_stats,
         notes,
         compression_bytes_per_second: match opts.compression.codec {
             super::options::Codec::None => None,

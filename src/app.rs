@@ -6,13 +6,13 @@ use std::path::Path;
 
 use crate::cli::{Cli, CollectArgs, Command, OutputFormat, PgArgs, SshArgs, TransportArg};
 use crate::collect::catalog::PgConnection;
-use crate::collect::transport::{
-    LocalTransport, OpenSshTransport, Ssh2Transport, SshSettings, Target, Transport,
-};
 use crate::collect::{self, CollectError, CollectOptions};
 use crate::error::{ExitCode, InputError, OutputError};
 use crate::inventory::{self, Inventory};
 use crate::model::{self, Estimate, PlanOptions};
+use crate::remote::transport::{
+    LocalTransport, OpenSshTransport, Ssh2Transport, SshSettings, Target, Transport,
+};
 use crate::report::{Exporter, JsonExporter, MarkdownExporter, TableExporter, YamlExporter};
 
 /// A failure, with the exit code it maps to.
@@ -51,9 +51,9 @@ impl AppError {
 }
 
 /// The SSH client configuration is an input file: a bad one is exit 2.
-impl From<crate::collect::transport::TransportError> for AppError {
-    fn from(e: crate::collect::transport::TransportError) -> Self {
-        use crate::collect::transport::TransportError;
+impl From<crate::remote::transport::TransportError> for AppError {
+    fn from(e: crate::remote::transport::TransportError) -> Self {
+        use crate::remote::transport::TransportError;
         match e {
             TransportError::Config { path, message } => AppError::Input(InputError::Config {
                 path,

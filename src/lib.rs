@@ -2,6 +2,7 @@
 //! backup and restore.
 //!
 //! Data flows one way: collect → [`inventory`] → [`model`] → [`report`].
+//! `collect` and `watch` reach hosts through [`remote`].
 
 #![warn(missing_docs)]
 
@@ -15,6 +16,7 @@ pub mod input;
 pub mod inventory;
 pub mod model;
 pub mod output;
+pub mod remote;
 pub mod report;
 pub mod shell;
 pub mod synth;

@@ -7,8 +7,8 @@
 
 use serde::Deserialize;
 
-use super::transport::{Session, TransportError};
 use crate::inventory::{Product, StorageKind};
+use crate::remote::transport::{Session, TransportError};
 use crate::shell::quote;
 
 /// Why a catalog query gave no answer, or `version()` names a server whpg-plan
@@ -1022,7 +1022,7 @@ mod tests {
     /// still answer, and each error goes to the statement that raised it.
     #[test]
     fn a_pass_tells_each_failing_check_its_own_error() {
-        use crate::collect::transport::{CommandOutput, Session, TransportError};
+        use crate::remote::transport::{CommandOutput, Session, TransportError};
         struct Recorded(CommandOutput);
         impl Session for Recorded {
             fn exec(&mut self, _cmd: &str) -> Result<CommandOutput, TransportError> {

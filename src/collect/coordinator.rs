@@ -5,8 +5,8 @@ use super::catalog::{self, CatalogError, Dialect, SegmentRow, ServerVersion, Tab
 use super::databases;
 use super::options::CollectOptions;
 use super::preflight;
-use super::transport::Session;
 use crate::inventory::Composition;
+use crate::remote::transport::Session;
 
 /// The topology and composition read from the coordinator.
 #[derive(Debug, Clone)]

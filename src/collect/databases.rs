@@ -16,12 +16,12 @@ use super::catalog::{run_sql, run_sql_pass};
 use super::preflight;
 use super::sample;
 use super::sample::SampleOptions;
-use super::transport::Session;
 use crate::csv_size::{self, TableStats};
 use crate::inventory::{
     ContentBytes, DatabaseComposition, EstimateSource, NotMeasured, StorageComposition,
     StorageKind, TableEstimate,
 };
+use crate::remote::transport::Session;
 
 /// At most this many tables are sampled automatically because TOAST hides
 /// their values' width from the statistics …
@@ -721,7 +721,7 @@ mod tests {
         // Not psql's failure: the whole message, query name included.
         let lost = CatalogError::Transport {
             what: "table sizes".into(),
-            source: crate::collect::transport::TransportError::Timeout("60 s".into()),
+            source: crate::remote::transport::TransportError::Timeout("60 s".into()),
         };
         match classify(&lost) {
             Failure::Other(m) => assert_eq!(m, "table sizes: timed out: 60 s"),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::coordinator::CatalogSnapshot;
 use super::probe::{self, DuItem, host_script, parse_probe_output};
-use super::transport::{Target, Transport, TransportError};
+use crate::remote::transport::{Target, Transport, TransportError};
 
 /// Why one host could not be measured; recorded in the inventory as the host's
 /// error, never an abort.

@@ -13,7 +13,11 @@ pub mod options;
 pub mod preflight;
 pub mod probe;
 pub mod sample;
-pub mod transport;
+
+/// Moved to [`crate::remote::transport`] (`watch` reaches hosts the same way);
+/// re-exported so `collect::transport::…` paths still name it. New code
+/// imports `crate::remote::transport`.
+pub use crate::remote::transport;
 
 pub use coordinator::{CatalogSnapshot, read_catalog};
 pub use hosts::HostError;
@@ -25,10 +29,10 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::inventory::Inventory;
+use crate::remote::transport::{Transport, TransportError};
 use catalog::{CatalogError, Dialect};
 use hosts::{HostOutcome, HostWork, measure_host, plan_hosts};
 use probe::{DuItem, host_script};
-use transport::{Transport, TransportError};
 
 /// A failure that stops collection: the coordinator's catalog could not be read.
 /// (A segment host that cannot be measured does not stop it: see [`HostError`].)

@@ -3,7 +3,7 @@
 
 use super::catalog::PgConnection;
 use super::sample::SampleOptions;
-use super::transport::Target;
+use crate::remote::transport::Target;
 
 /// What to collect and how.
 #[derive(Debug, Clone)]

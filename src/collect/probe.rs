@@ -5,6 +5,7 @@
 //! passed through [`crate::shell::quote`], so a catalog row holding
 //! `$(reboot)` is a strange path to measure, never a command.
 
+use crate::remote::df::{self, DfError};
 use crate::shell::quote;
 
 /// The shell functions the script defines; each prints one tagged line per path.
@@ -110,7 +111,7 @@ pub enum DuResult {
     Error(String),
 }
 
-/// One filesystem as `df -P -B1 -T` and `stat -c %d` describe it.
+/// One filesystem as `df -P -B1 -T` ([`df::parse`]) and `stat -c %d` describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DfLine {
     /// `st_dev` of the path: the same number means the same filesystem.
@@ -156,6 +157,10 @@ pub enum ProbeError {
         /// The line.
         line: String,
     },
+    /// A `@df` answer whose df line cannot be read (boxed: the other
+    /// variants are smaller, and every host's result carries this type).
+    #[error(transparent)]
+    Df(Box<DfError>),
     /// No `@end` line: the script was cut short.
     #[error("the probe output ended early (no @end line)")]
     Ended,
@@ -167,6 +172,12 @@ pub enum ProbeError {
         /// The path's index.
         index: usize,
     },
+}
+
+impl From<DfError> for ProbeError {
+    fn from(e: DfError) -> Self {
+        ProbeError::Df(Box::new(e))
+    }
 }
 
 fn bad_line(problem: impl Into<String>, line: &str) -> ProbeError {
@@ -190,41 +201,6 @@ pub struct ProbeResult {
     /// Files that vanished while du walked a data directory (du index, du's
     /// message): a table dropped during collect, measured without it.
     pub vanished: Vec<(usize, String)>,
-}
-
-/// Parses one `df -P -B1 -T` data line: `device type total used avail cap% mount`.
-/// The mount point may contain spaces (everything after the sixth field).
-pub fn parse_df_line(line: &str) -> Result<(String, String, u64, u64, u64, String), ProbeError> {
-    let mut rest = line.trim();
-    let mut fields = Vec::new();
-    for _ in 0..6 {
-        let t = rest.trim_start();
-        let end = t
-            .find(char::is_whitespace)
-            .ok_or_else(|| bad_line("df line has fewer than 7 fields", line))?;
-        fields.push(&t[..end]);
-        rest = &t[end..];
-    }
-    let mount = rest.trim().to_string();
-    if !mount.starts_with('/') {
-        return Err(bad_line("df line has no mount point", line));
-    }
-    let num = |s: &str, what: &str| {
-        s.parse::<u64>()
-            .map_err(|_| bad_line(format!("df {what} '{s}' is not a byte count"), line))
-    };
-    if !fields[5].ends_with('%') && fields[5] != "-" {
-        let problem = format!("df capacity '{}' is not a percentage", fields[5]);
-        return Err(bad_line(problem, line));
-    }
-    Ok((
-        fields[0].to_string(),
-        fields[1].to_string(),
-        num(fields[2], "size")?,
-        num(fields[3], "used")?,
-        num(fields[4], "available")?,
-        mount,
-    ))
 }
 
 /// Parses the probe's output for `n_du` du paths and `n_df` df paths.
@@ -304,15 +280,15 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
                         let device_id = dev
                             .parse()
                             .map_err(|_| bad_line("device id is not a number", line))?;
-                        let (device, fs_type, total, used, avail, mount) = parse_df_line(dfl)?;
+                        let l = df::parse(dfl)?;
                         Ok(DfLine {
                             device_id,
-                            device,
-                            fs_type,
-                            total_bytes: total,
-                            used_bytes: used,
-                            available_bytes: avail,
-                            mount,
+                            device: l.device,
+                            fs_type: l.fs_type,
+                            total_bytes: l.total_bytes,
+                            used_bytes: l.used_bytes,
+                            available_bytes: l.available_bytes,
+                            mount: l.mount,
                         })
                     }
                     "error" => Err(detail.trim().to_string()),
@@ -347,44 +323,6 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Recorded from `df -P -B1 -T /data1` on a test host (tmpfs of 300 MiB).
-    const DF_TMPFS: &str = "seg1-data1     tmpfs 314572800 52428800 262144000      17% /data1";
-
-    #[test]
-    fn df_line_fields() {
-        let (dev, t, total, used, avail, mount) = parse_df_line(DF_TMPFS).unwrap();
-        assert_eq!(
-            (dev.as_str(), t.as_str(), mount.as_str()),
-            ("seg1-data1", "tmpfs", "/data1")
-        );
-        assert_eq!((total, used, avail), (314_572_800, 52_428_800, 262_144_000));
-        // A mount point with a space.
-        let (.., mount) = parse_df_line("/dev/sdb1 xfs 100 10 90 10% /mnt/big disk").unwrap();
-        assert_eq!(mount, "/mnt/big disk");
-    }
-
-    #[test]
-    fn df_line_errors_say_what() {
-        assert!(
-            parse_df_line("")
-                .unwrap_err()
-                .to_string()
-                .contains("fewer than 7")
-        );
-        assert!(
-            parse_df_line("/dev/x xfs 1k 10 90 10% /m")
-                .unwrap_err()
-                .to_string()
-                .contains("size '1k'")
-        );
-        assert!(
-            parse_df_line("/dev/x xfs 100 10 90 10% relative")
-                .unwrap_err()
-                .to_string()
-                .contains("mount")
-        );
-    }
 
     #[test]
     fn probe_output_round_trip() {
@@ -455,6 +393,32 @@ mod tests {
             );
             assert!(r.vanished.is_empty());
         }
+    }
+
+    /// The probe runs the df command `watch` runs, and its df lines are
+    /// read by the same parser: a df line it cannot read names the column.
+    #[test]
+    fn df_answers_are_read_by_the_shared_parser() {
+        let call = format!("o=$({} -- \"$p\" 2>&1)", df::DF);
+        assert!(PRELUDE.contains(&call), "{call}");
+        let e =
+            parse_probe_output("@df 0 ok 41 seg1 tmpfs 1k 0 0 0% /d\n@end\n", 0, 1).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ProbeError::Df(d) if matches!(**d, DfError::NotAByteCount { column: "size", .. })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("size '1k'"), "{e}");
+        // A device name with spaces (a tmpfs mounted as `seg x`) is read.
+        let r =
+            parse_probe_output("@df 0 ok 41 seg x tmpfs 10 4 6 40% /d 1\n@end\n", 0, 1).unwrap();
+        let fs = r.df[0].as_ref().unwrap();
+        assert_eq!(
+            (fs.device.as_str(), fs.mount.as_str(), fs.used_bytes),
+            ("seg x", "/d 1", 4)
+        );
     }
 
     #[test]
@@ -532,21 +496,8 @@ mod tests {
 
         proptest! {
             #[test]
-            fn df_parser_never_panics(s in ".{0,200}") {
-                let _ = parse_df_line(&s);
-            }
-
-            #[test]
             fn probe_parser_never_panics(s in "(@(du|df|host|end)? ?[0-9a-z ]{0,30}\n){0,12}", n in 0usize..4, m in 0usize..4) {
                 let _ = parse_probe_output(&s, n, m);
-            }
-
-            #[test]
-            fn df_parser_reads_what_it_is_given(total in any::<u64>(), used in any::<u64>(), avail in any::<u64>(), mount in "/[a-z0-9 ]{0,20}") {
-                let line = format!("/dev/x ext4 {total} {used} {avail} 5% {mount}");
-                let (_, _, t, u, a, m) = parse_df_line(&line).unwrap();
-                prop_assert_eq!((t, u, a), (total, used, avail));
-                prop_assert_eq!(m, mount.trim().to_string());
             }
         }
     }

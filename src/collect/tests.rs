@@ -2,9 +2,9 @@
 //! lines as psql and the probe script print them.
 
 use super::catalog::PgConnection;
-use super::transport::{RecordedTransport, Target, TransportError};
 use super::*;
 use crate::inventory::{ContentBytes, HostStatus, InstanceBytes, StorageKind};
+use crate::remote::transport::{RecordedTransport, Target, TransportError};
 
 const VERSION: &str =
     "PostgreSQL 9.4.26 (Greenplum Database 6.26.1 build commit:abc) on x86_64-unknown-linux-gnu\n";

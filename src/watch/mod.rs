@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::collect::transport::TransportError;
-use crate::collect::transport::{Target, Transport};
 use crate::error::{ExitCode, InputError, OutputError};
+use crate::remote::transport::TransportError;
+use crate::remote::transport::{Target, Transport};
 use plan::WatchPlan;
 use probe::HostSample;
 use track::{FsTrack, FsView, Judgment, Observed, PhaseSource, Status};
@@ -161,7 +161,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// One host's connection state: its session when connected, and when to try
 /// again when not.
 struct HostLink {
-    session: Option<Box<dyn crate::collect::transport::Session>>,
+    session: Option<Box<dyn crate::remote::transport::Session>>,
     backoff: Duration,
     next_connect: Instant,
 }

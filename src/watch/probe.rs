@@ -7,13 +7,16 @@
 //! `stat` calls however large the data directories are.
 //!
 //! Output lines:
-//! - `@df <i> <size> <used> <avail> <mounted on>` (`df -B1 --output=size,used,avail,target`) or `@df <i> error <message>`
+//! - `@df <i> ok <df line>` (the last line of [`df::command`], the command
+//!   `collect` runs too, read by the same [`df::parse`]) or
+//!   `@df <i> error <message>`
 //! - `@old <n>` / `@new_primary <n>` / `@new_mirror <n>`: how many of the
 //!   host's directories of that kind exist
 //! - `@backup <0|1>`: the backup directory has entries
 //! - `@end`
 
 use super::plan::{PlannedFilesystem, WatchedHost};
+use crate::remote::df;
 use crate::shell::quote;
 
 /// What one sample of one host found.
@@ -60,8 +63,8 @@ fn script_body(host: &WatchedHost, fs: &[PlannedFilesystem]) -> String {
     let mut s = String::new();
     for (i, &f) in host.filesystems.iter().enumerate() {
         s.push_str(&format!(
-            "o=$(df -B1 --output=size,used,avail,target -- {} 2>&1) && echo \"@df {i} $(printf '%s\\n' \"$o\" | tail -n 1)\" || echo \"@df {i} error $(printf '%s' \"$o\" | tr '\\n' ' ' | cut -c1-200)\"\n",
-            quote(&fs[f].mount)
+            "o=$({} 2>&1) && echo \"@df {i} ok $(printf '%s\\n' \"$o\" | tail -n 1)\" || echo \"@df {i} error $(printf '%s' \"$o\" | tr '\\n' ' ' | cut -c1-200)\"\n",
+            df::command(&fs[f].mount)
         ));
     }
     count_dirs(&mut s, "old", &host.old_dirs);
@@ -137,26 +140,24 @@ pub fn parse(
     Ok(sample)
 }
 
-/// One `df --output=size,used,avail,target` line: the used bytes, if the
-/// filesystem mounted at `mount` is the one df reports.
+/// One `@df` answer (`ok <df line>` or `error <message>`): the used bytes,
+/// if the filesystem mounted at `mount` is the one df reports (a mount
+/// point that is gone leaves its directory on the parent filesystem).
 fn parse_df(rest: &str, mount: &str) -> Result<u64, String> {
-    if let Some(msg) = rest.strip_prefix("error") {
-        return Err(format!("df failed: {}", msg.trim()));
+    let (status, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+    match status {
+        "ok" => {}
+        "error" => return Err(format!("df failed: {}", detail.trim())),
+        _ => return Err(format!("unreadable df output: {rest}")),
     }
-    // df right-aligns the numbers; the mount point (last) may hold spaces.
-    let mut r = rest;
-    let mut nums: Vec<Option<u64>> = Vec::with_capacity(3);
-    for _ in 0..3 {
-        r = r.trim_start();
-        let end = r.find(char::is_whitespace).unwrap_or(r.len());
-        nums.push(r[..end].parse().ok());
-        r = &r[end..];
-    }
-    let target = r.trim();
-    match (nums[1], target == mount) {
-        (Some(used), true) => Ok(used),
-        (Some(_), false) => Err(format!("{mount} is not mounted: df reports it on {target}")),
-        (None, _) => Err(format!("unreadable df output: {rest}")),
+    let l = df::parse(detail).map_err(|e| format!("unreadable df output: {e}"))?;
+    if l.mount == mount {
+        Ok(l.used_bytes)
+    } else {
+        Err(format!(
+            "{mount} is not mounted: df reports it on {}",
+            l.mount
+        ))
     }
 }
 
@@ -252,18 +253,40 @@ mod tests {
     #[test]
     fn output_cut_short_or_garbled_is_an_error() {
         let (h, fs) = host();
-        assert!(parse(&h, &fs, "@df 0 100 50 50 /data1\n").is_err());
-        assert!(parse(&h, &fs, "@df 7 100 50 50 /data1\n@end\n").is_err());
+        assert!(parse(&h, &fs, "@df 0 ok d tmpfs 100 50 50 50% /data1\n").is_err());
+        assert!(parse(&h, &fs, "@df 7 ok d tmpfs 100 50 50 50% /data1\n@end\n").is_err());
         let s = parse(
             &h,
             &fs,
-            "@df 0  100  50 50 /data1\n@df 1 100 60 40 /data 2\n@old 1\n@end\n",
+            "@df 0 ok d1  tmpfs  100  50 50 50% /data1\n@df 1 ok seg x tmpfs 100 60 40 60% /data 2\n@old 1\n@end\n",
         )
         .unwrap();
-        assert_eq!(s.used, vec![Ok(50), Ok(60)], "a mount with a space reads");
+        assert_eq!(
+            s.used,
+            vec![Ok(50), Ok(60)],
+            "a mount and a device with a space read"
+        );
         let s = parse(&h, &fs, "@df 0 error df: /data1: No such file\n@end\n").unwrap();
         assert!(matches!(&s.used[0], Err(e) if e.contains("No such file")));
         assert!(matches!(&s.used[1], Err(e) if e.contains("no df line")));
+        // The shared parser's checks: every number must be a byte count,
+        // and the filesystem must be the planned one.
+        let s = parse(
+            &h,
+            &fs,
+            "@df 0 ok d tmpfs 1k 50 50 50% /data1\n@df 1 ok d tmpfs 100 60 40 60% /data\n@end\n",
+        )
+        .unwrap();
+        assert!(
+            matches!(&s.used[0], Err(e) if e.contains("unreadable df output") && e.contains("size '1k'")),
+            "{:?}",
+            s.used[0]
+        );
+        assert!(
+            matches!(&s.used[1], Err(e) if e.contains("/data 2 is not mounted: df reports it on /data")),
+            "{:?}",
+            s.used[1]
+        );
     }
 
     #[test]

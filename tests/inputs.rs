@@ -798,3 +798,29 @@ fn time_evidence_that_cannot_be_true_is_an_input_error() {
     let (_d, p) = mutated("inv.yaml", |_| {});
     estimate_expect(&p, &[], 0, &[]);
 }
+
+/// `--measure-io-bytes`: 0 (and anything under one 1 MiB dd block) or more
+/// than 4 GiB is refused before anything is connected to, let alone written;
+/// without `--measure-io` it is an error too, not a silent no-op.
+#[test]
+fn measure_io_sizes_out_of_range_are_refused() {
+    for (size, says) in [
+        ("0", "too small"),
+        ("1000", "too small"),
+        ("5GiB", "out of range"),
+        ("-1MiB", "must be a non-negative number"),
+    ] {
+        let o = run(&[
+            "collect",
+            "--local",
+            "--measure-io",
+            "--measure-io-bytes",
+            size,
+            "-o",
+            "/nonexistent/inv.yaml",
+        ]);
+        expect(&o, 2, &["--measure-io-bytes", says]);
+    }
+    let o = run(&["collect", "--local", "--measure-io-bytes", "5MiB"]);
+    expect(&o, 2, &["--measure-io"]);
+}

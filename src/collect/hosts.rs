@@ -243,3 +243,101 @@ pub fn measure_host(
     }
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::probe::{DfLine, ProbeResult};
+
+    fn df(device_id: u64, mount: &str) -> Result<DfLine, String> {
+        Ok(DfLine {
+            device_id,
+            device: "/dev/x".into(),
+            fs_type: "xfs".into(),
+            total_bytes: 100,
+            used_bytes: 10,
+            available_bytes: 90,
+            mount: mount.into(),
+        })
+    }
+
+    /// One target per filesystem, in first-seen order, each with the data
+    /// directories' parents, tablespace locations and candidate directories
+    /// on it; `/` only when something the plan writes lies there; a
+    /// filesystem whose df failed is left out.
+    #[test]
+    fn io_targets_are_one_per_filesystem_the_plan_writes_to() {
+        let work = HostWork {
+            name: "sdw1".into(),
+            address: "sdw1".into(),
+            items: vec![
+                DuItem::Instance("/data1/primary/gpseg0".into()),
+                DuItem::Instance("/data1/mirror/gpseg1/".into()),
+                DuItem::Path("/data2/ts/5".into()),
+                DuItem::Instance("/data3/primary/gpseg2".into()),
+            ],
+            df: [
+                "/data1/primary/gpseg0",
+                "/data1/mirror/gpseg1/",
+                "/data2/ts/5",
+                "/data3/primary/gpseg2",
+                "/",
+                "/backup/whpg",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..Default::default()
+        };
+        let probe = ProbeResult {
+            backups: Vec::new(),
+            hostname: "sdw1".into(),
+            du: Vec::new(),
+            df: vec![
+                df(41, "/data1"),
+                df(41, "/data1"),
+                df(42, "/data2"),
+                Err("df: permission denied".into()),
+                df(1, "/"),
+                df(43, "/backup"),
+            ],
+            vanished: Vec::new(),
+            cpus: None,
+            reports: Vec::new(),
+            io: Vec::new(),
+        };
+        let t = io_targets(&work, &probe, &["/backup/whpg".to_string()]);
+        let got: Vec<(u64, &str, Vec<&str>)> = t
+            .iter()
+            .map(|t| {
+                (
+                    t.device_id,
+                    t.mount.as_str(),
+                    t.dirs.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (41, "/data1", vec!["/data1/primary", "/data1/mirror"]),
+                (42, "/data2", vec!["/data2/ts"]),
+                (43, "/backup", vec!["/backup/whpg", "/backup"]),
+            ]
+        );
+    }
+
+    /// gpbackup's report locations: the coordinator's `backups/`, and per
+    /// `--backup-dir D` the coordinator's `D/gpseg-1/backups` or, with
+    /// `--single-backup-dir`, `D/backups`.
+    #[test]
+    fn report_dirs_follow_gpbackup_layouts() {
+        assert_eq!(
+            report_dirs("/data/master/gpseg-1/", &["/bk/".to_string()]),
+            vec![
+                "/data/master/gpseg-1/backups",
+                "/bk/gpseg-1/backups",
+                "/bk/backups"
+            ]
+        );
+    }
+}

@@ -57,11 +57,11 @@ avail=$(df -P -B1 -- "$d" 2>/dev/null | awk 'NR == 2 { print $4 }')
 need=$((mib * 1048576 * SPACE_FACTOR))
 case $avail in ''|*[!0-9]*) echo "@io $i skip df gave no available bytes"; return;; esac
 if [ "$avail" -lt "$need" ]; then echo "@io $i skip $avail bytes available, less than SPACE_FACTOR x the $((mib * 1048576))-byte file"; return; fi
-f=$(mktemp -p "$d" .whpg-plan-io.XXXXXX 2>&1) || { echo "@io $i skip mktemp: $(printf '%s' "$f" | tr '\n' ' ' | cut -c1-200)"; return; }
-trap 'rm -f -- "$f"' EXIT; trap 'rm -f -- "$f"; exit 130' HUP INT TERM PIPE
+f=''; trap '[ -z "$f" ] || rm -f -- "$f"' EXIT; trap '[ -z "$f" ] || rm -f -- "$f"; exit 130' HUP INT TERM PIPE
+f=$(mktemp -p "$d" .whpg-plan-io.XXXXXX 2>&1) || { echo "@io $i skip mktemp: $(printf '%s' "$f" | tr '\n' ' ' | cut -c1-200)"; f=''; trap - EXIT HUP INT TERM PIPE; return; }
 w=$(dd if=/dev/zero of="$f" bs=1M count="$mib" conv=fdatasync 2>&1); ws=$?
 r=$(dd if="$f" of=/dev/null bs=1M 2>&1); rs=$?
-rm -f -- "$f"; trap - EXIT HUP INT TERM PIPE
+rm -f -- "$f"; f=''; trap - EXIT HUP INT TERM PIPE
 if [ $ws -ne 0 ] || [ $rs -ne 0 ]; then echo "@io $i skip dd failed: $(printf '%s %s' "$w" "$r" | tr '\n' ' ' | cut -c1-200)"; return; fi
 wt=$(printf '%s\n' "$w" | sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' | tail -n 1)
 rt=$(printf '%s\n' "$r" | sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' | tail -n 1)
@@ -231,6 +231,61 @@ mod tests {
             }
         }
         assert!(matches!(&r[1], IoResult::Skipped(m) if m.contains("no writable directory")));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "file left behind"
+        );
+    }
+
+    /// Interrupted while writing (SIGTERM to the shell, as when the run is
+    /// cancelled), the script still removes its file and exits 130.
+    #[test]
+    fn an_interrupted_measurement_removes_its_file() {
+        for shell in ["sh", "bash"] {
+            interrupted_in(shell);
+        }
+    }
+
+    fn interrupted_in(shell: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(dir.path()).unwrap().dev()
+        };
+        let target = IoTarget {
+            device_id: dev,
+            mount: "/".into(),
+            dirs: vec![dir.path().to_str().unwrap().into()],
+        };
+        // A dd that is slow to start: the signal arrives while it runs.
+        let script = io_script(&[target], MIN_BYTES).replacen(
+            "whpg_io() {",
+            "dd() { sleep 2; command dd \"$@\"; }\nwhpg_io() {",
+            1,
+        );
+        let mut child = std::process::Command::new(shell)
+            .arg("-c")
+            .arg(&script)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for mktemp's file, then interrupt.
+        let started = std::time::Instant::now();
+        while std::fs::read_dir(dir.path()).unwrap().count() == 0 {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "no temporary file appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130));
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             0,

@@ -137,7 +137,28 @@ def compatibility(groups, findings):
         out += [f"    {c}: {q(v)}" for c, v in zip(CAPS, vals)]
     return "\n".join(out)
 
-def build(header, data_fs_total, failed_host=None, composition="stats", preflight=None):
+GIB = 2**30
+
+# gpbackup report files (gpbackup_<ts>_report) of earlier full backups, one per database, as
+# collect reads them from the coordinator's backup directory: (timestamp, database, "database
+# size:" as pg_size_pretty prints it, in GiB, "duration:" in seconds). See HISTORY below.
+BACKUPS = [
+    ("20261115044500", "analytics", 1565, 14170),
+    ("20261115020000", "sales", 1416, 9000),
+]
+
+def history(backups):
+    out = ["backup_history:"]
+    for ts, db, size_gib, secs in backups:
+        out += [f"  - timestamp: '{ts}'",
+                f"    path: cdw:/data/gpbackup/gpseg-1/backups/{ts[:8]}/{ts}/gpbackup_{ts}_report",
+                f"    database: {db}", "    status: Success", "    compression: gzip",
+                "    section: All Sections", f"    duration_seconds: {secs}",
+                f"    database_size_bytes: {size_gib * GIB}", "    segment_count: 8",
+                "    gpbackup_version: 1.30.5"]
+    return "\n".join(out)
+
+def build(header, data_fs_total, failed_host=None, composition="stats", preflight=None, backups=None):
     P_DATA, WAL, LOGS = 400 * GB, 1 * GB, GB // 2
     inst_bytes = P_DATA + WAL + LOGS            # 401.5 GB per instance
     other = 20 * GB                             # OS/other files on each data filesystem
@@ -146,7 +167,7 @@ def build(header, data_fs_total, failed_host=None, composition="stats", prefligh
            "  product: greenplum", "  version: 6.26.1",
            "  collected_at: 2026-11-20T09:00:00Z", "  coordinator: cdw", "hosts:"]
     for name, dev in (("cdw", "nvme0n1"), ("scdw", "nvme0n1")):
-        out += [f"  - name: {name}", "    filesystems:",
+        out += [f"  - name: {name}", "    cpus: 16", "    filesystems:",
                 fs("/", f"/dev/{dev}p1", 200 * GB, 40 * GB, "ext4"),
                 fs("/data", f"/dev/{dev}p2", 2 * TB, 60 * GB)]
     for h in range(1, 5):
@@ -156,7 +177,7 @@ def build(header, data_fs_total, failed_host=None, composition="stats", prefligh
                     f"    error: 'ssh {name}: connect to port 22: Connection timed out after 10s'",
                     "    filesystems: []"]
             continue
-        out += [f"  - name: {name}", "    filesystems:",
+        out += [f"  - name: {name}", "    cpus: 32", "    filesystems:",
                 fs("/", "/dev/sda1", 200 * GB, 30 * GB, "ext4"),
                 fs("/data1", "/dev/sdb1", data_fs_total, used),
                 fs("/data2", "/dev/sdc1", data_fs_total, used)]
@@ -194,6 +215,8 @@ def build(header, data_fs_total, failed_host=None, composition="stats", prefligh
             kind("ao_column", 1200 * GB, 0, 3600 * GB, 21_000_000_000, 60, 3400 * GB)]
     if preflight is not None:
         out.append(compatibility(*preflight))
+    if backups:
+        out.append(history(backups))
     return "\n".join(out) + "\n"
 
 def write(name, text):
@@ -213,6 +236,17 @@ STATS = """# Backup: CSV from catalog stats: 0.45 + 0.30 (heap) + 1.9 (AO row) +
 # New instance: 400 GB data + 1.108 GB overheads (20 MB catalog + 1088 MB WAL).
 """
 
+HISTORY = """# Backup history (collect reads the coordinator's gpbackup report files): two successful full
+# backups with gzip-1 to --backup-dir /data/gpbackup, one per database, 8 segments each.
+#   "database size:" is pg_size_pretty of the database's on-disk bytes (tables + indexes):
+#   sales 600 + 120 + 800 = 1,520 GB = 1,415.6 GiB -> "1416 GB"; analytics 400 + 80 + 1,200 =
+#   1,680 GB = 1,564.6 GiB -> "1565 GB".  Durations: the CSV at 261.1 MB/s for the cluster
+#   (32.6 MB/s per segment): sales 2,350 GB / 261.1 MB/s = 9,000 s (2:30:00); analytics
+#   3,700 GB -> 14,170 s (3:56:10).  Their data files were since removed, so data_bytes is
+#   absent (collect fills it only when every primary still holds the files).
+# Hosts: segment hosts 32 cores each, cdw and scdw 16 (getconf _NPROCESSORS_ONLN).
+"""
+
 write("fits-side-by-side.yaml", build(
     "# Sample: a cluster on 4 TB data filesystems where the guides' same-hardware path fits.\n"
     + COMMON + STATS +
@@ -223,7 +257,7 @@ write("fits-side-by-side.yaml", build(
 #   823 (today) + 529.4 (backup) + 2 x 400 (new primary + mirror) + 2 x 1.108 = 2,154.6 GB
 #   limit 0.90 x 4,000 GB = 3,600 GB -> fits at 60% of the limit.  Expected exit code 0.
 # Pre-flight: nothing but GP6's two resource groups, which every 6 backup's globals carry.
-""", 4 * TB, preflight=(DEFAULT_GROUPS, {})))
+""" + HISTORY, 4 * TB, preflight=(DEFAULT_GROUPS, {}), backups=BACKUPS))
 
 write("needs-delete-and-reinit.yaml", build(
     "# Sample: 2 TB data filesystems: the old and new clusters do not fit side by side, but\n"
@@ -238,7 +272,7 @@ write("needs-delete-and-reinit.yaml", build(
 #   both <= 1,800 GB -> fits (75% of the limit).  Expected exit code 3.
 # Pre-flight: 3 items make the restore on 7 fail (resource groups, a role setting of a removed
 # parameter, a plpythonu function): the delete-first plans wait on them (still exit 3).
-""", 2 * TB, preflight=(DEFAULT_GROUPS + [("rg_etl", ["5", "-1", "20", "50", "30", "1", "1-3"])], {
+""" + HISTORY, 2 * TB, backups=BACKUPS, preflight=(DEFAULT_GROUPS + [("rg_etl", ["5", "-1", "20", "50", "30", "1", "1-3"])], {
     "removed-settings": [(None, None, "ALTER ROLE etl_user", "SET memory_spill_ratio=20")],
     "plpython2": [("analytics", "etl", "clean_address(raw text)", "language plpythonu")],
     "extensions": [("analytics", "public", "postgis", "version 2.5.4")],

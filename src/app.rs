@@ -271,6 +271,7 @@ fn collect_options(
                 total_budget: std::time::Duration::from_secs(pg.sample_budget.max(1)),
             }),
         previous_backup_dirs: pg.previous_backup_dir.clone(),
+        measure_io: None,
     }
 }
 
@@ -330,13 +331,21 @@ fn run_collect(a: CollectArgs) -> Result<ExitCode, AppError> {
     if let Some(out) = &a.output {
         crate::output::check_file("--output", out)?;
     }
-    let opts = collect_options(
+    let mut opts = collect_options(
         a.coordinator.as_deref().unwrap_or("localhost"),
         a.local,
         &a.pg,
         &a.ssh,
         a.extra_paths.clone(),
     );
+    if a.measure_io {
+        let bytes = a.measure_io_bytes.unwrap_or(collect::io::DEFAULT_BYTES);
+        opts.measure_io = Some(bytes);
+        eprintln!(
+            "whpg-plan: --measure-io: writing, reading back and removing one temporary file of {} on each filesystem the plan writes to (the one measurement that writes)",
+            crate::units::human(bytes.div_ceil(collect::io::MIN_BYTES) * collect::io::MIN_BYTES)
+        );
+    }
     if a.ssh.dry_run {
         print_dry_run(&opts);
         return Ok(ExitCode::Success);

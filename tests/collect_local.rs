@@ -22,6 +22,16 @@ fn local_postgres_is_a_one_instance_inventory() {
     whpg_plan::inventory::save(&inv, &out).unwrap();
     assert_eq!(inv.source.product, Product::Postgresql);
     assert_eq!(inv.instances.len(), 1);
+    // --local reads this machine's online cores too.
+    let cores = std::process::Command::new("getconf")
+        .arg("_NPROCESSORS_ONLN")
+        .output()
+        .unwrap();
+    let cores: u32 = String::from_utf8_lossy(&cores.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(inv.hosts[0].cpus, Some(cores));
     let i = &inv.instances[0];
     assert_eq!(i.datadir, pg.data_dir().display().to_string());
     assert_eq!(i.port, pg.port);
@@ -64,6 +74,35 @@ fn local_postgres_is_a_one_instance_inventory() {
         "{}",
         String::from_utf8_lossy(&e.stdout)
     );
+
+    // --measure-io in --local mode: the data directory's filesystem is
+    // measured with a file next to the data directory, which is gone after.
+    let parent = pg.data_dir().parent().unwrap().to_path_buf();
+    let before: Vec<_> = std::fs::read_dir(&parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let inv = pg.collect_local(&["--measure-io", "--measure-io-bytes", "1MiB"]);
+    let mount = inv.instances[0].mount.clone().unwrap();
+    let fs = inv.hosts[0]
+        .filesystems
+        .iter()
+        .find(|f| f.mount == mount)
+        .unwrap();
+    eprintln!("--local --measure-io on {mount}: {:?}", fs.io);
+    match &fs.io {
+        Some(io) => assert!(io.bytes == 1 << 20 && io.write_bytes_per_second > 0.0),
+        None => assert!(
+            inv.warnings.iter().any(|w| w.contains("bytes available")),
+            "not measured and not short of space: {:?}",
+            inv.warnings
+        ),
+    }
+    let after: Vec<_> = std::fs::read_dir(&parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "a file was left next to the data directory");
 }
 
 /// As a role that may not SELECT a table, pg_stats hides its columns: the

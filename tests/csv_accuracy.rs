@@ -150,6 +150,37 @@ fn csv_estimates_match_what_copy_writes() {
         assert!(speeds[key] > 0.0, "{key}: {speeds:?}");
     }
     eprintln!("compression speed (bytes/s of CSV, one core): {speeds:?}");
+    // The samples' COPY text rate: the same four sample COPYs run here by
+    // psql, timed end to end, give the reference; one stream through psql
+    // on a shared machine varies, but not by a factor of 3.
+    let copy = sampled
+        .composition
+        .as_ref()
+        .unwrap()
+        .copy_bytes_per_second
+        .expect("COPY rate measured");
+    let (mut bytes, mut secs) = (0usize, 0f64);
+    for table in ["orders", "events", "blobs", "intl"] {
+        let started = std::time::Instant::now();
+        let o = pg
+            .psql("shop")
+            .args(["-c", &format!("COPY (SELECT * FROM public.{table} LIMIT 10000) TO STDOUT WITH CSV DELIMITER ','")])
+            .output()
+            .unwrap();
+        secs += started.elapsed().as_secs_f64();
+        assert!(o.status.success());
+        bytes += o.stdout.len();
+    }
+    let reference = bytes as f64 / secs;
+    eprintln!(
+        "COPY text rate: collect {:.1} MB/s, psql here {:.1} MB/s ({bytes} B in {secs:.3} s)",
+        copy / 1e6,
+        reference / 1e6
+    );
+    assert!(
+        copy > reference / 3.0 && copy < reference * 3.0,
+        "collect's COPY rate {copy:.0} B/s vs {reference:.0} B/s measured here"
+    );
     let dir = write_inventory(&sampled);
     let e = Command::new(env!("CARGO_BIN_EXE_whpg-plan"))
         .arg("estimate")

@@ -748,3 +748,79 @@ fn a_relative_data_directory_names_the_file_and_the_dbid() {
         ],
     );
 }
+
+/// The time model's evidence (issue 19) that cannot be true is an input
+/// error naming the field: a backup report's timestamp, status, duration,
+/// segment count and order; a host's cores; a measured speed.
+#[test]
+fn time_evidence_that_cannot_be_true_is_an_input_error() {
+    type Mutation = fn(&mut Value);
+    let cases: [(Mutation, &str); 7] = [
+        (
+            |v| v["backup_history"][0]["timestamp"] = "2026111504".into(),
+            "backup_history[0] (timestamp 2026111504): timestamp is not 14 digits",
+        ),
+        (
+            |v| v["backup_history"][0]["status"] = "Maybe".into(),
+            "backup_history[0] (timestamp 20261115044500): status 'Maybe' is neither Success nor Failure",
+        ),
+        (
+            |v| v["backup_history"][1]["duration_seconds"] = 2_600_000.into(),
+            "backup_history[1] (timestamp 20261115020000): duration_seconds 2600000 is more than 30 days",
+        ),
+        (
+            |v| v["backup_history"][0]["segment_count"] = 0.into(),
+            "backup_history[0] (timestamp 20261115044500): segment_count is 0",
+        ),
+        (
+            |v| {
+                let h = v["backup_history"].as_sequence_mut().unwrap();
+                h.swap(0, 1);
+            },
+            "backup_history[1] (timestamp 20261115044500): listed after the older 20261115020000",
+        ),
+        (|v| v["hosts"][0]["cpus"] = 0.into(), "host cdw: cpus is 0"),
+        (
+            |v| {
+                v["hosts"][2]["filesystems"][1]["io"] = serde_yaml::from_str(
+                    "{bytes: 268435456, write_bytes_per_second: .nan, read_bytes_per_second: 1.0}",
+                )
+                .unwrap()
+            },
+            "host sdw1 filesystem /data1 io: write_bytes_per_second = NaN",
+        ),
+    ];
+    for (f, says) in cases {
+        let (_d, p) = mutated("inv.yaml", f);
+        estimate_expect(&p, &[], 2, &[s(&p), says]);
+    }
+    // As written by make_samples.py it is valid (exit 0).
+    let (_d, p) = mutated("inv.yaml", |_| {});
+    estimate_expect(&p, &[], 0, &[]);
+}
+
+/// `--measure-io-bytes`: 0 (and anything under one 1 MiB dd block) or more
+/// than 4 GiB is refused before anything is connected to, let alone written;
+/// without `--measure-io` it is an error too, not a silent no-op.
+#[test]
+fn measure_io_sizes_out_of_range_are_refused() {
+    for (size, says) in [
+        ("0", "too small"),
+        ("1000", "too small"),
+        ("5GiB", "out of range"),
+        ("-1MiB", "must be a non-negative number"),
+    ] {
+        let o = run(&[
+            "collect",
+            "--local",
+            "--measure-io",
+            "--measure-io-bytes",
+            size,
+            "-o",
+            "/nonexistent/inv.yaml",
+        ]);
+        expect(&o, 2, &["--measure-io-bytes", says]);
+    }
+    let o = run(&["collect", "--local", "--measure-io-bytes", "5MiB"]);
+    expect(&o, 2, &["--measure-io"]);
+}

@@ -97,6 +97,18 @@ fn parse_interval(s: &str) -> Result<f64, ValueError> {
     Ok(v)
 }
 
+/// `--measure-io-bytes`: a size from 1 MiB to 4 GiB.
+fn parse_io_bytes(s: &str) -> Result<u64, String> {
+    use crate::collect::io::{MAX_BYTES, MIN_BYTES};
+    match crate::model::options::parse_bytes_upto(s, MAX_BYTES) {
+        Ok(v) if v < MIN_BYTES => Err(format!(
+            "'{s}' is too small: --measure-io writes at least 1 MiB (0 measures nothing)"
+        )),
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// `collect` arguments.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
@@ -117,6 +129,19 @@ pub struct CollectArgs {
     /// Also record the filesystem holding PATH on every host (e.g. a planned --backup-dir).
     #[arg(long = "extra-path", value_name = "PATH")]
     pub extra_paths: Vec<String>,
+    /// Measure sequential write and read speed on every filesystem the plan
+    /// writes to (data directories, tablespaces, --extra-path): THE ONE
+    /// MEASUREMENT THAT WRITES. Per filesystem one temporary file
+    /// (.whpg-plan-io.XXXXXX, next to the data directory or in the
+    /// --extra-path directory) is written with dd conv=fdatasync, read back
+    /// and removed at once (also when interrupted); a filesystem with less
+    /// than 4 × the file size available is skipped. The read follows the
+    /// write, so it is largely served from the page cache.
+    #[arg(long)]
+    pub measure_io: bool,
+    /// Size of --measure-io's file (whole MiB; default 256MiB, at most 4GiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_io_bytes, requires = "measure_io", allow_hyphen_values = true)]
+    pub measure_io_bytes: Option<u64>,
     /// Database connection on the coordinator.
     #[command(flatten)]
     pub pg: PgArgs,

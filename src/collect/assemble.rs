@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::catalog::{SegmentRow, TablespaceRow};
 use super::coordinator::CatalogSnapshot;
 use super::hosts::{HostOutcome, HostWork, tablespace_dir};
+use super::io::IoResult;
 use super::options::CollectOptions;
 use super::probe::{self, DfLine, DuResult, PARTS};
 use crate::inventory::{
@@ -137,6 +138,8 @@ pub fn assemble(
 ) -> Inventory {
     let mut hosts = Vec::new();
     let mut results: HashMap<&str, (&HostWork, &probe::ProbeResult)> = HashMap::new();
+    let mut io_warnings: Vec<String> = Vec::new();
+    let mut io_measured = 0usize;
     for (w, o) in work.iter().zip(&outcomes) {
         match o {
             Ok(r) => {
@@ -161,11 +164,25 @@ pub fn assemble(
                             total_bytes: d.total_bytes,
                             used_bytes: d.used_bytes,
                             available_bytes: d.available_bytes,
-                            io: None,
+                            io: r.io.iter().find_map(|(t, m)| match m {
+                                IoResult::Measured(m) if t.device_id == d.device_id => {
+                                    Some(m.clone())
+                                }
+                                _ => None,
+                            }),
                         })
                         .collect(),
-                    cpus: None,
+                    cpus: r.cpus,
                 });
+                for (t, m) in &r.io {
+                    match m {
+                        IoResult::Measured(_) => io_measured += 1,
+                        IoResult::Skipped(why) => io_warnings.push(format!(
+                            "--measure-io: host {} filesystem {} not measured: {why}",
+                            w.name, t.mount
+                        )),
+                    }
+                }
                 results.insert(w.name.as_str(), (w, r));
             }
             Err(e) => hosts.push(Host {
@@ -242,6 +259,19 @@ pub fn assemble(
         instances.push(inst);
     }
 
+    // The coordinator host's gpbackup reports, with each backup's data bytes
+    // from the primaries' files of the same timestamp.
+    let coordinator_host = snap
+        .segments
+        .iter()
+        .find(|s| s.content < 0 && s.role == "p")
+        .map(|s| s.hostname.as_str());
+    let (mut backup_history, report_warnings) = coordinator_host
+        .and_then(|h| results.get(h).map(|(_, r)| (h, r)))
+        .map(|(h, r)| super::history::read_reports(h, &r.reports))
+        .unwrap_or_default();
+    super::history::fill_data_bytes(&mut backup_history, &instances);
+
     Inventory {
         format: FORMAT.into(),
         source: Source {
@@ -253,8 +283,21 @@ pub fn assemble(
         hosts,
         instances,
         composition: snap.composition.clone(),
-        warnings: snap.warnings.iter().cloned().chain(vanished).collect(),
+        warnings: snap
+            .warnings
+            .iter()
+            .cloned()
+            .chain(vanished)
+            .chain(report_warnings)
+            .chain(opts.measure_io.map(|bytes| {
+                format!(
+                    "--measure-io wrote, read back and removed one temporary file of {} on each of {io_measured} filesystem(s) (the one measurement that writes); the read speed follows the write and is largely from the page cache",
+                    crate::units::human(bytes.div_ceil(super::io::MIN_BYTES) * super::io::MIN_BYTES)
+                )
+            }))
+            .chain(io_warnings)
+            .collect(),
         compatibility: snap.compatibility.clone(),
-        backup_history: Vec::new(),
+        backup_history,
     }
 }

@@ -135,7 +135,7 @@ pub fn read_catalog(
             not_measured: r.not_measured,
             excluded_databases: excluded,
             notes: r.notes,
-            copy_bytes_per_second: None,
+            copy_bytes_per_second: (r.copy.0 > 0.0).then(|| r.copy.0 / r.copy.1),
         }),
         warnings: r.warnings,
         compatibility: Some({

@@ -49,6 +49,9 @@ pub struct Reading {
     pub notes: Vec<String>,
     /// Compression speed per codec: (CSV bytes, seconds) summed over samples.
     pub throughput: BTreeMap<String, (f64, f64)>,
+    /// The samples' COPY streams: (CSV bytes, seconds from sending the
+    /// command to having all its output) summed over samples.
+    pub copy: (f64, f64),
     /// Problems that did not make anything unmeasured (a sample that failed).
     pub warnings: Vec<String>,
     /// psql runs made (for the benchmark).
@@ -635,6 +638,7 @@ fn sample_table(
     let cmd = catalog::psql_command_timeout(conn, db, &sql, timeout.as_millis() as u64);
     r.round_trips += 1;
     let what = || format!("sample of {}.{}", t.schema, t.name);
+    let started = Instant::now();
     let out = session
         .exec(&cmd)
         .map_err(|source| CatalogError::Transport {
@@ -653,6 +657,8 @@ fn sample_table(
     if records == 0 {
         return Ok(());
     }
+    r.copy.0 += bytes.len() as f64;
+    r.copy.1 += started.elapsed().as_secs_f64().max(1e-9);
     let per_row = bytes.len() as f64 / records as f64;
     t.csv_bytes = (t.rows as f64 * per_row).round() as u64;
     t.estimated_from = EstimateSource::Sample;

@@ -7,7 +7,9 @@ mod assemble;
 pub mod catalog;
 pub mod coordinator;
 pub mod databases;
+pub mod history;
 pub mod hosts;
+pub mod io;
 pub mod local;
 pub mod options;
 pub mod preflight;
@@ -32,7 +34,7 @@ use crate::inventory::Inventory;
 use crate::remote::transport::{Transport, TransportError};
 use catalog::{CatalogError, Dialect};
 use hosts::{HostOutcome, HostWork, measure_host, plan_hosts};
-use probe::{DuItem, host_script};
+use probe::{DuItem, host_script_with_reports};
 
 /// A failure that stops collection: the coordinator's catalog could not be read.
 /// (A segment host that cannot be measured does not stop it: see [`HostError`].)
@@ -100,7 +102,11 @@ pub fn collect(
                     f.push(w.name.clone());
                     b.set_message(f.join(" "));
                 }
-                let r = measure_host(transport, w);
+                let io = opts.measure_io.map(|bytes| hosts::MeasureIo {
+                    bytes,
+                    extra: &opts.extra_paths,
+                });
+                let r = measure_host(transport, w, io);
                 if let Some(b) = &bar {
                     let mut f = in_flight.lock().unwrap();
                     f.retain(|n| n != &w.name);
@@ -192,11 +198,23 @@ pub fn dry_run_commands(opts: &CollectOptions) -> Vec<(String, String)> {
         scan: std::iter::once("<primary datadir>/backups".to_string())
             .chain(opts.previous_backup_dirs.iter().cloned())
             .collect(),
+        reports: hosts::report_dirs("<coordinator datadir>", &opts.previous_backup_dirs),
     };
     out.push((
-        "<each host>".into(),
-        host_script(&example.items, &example.df, &example.scan),
+        "<each host> (gpbackup reports: on the coordinator's host only)".into(),
+        host_script_with_reports(&example.items, &example.df, &example.scan, &example.reports),
     ));
+    if let Some(bytes) = opts.measure_io {
+        let target = io::IoTarget {
+            device_id: 0,
+            mount: "<mount>".into(),
+            dirs: vec!["<datadir parent or --extra-path>".into()],
+        };
+        out.push((
+            "<each host> (--measure-io, after the probe; <st_dev> of each filesystem)".into(),
+            io::io_script(&[target], bytes).replace("whpg_io 0 0 ", "whpg_io 0 <st_dev> "),
+        ));
+    }
     out
 }
 

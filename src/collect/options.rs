@@ -26,4 +26,8 @@ pub struct CollectOptions {
     pub previous_backup_dirs: Vec<String>,
     /// Databases left out on purpose (`--exclude-database`).
     pub exclude_databases: Vec<String>,
+    /// `--measure-io`: write and read back one temporary file of this many
+    /// bytes on each filesystem the plan writes to (the one measurement that
+    /// writes; see [`super::io`]).
+    pub measure_io: Option<u64>,
 }

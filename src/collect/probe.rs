@@ -1,7 +1,9 @@
 //! The per-host probe: one read-only shell script per host that measures
 //! every path the plan needs, and the parsers of what it prints.
 //!
-//! Only `du`, `df`, `stat`, `hostname` and shell built-ins run. Every path is
+//! Only `du`, `df`, `stat`, `hostname`, `getconf`, `find`, `head` and shell
+//! built-ins run (gpbackup report files are read, at most
+//! [`super::history::MAX_REPORTS`] of [`super::history::MAX_REPORT_BYTES`] each). Every path is
 //! passed through [`crate::shell::quote`], so a catalog row holding
 //! `$(reboot)` is a strange path to measure, never a command.
 
@@ -17,7 +19,10 @@ use crate::shell::quote;
 /// - `@gone <i> <message>`: a file under data directory `<i>` vanished while
 ///   du walked it (a table dropped during collect); the rest is measured;
 /// - `@bk <content> <timestamp> <codec> <bytes> <files>`: earlier gpbackup data
-///   files (`gpbackup_<content>_<timestamp>_<oid>[.gz|.zst]`) under a directory.
+///   files (`gpbackup_<content>_<timestamp>_<oid>[.gz|.zst]`) under a directory;
+/// - `@cpus <n>`: online cores (`getconf _NPROCESSORS_ONLN`), empty when unknown;
+/// - `@rp <path>`, then `@rl <line>` per line of that gpbackup report file
+///   (`gpbackup_<ts>_report`, newest 50 by timestamp, 64 KiB each), then `@rpend`.
 const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
 nl='
 '
@@ -37,7 +42,9 @@ WHPG_DU
 }
 whpg_df() { p=$2; while [ ! -e "$p" ] && [ "$p" != / ]; do p=${p%/*}; [ -n "$p" ] || p=/; done; if d=$(stat -L -c %d -- "$p" 2>&1) && o=$(df -P -B1 -T -- "$p" 2>&1); then echo "@df $1 ok $d ${o##*$nl}"; else echo "@df $1 error $(printf '%s' "$d $o" | tr '\n' ' ' | cut -c1-300)"; fi; }
 whpg_bk() { if [ -d "$1" ]; then find "$1" -type f -name 'gpbackup_*_*_*' -printf '%s %f\n' 2>/dev/null | awk '{ n = split($2, a, "_"); if (n >= 4 && a[2] ~ /^-?[0-9]+$/ && length(a[3]) == 14 && a[3] ~ /^[0-9]+$/) { c = "none"; if ($2 ~ /[.]gz$/) c = "gzip"; else if ($2 ~ /[.]zst$/) c = "zstd"; k = a[2] " " a[3] " " c; s[k] += $1; f[k]++ } } END { for (k in s) printf "@bk %s %.0f %d\n", k, s[k], f[k] }'; fi; }
+whpg_rp() { for d in "$@"; do if [ -d "$d" ]; then find "$d" -maxdepth 3 -type f -name 'gpbackup_*_report' 2>/dev/null; fi; done | awk -F/ '{ print substr($NF, 10, 14) " " $0 }' | sort -r | head -n 50 | while read -r t f; do echo "@rp $f"; head -c 65536 -- "$f" 2>/dev/null | sed 's/^/@rl /'; echo; echo "@rpend"; done; }
 echo "@host $(hostname)"
+echo "@cpus $(getconf _NPROCESSORS_ONLN 2>/dev/null)"
 "#;
 
 /// The sub-directories of a data directory measured separately, in the order
@@ -78,7 +85,22 @@ impl DuItem {
 /// Builds the script that measures the `du` items (allocated bytes), the
 /// filesystems holding `df_paths`, and earlier gpbackup files under `scan`.
 pub fn host_script(du: &[DuItem], df_paths: &[String], scan: &[String]) -> String {
+    host_script_with_reports(du, df_paths, scan, &[])
+}
+
+/// [`host_script`] that also prints the gpbackup report files found under
+/// `reports` (the coordinator's backup directories).
+pub fn host_script_with_reports(
+    du: &[DuItem],
+    df_paths: &[String],
+    scan: &[String],
+    reports: &[String],
+) -> String {
     let mut s = String::from(PRELUDE);
+    if !reports.is_empty() {
+        let dirs: Vec<String> = reports.iter().map(|d| quote(d)).collect();
+        s.push_str(&format!("whpg_rp {}\n", dirs.join(" ")));
+    }
     for p in scan {
         s.push_str(&format!("whpg_bk {}\n", quote(p)));
     }
@@ -188,7 +210,7 @@ fn bad_line(problem: impl Into<String>, line: &str) -> ProbeError {
 }
 
 /// Everything one probe printed, by path index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProbeResult {
     /// Earlier backups found.
     pub backups: Vec<BackupFiles>,
@@ -201,6 +223,13 @@ pub struct ProbeResult {
     /// Files that vanished while du walked a data directory (du index, du's
     /// message): a table dropped during collect, measured without it.
     pub vanished: Vec<(usize, String)>,
+    /// Online cores, when `getconf` answered.
+    pub cpus: Option<u32>,
+    /// gpbackup report files found: (path, text), newest first.
+    pub reports: Vec<(String, String)>,
+    /// `--measure-io`: each filesystem measured (or skipped), filled by a
+    /// second script after this one (see [`super::io`]).
+    pub io: Vec<(super::io::IoTarget, super::io::IoResult)>,
 }
 
 /// Parses the probe's output for `n_du` du paths and `n_df` df paths.
@@ -213,8 +242,33 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
     let mut ended = false;
     let mut backups = Vec::new();
     let mut vanished = Vec::new();
+    let mut cpus = None;
+    let mut reports: Vec<(String, String)> = Vec::new();
+    let mut report: Option<(String, String)> = None;
     for line in out.lines() {
         let line = line.trim_end();
+        if let Some((_, text)) = report.as_mut() {
+            if let Some(l) = line.strip_prefix("@rl") {
+                text.push_str(l.strip_prefix(' ').unwrap_or(l));
+                text.push('\n');
+                continue;
+            }
+            if line == "@rpend" {
+                reports.extend(report.take());
+                continue;
+            }
+            if line.is_empty() {
+                continue;
+            }
+        }
+        if let Some(path) = line.strip_prefix("@rp ") {
+            report = Some((path.to_string(), String::new()));
+            continue;
+        }
+        if let Some(n) = line.strip_prefix("@cpus") {
+            cpus = n.trim().parse().ok().filter(|n| *n > 0);
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("@bk ") {
             let f: Vec<&str> = rest.split_whitespace().collect();
             let bad = || bad_line("bad backup line", line);
@@ -317,6 +371,9 @@ pub fn parse_probe_output(out: &str, n_du: usize, n_df: usize) -> Result<ProbeRe
         df,
         backups,
         vanished,
+        cpus,
+        reports,
+        io: Vec::new(),
     })
 }
 
@@ -488,6 +545,89 @@ mod tests {
         for word in ["rm ", "mkdir", "touch -", "chmod", " > "] {
             assert!(!PRELUDE.contains(word), "{word}");
         }
+    }
+
+    #[test]
+    fn cpus_and_report_files_parse() {
+        let out = "@host cdw\n@cpus 16\n@rp /d/backups/20261101/20261101120000/gpbackup_20261101120000_report\n@rl Greenplum Database Backup Report\n@rl\n@rl timestamp key:   20261101120000\n\n@rpend\n@rp /cut/short\n@rl x\n@end\n";
+        let r = parse_probe_output(out, 0, 0).unwrap();
+        assert_eq!(r.cpus, Some(16));
+        // The report cut short (no @rpend) is not kept.
+        assert_eq!(r.reports.len(), 1);
+        assert_eq!(
+            r.reports[0].0,
+            "/d/backups/20261101/20261101120000/gpbackup_20261101120000_report"
+        );
+        assert_eq!(
+            r.reports[0].1,
+            "Greenplum Database Backup Report\n\ntimestamp key:   20261101120000\n"
+        );
+        // getconf missing or odd: unknown, not an error.
+        for odd in ["@cpus\n@end\n", "@cpus 0\n@end\n", "@cpus x\n@end\n"] {
+            assert_eq!(parse_probe_output(odd, 0, 0).unwrap().cpus, None, "{odd}");
+        }
+    }
+
+    /// The script's bounds are the ones documented in [`crate::collect::history`].
+    #[test]
+    fn report_reading_is_bounded_and_quoted() {
+        use crate::collect::history;
+        assert!(PRELUDE.contains(&format!("head -n {} ", history::MAX_REPORTS)));
+        assert!(PRELUDE.contains(&format!("head -c {} ", history::MAX_REPORT_BYTES)));
+        let s = host_script_with_reports(
+            &[],
+            &[],
+            &[],
+            &["/d/backups".into(), "/b $(x)/gpseg-1/backups".into()],
+        );
+        assert!(
+            s.contains("whpg_rp /d/backups '/b $(x)/gpseg-1/backups'\n"),
+            "{s}"
+        );
+        assert!(!host_script(&[], &[], &[]).contains("whpg_rp /"));
+    }
+
+    /// The script run by sh on this machine finds the newest report files
+    /// in gpbackup's layout and prints them whole; cpus is this machine's.
+    #[test]
+    fn script_reads_report_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = dir.path().join("backups");
+        for ts in ["20261101120000", "20261105120000"] {
+            let d = b.join(&ts[..8]).join(ts);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(
+                d.join(format!("gpbackup_{ts}_report")),
+                format!("Greenplum Database Backup Report\n\ntimestamp key:  {ts}\n"),
+            )
+            .unwrap();
+            std::fs::write(d.join(format!("gpbackup_{ts}_config.yaml")), "x").unwrap();
+        }
+        let s = host_script_with_reports(
+            &[],
+            &[],
+            &[],
+            &[b.to_str().unwrap().into(), "/nonexistent".into()],
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&s)
+            .output()
+            .unwrap();
+        let r = parse_probe_output(&String::from_utf8_lossy(&out.stdout), 0, 0).unwrap();
+        assert_eq!(r.reports.len(), 2, "{r:?}");
+        assert!(r.reports[0].0.ends_with("gpbackup_20261105120000_report"));
+        assert!(r.reports[1].1.ends_with("timestamp key:  20261101120000\n"));
+        let getconf = std::process::Command::new("getconf")
+            .arg("_NPROCESSORS_ONLN")
+            .output()
+            .unwrap();
+        let online: u32 = String::from_utf8_lossy(&getconf.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(online > 0);
+        assert_eq!(r.cpus, Some(online));
     }
 
     mod properties {

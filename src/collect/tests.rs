@@ -42,6 +42,7 @@ fn opts() -> CollectOptions {
         sample: None,
         previous_backup_dirs: Vec::new(),
         exclude_databases: Vec::new(),
+        measure_io: None,
     }
 }
 

@@ -309,7 +309,10 @@ pub struct Composition {
     pub compression_throughput: Option<BTreeMap<String, f64>>,
     /// CSV bytes per second one `COPY … TO STDOUT WITH CSV` stream produced
     /// while sampling (the text rate of one segment's COPY); absent when
-    /// nothing was sampled.
+    /// nothing was sampled. Measured as the samples' CSV bytes over the time
+    /// from sending each sample's psql command to having all its output: one
+    /// stream through the coordinator (psql start and, over SSH, the round
+    /// trip included), so a lower bound of one segment's own COPY rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_bytes_per_second: Option<f64>,
     /// Databases and tables that could not be measured, with the reason: the

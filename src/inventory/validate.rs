@@ -191,6 +191,7 @@ pub fn validate(inv: &Inventory) -> Result<Validated, Vec<Problem>> {
 
     check_layout(inv, &mut errors, &mut warnings);
     check_numbers(inv, &mut errors);
+    check_time_evidence(inv, &mut errors);
     if errors.is_empty() {
         check_plausible(inv, &mut errors);
     }
@@ -323,6 +324,9 @@ fn check_numbers(inv: &Inventory, errors: &mut Vec<Problem>) {
             .map(|p| p.bytes as u128)
             .sum::<u128>();
     }
+    for r in &inv.backup_history {
+        total += r.data_bytes.unwrap_or(0) as u128 + r.database_size_bytes.unwrap_or(0) as u128;
+    }
     let Some(c) = &inv.composition else {
         if total > MAX_TOTAL_BYTES {
             err(format!(
@@ -372,6 +376,83 @@ fn check_numbers(inv: &Inventory, errors: &mut Vec<Problem>) {
     if total > MAX_TOTAL_BYTES {
         err(format!(
             "the inventory's byte figures add up to {total}, more than {MAX_TOTAL_BYTES} (64 PiB): not a real cluster"
+        ));
+    }
+}
+
+/// The longest backup duration believed (30 days), as the report reader.
+pub const MAX_BACKUP_SECONDS: u64 = 30 * 24 * 3600;
+
+/// The time model's evidence: every backup report with a 14-digit timestamp,
+/// a status of `Success` or `Failure`, a duration of at most
+/// [`MAX_BACKUP_SECONDS`], a segment count above 0, newest first and each
+/// timestamp once; core counts above 0; speeds (COPY, `--measure-io`)
+/// positive finite numbers, and an I/O file of more than 0 bytes.
+fn check_time_evidence(inv: &Inventory, errors: &mut Vec<Problem>) {
+    let mut err = |s: String| errors.push(Problem(s));
+    let mut seen = HashSet::new();
+    let mut previous: Option<&str> = None;
+    for (k, r) in inv.backup_history.iter().enumerate() {
+        let at = format!("backup_history[{k}] (timestamp {})", r.timestamp);
+        if r.timestamp.len() != 14 || !r.timestamp.bytes().all(|b| b.is_ascii_digit()) {
+            err(format!("{at}: timestamp is not 14 digits (YYYYMMDDHHMMSS)"));
+        }
+        if !seen.insert(r.timestamp.as_str()) {
+            err(format!("{at}: timestamp listed twice"));
+        }
+        if let Some(p) = previous
+            && p < r.timestamp.as_str()
+        {
+            err(format!(
+                "{at}: listed after the older {p}; backup_history is newest first"
+            ));
+        }
+        previous = Some(&r.timestamp);
+        if r.status != "Success" && r.status != "Failure" {
+            err(format!(
+                "{at}: status '{}' is neither Success nor Failure",
+                r.status
+            ));
+        }
+        if r.duration_seconds > MAX_BACKUP_SECONDS {
+            err(format!(
+                "{at}: duration_seconds {} is more than 30 days: not one backup run",
+                r.duration_seconds
+            ));
+        }
+        if r.segment_count == 0 {
+            err(format!("{at}: segment_count is 0"));
+        }
+    }
+    for h in &inv.hosts {
+        if h.cpus == Some(0) {
+            err(format!("host {}: cpus is 0", h.name));
+        }
+        for f in &h.filesystems {
+            if let Some(io) = &f.io {
+                let at = format!("host {} filesystem {} io", h.name, f.mount);
+                if io.bytes == 0 {
+                    err(format!("{at}: bytes is 0"));
+                }
+                for (what, v) in [
+                    ("write_bytes_per_second", io.write_bytes_per_second),
+                    ("read_bytes_per_second", io.read_bytes_per_second),
+                ] {
+                    if !(v.is_finite() && v > 0.0) {
+                        err(format!("{at}: {what} = {v:?}: must be a positive number"));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(v) = inv
+        .composition
+        .as_ref()
+        .and_then(|c| c.copy_bytes_per_second)
+        && !(v.is_finite() && v > 0.0)
+    {
+        err(format!(
+            "composition copy_bytes_per_second = {v:?}: must be a positive number of bytes per second"
         ));
     }
 }

@@ -443,7 +443,7 @@ mod tests {
 
     fn primary(content: i32, backups: &[(&str, u64)]) -> Instance {
         Instance {
-            dbid: content as u32 + 2,
+            dbid: (content + 2) as u32,
             content,
             role: Role::Primary,
             preferred_role: Role::Primary,

@@ -412,7 +412,8 @@ impl HtmlExporter {
             s.push_str("<ol>\n");
             for (i, st) in p.steps.iter().enumerate() {
                 let prev = i.checked_sub(1).map(|j| &p.steps[j]);
-                let (head, duration) = step_heading(st, prev, e, self.rates.as_ref());
+                let (head, duration) =
+                    step_heading(st, prev, e, p.timeline.as_ref(), self.rates.as_ref());
                 write!(
                     s,
                     "<li><span class=\"na\">{}</span> <strong>{}</strong>",

@@ -579,6 +579,30 @@ pub(crate) mod tests {
         estimate(&inv, &PlanOptions::default(), &[], false).unwrap()
     }
 
+    /// The JSON carries each plan's timeline as the model wrote it, and a
+    /// plan without one has no `timeline` key.
+    #[test]
+    fn the_json_carries_the_timeline_and_reads_back() {
+        let mut e = small();
+        fixture::with_timelines(&mut e);
+        let v: serde_json::Value = serde_json::from_slice(&JsonExporter.render(&e)).unwrap();
+        let plans = v["plans"].as_array().unwrap();
+        let side = plans.iter().find(|p| p["id"] == "side-by-side").unwrap();
+        // Outage: backup + restore + verify = 3600 + 9000 + 1800 s from +600 s.
+        assert_eq!(side["timeline"]["outage"]["seconds"], 14_400);
+        assert_eq!(side["timeline"]["outage"]["start_seconds"], 600);
+        assert_eq!(side["timeline"]["phases"][1]["phase"], "backup");
+        assert_eq!(
+            side["timeline"]["rates"][0]["source"]["kind"],
+            "backup-history"
+        );
+        let back: crate::model::timeline::Timeline =
+            serde_json::from_value(side["timeline"].clone()).unwrap();
+        assert_eq!(Some(&back), e.plans[0].timeline.as_ref());
+        let direct = plans.iter().find(|p| p["id"] == "direct-copy").unwrap();
+        assert!(direct.get("timeline").is_none());
+    }
+
     #[test]
     fn no_available_plan_is_said_so_not_short_by_zero() {
         let mut e = small();

@@ -517,7 +517,8 @@ fn phase_times<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(190)
-        .build_cartesian_2d(0f64..x(end) * 1.05, (0..n - 1).into_segmented())
+        // Room on the right for the last phase's label.
+        .build_cartesian_2d(0f64..x(end) * 1.3, (0..n - 1).into_segmented())
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -573,11 +574,13 @@ fn phase_times<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) 
                 )))
                 .map_err(err)?;
         }
+        // The label right of the bar and its whisker.
+        let label_x = x1.max(x(sp.start_seconds + sp.high_seconds)) + x(end) / 200.0;
         chart
             .draw_series(std::iter::once(Text::new(
                 super::view::span_text(sp),
-                (x1, SegmentValue::CenterOf(row(i))),
-                font(13).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                (label_x, SegmentValue::CenterOf(row(i))),
+                font(13).pos(Pos::new(HPos::Left, VPos::Center)),
             )))
             .map_err(err)?;
     }

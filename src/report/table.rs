@@ -214,14 +214,14 @@ fn timeline(s: &mut String, e: &Estimate) -> fmt::Result {
     )?;
     writeln!(
         s,
-        "{:<26} {:>6}  {:<11} {:<23} {:<14} OUTAGE",
+        "{:<26} {:>6}  {:<11} {:<25} {:<14} OUTAGE",
         "PHASE", "START", "DURATION", "RANGE", "CRITICAL HOST"
     )?;
     let f = crate::model::durations::format_seconds;
     for pt in &t.phases {
         writeln!(
             s,
-            "{:<26} {:>6}  {:<11} {:<23} {:<14} {}",
+            "{:<26} {:>6}  {:<11} {:<25} {:<14} {}",
             pt.phase.name(),
             offset_text(pt.span.start_seconds),
             f(pt.span.seconds),
@@ -399,9 +399,13 @@ mod tests {
             "{s}"
         );
         assert!(
-            s.contains("documented default for gpinitsystem per instance"),
+            s.contains(
+                "- gpinitsystem per instance — documented default for gpinitsystem per instance"
+            ),
             "{s}"
         );
+        // A default that is not a throughput shows no rate.
+        assert!(!s.contains("0 B/s"), "{s}");
     }
 
     #[test]

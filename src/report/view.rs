@@ -192,12 +192,18 @@ pub fn rate_source_text(src: &RateSource) -> String {
 
 /// One rate as a line: `backup (…): 250 MB/s — <source>; <basis>`.
 pub fn rate_line(r: &Rate) -> String {
-    let mut s = format!(
-        "{}: {}/s — {}",
-        r.what,
-        human(r.bytes_per_second.max(0.0).round() as u64),
-        rate_source_text(&r.source)
-    );
+    // A documented default that is not a throughput (seconds per instance)
+    // carries no rate: its basis says what it is.
+    let mut s = if r.bytes_per_second > 0.0 {
+        format!(
+            "{}: {}/s — {}",
+            r.what,
+            human(r.bytes_per_second.round() as u64),
+            rate_source_text(&r.source)
+        )
+    } else {
+        format!("{} — {}", r.what, rate_source_text(&r.source))
+    };
     if !r.basis.is_empty() {
         s.push_str(&format!(" ({})", r.basis));
     }

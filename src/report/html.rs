@@ -421,12 +421,11 @@ impl HtmlExporter {
                     esc(st.phase.name()),
                     esc(&head)
                 )?;
-                if st.kind == crate::model::steps::StepKind::PointOfNoReturn
+                if super::view::point_of_no_return_step(p) == Some(i)
                     && let Some(x) = p
                         .timeline
                         .as_ref()
                         .and_then(|t| t.point_of_no_return.as_ref())
-                        .filter(|x| x.phase == st.phase)
                 {
                     write!(
                         s,

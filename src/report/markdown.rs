@@ -234,6 +234,7 @@ impl MarkdownExporter {
             .timeline
             .as_ref()
             .and_then(|t| t.point_of_no_return.as_ref());
+        let pnr_step = super::view::point_of_no_return_step(p);
         for (n, st) in p.steps.iter().enumerate() {
             if st.phase != phase {
                 phase = st.phase.name();
@@ -246,8 +247,8 @@ impl MarkdownExporter {
             let (head, duration) =
                 step_heading(st, prev, e, p.timeline.as_ref(), self.rates.as_ref());
             writeln!(s, "{}. {head}", n + 1)?;
-            if st.kind == crate::model::steps::StepKind::PointOfNoReturn
-                && let Some(x) = pnr.filter(|x| x.phase == st.phase)
+            if pnr_step == Some(n)
+                && let Some(x) = pnr
             {
                 writeln!(
                     s,

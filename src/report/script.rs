@@ -126,17 +126,15 @@ impl ScriptExporter {
             .timeline
             .as_ref()
             .and_then(|t| t.point_of_no_return.as_ref());
+        let pnr_step = super::view::point_of_no_return_step(p);
         for (n, st) in p.steps.iter().enumerate() {
-            // The timeline's point of no return is the phase's point-of-no-return step.
-            let at = pnr
-                .filter(|x| st.kind == StepKind::PointOfNoReturn && x.phase == st.phase)
-                .map(|x| {
-                    format!(
-                        "point of no return at {} (planned): {}",
-                        super::view::offset_text(x.at_seconds),
-                        x.loses
-                    )
-                });
+            let at = pnr.filter(|_| pnr_step == Some(n)).map(|x| {
+                format!(
+                    "point of no return at {} (planned): {}",
+                    super::view::offset_text(x.at_seconds),
+                    x.loses
+                )
+            });
             step_function(&mut s, n + 1, st, at.as_deref());
         }
         for (i, slug) in phases.iter().enumerate() {

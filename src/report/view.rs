@@ -219,6 +219,20 @@ pub fn phase_time(p: &crate::model::PlanResult, phase: Phase) -> Option<&PhaseTi
         .find(|t| t.phase == phase)
 }
 
+/// The index of the step that holds the timeline's point of no return: the
+/// step with its title, else the first point-of-no-return step of its phase.
+pub fn point_of_no_return_step(p: &crate::model::PlanResult) -> Option<usize> {
+    let x = p.timeline.as_ref()?.point_of_no_return.as_ref()?;
+    p.steps
+        .iter()
+        .position(|st| st.title == x.step)
+        .or_else(|| {
+            p.steps.iter().position(|st| {
+                st.kind == crate::model::steps::StepKind::PointOfNoReturn && st.phase == x.phase
+            })
+        })
+}
+
 /// A phase heading's time: `starts +1:30, about 2 h 05 min (1 h 34 min – 2 h 36 min)`.
 pub fn phase_time_text(t: &PhaseTime) -> String {
     format!(
@@ -607,6 +621,41 @@ pub(crate) mod tests {
         assert_eq!(Some(&back), e.plans[0].timeline.as_ref());
         let direct = plans.iter().find(|p| p["id"] == "direct-copy").unwrap();
         assert!(direct.get("timeline").is_none());
+    }
+
+    /// The point of no return is the step with its title; without one, the
+    /// first point-of-no-return step of its phase.
+    #[test]
+    fn the_point_of_no_return_is_found_by_title_then_by_phase() {
+        use crate::model::steps::StepKind;
+        let mut e = small();
+        fixture::with_timelines(&mut e);
+        let p = e
+            .plans
+            .iter_mut()
+            .find(|p| p.id == crate::model::PlanId::DeleteAndReinit)
+            .unwrap();
+        // The fixture names no real step: the phase decides.
+        let by_phase = point_of_no_return_step(p).unwrap();
+        assert_eq!(p.steps[by_phase].phase, Phase::Gpdeletesystem);
+        assert_eq!(p.steps[by_phase].kind, StepKind::PointOfNoReturn);
+        let last = p
+            .steps
+            .iter()
+            .rposition(|st| st.kind == StepKind::PointOfNoReturn)
+            .unwrap();
+        assert_ne!(last, by_phase);
+        let title = p.steps[last].title.clone();
+        p.timeline
+            .as_mut()
+            .unwrap()
+            .point_of_no_return
+            .as_mut()
+            .unwrap()
+            .step = title;
+        assert_eq!(point_of_no_return_step(p), Some(last));
+        p.timeline = None;
+        assert_eq!(point_of_no_return_step(p), None);
     }
 
     #[test]

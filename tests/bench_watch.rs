@@ -81,6 +81,7 @@ fn synthetic_plan(hosts: usize, per_host: usize) -> WatchPlan {
         filesystems,
         hosts: watched,
         warn_fill: 0.7,
+        phase_seconds: vec![None; 5],
     }
 }
 

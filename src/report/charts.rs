@@ -37,6 +37,10 @@ pub enum Chart {
     PlanComparison,
     /// The recommended plan's phases on its tightest filesystem.
     Timeline,
+    /// The recommended plan's phases in time (a Gantt chart): each phase a
+    /// bar with the range the evidence supports, the outage shaded, the
+    /// point of no return marked.
+    PhaseTimes,
     /// Data by storage kind: on disk, CSV, compressed; and the 5× rule.
     Composition,
     /// Headroom over all filesystems (large clusters).
@@ -50,6 +54,7 @@ impl Chart {
             Chart::FilesystemPeaks => "filesystem-peaks",
             Chart::PlanComparison => "plan-comparison",
             Chart::Timeline => "timeline",
+            Chart::PhaseTimes => "phase-times",
             Chart::Composition => "composition",
             Chart::Headroom => "headroom",
         }
@@ -61,6 +66,7 @@ impl Chart {
             Chart::FilesystemPeaks => "Tightest filesystems at their peak",
             Chart::PlanComparison => "Plans compared",
             Chart::Timeline => "Phases of the plan on its tightest filesystem",
+            Chart::PhaseTimes => "Phases of the plan in time: outage and point of no return",
             Chart::Composition => "What the data is made of, and the backup",
             Chart::Headroom => "Headroom over all filesystems",
         }
@@ -78,6 +84,9 @@ pub fn charts_for(e: &Estimate) -> Vec<Chart> {
             Chart::PlanComparison,
             Chart::Timeline,
         ]);
+        if p.timeline.as_ref().is_some_and(|t| !t.phases.is_empty()) {
+            v.push(Chart::PhaseTimes);
+        }
         if p.filesystems.len() > MAX_FILESYSTEMS {
             v.push(Chart::Headroom);
         }
@@ -136,6 +145,7 @@ fn draw<DB: DrawingBackend>(chart: Chart, e: &Estimate, root: &DrawingArea<DB, S
         Chart::FilesystemPeaks => filesystem_peaks(root, e),
         Chart::PlanComparison => plan_comparison(root, e),
         Chart::Timeline => timeline(root, e),
+        Chart::PhaseTimes => phase_times(root, e),
         Chart::Composition => composition(root, e),
         Chart::Headroom => headroom(root, e),
     }
@@ -450,6 +460,147 @@ fn timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> 
             .draw_series(std::iter::once(PathElement::new(
                 vec![(SegmentValue::Exact(0), y), (SegmentValue::Last, y)],
                 style,
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The colour of a phase bar inside the outage, and outside it.
+pub const PHASE_IN_OUTAGE: RGBColor = RGBColor(255, 127, 14);
+/// See [`PHASE_IN_OUTAGE`].
+pub const PHASE_OUTSIDE_OUTAGE: RGBColor = RGBColor(31, 119, 180);
+
+/// The focus plan's phases as a Gantt chart, one row per phase in the order
+/// of the timeline chart (first phase on top): a bar for the expected
+/// duration, a whisker from the shortest to the longest end the evidence
+/// supports, the outage shaded behind, the point of no return a red line.
+fn phase_times<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, e: &Estimate) -> Res {
+    let Some(p) = focus_plan(e) else {
+        return Ok(());
+    };
+    let Some(t) = p.timeline.as_ref().filter(|t| !t.phases.is_empty()) else {
+        return Ok(());
+    };
+    let n = t.phases.len();
+    let end = t
+        .phases
+        .iter()
+        .map(|pt| pt.span.start_seconds + pt.span.high_seconds.max(pt.span.seconds))
+        .chain([t.total.start_seconds + t.total.seconds])
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    // Hours on the axis for a night, minutes for a short plan.
+    let (div, unit) = if end >= 3 * 3600 {
+        (3600.0, "hours from the start")
+    } else {
+        (60.0, "minutes from the start")
+    };
+    let x = |secs: u64| secs as f64 / div;
+    let names: Vec<String> = t
+        .phases
+        .iter()
+        .map(|pt| pt.phase.name().to_string())
+        .collect();
+    // Row of phase i: the first phase on top.
+    let row = |i: usize| n - 1 - i;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "{} — outage {} (shaded)",
+                p.id,
+                super::view::span_text(&t.outage)
+            ),
+            font(24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        // Room on the right for the last phase's label.
+        .build_cartesian_2d(0f64..x(end) * 1.3, (0..n - 1).into_segmented())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .disable_y_mesh()
+        .x_desc(unit)
+        .x_label_formatter(&|v| axis_number(*v))
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(j) if *j < n => names[n - 1 - *j].clone(),
+            _ => String::new(),
+        })
+        .label_style(font(14))
+        .draw()
+        .map_err(err)?;
+    let o = &t.outage;
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [
+                (x(o.start_seconds), SegmentValue::Exact(0)),
+                (x(o.start_seconds + o.seconds), SegmentValue::Last),
+            ],
+            RGBColor(253, 208, 162).mix(0.5).filled(),
+        )))
+        .map_err(err)?;
+    for (i, pt) in t.phases.iter().enumerate() {
+        let sp = &pt.span;
+        let color = if pt.in_outage {
+            PHASE_IN_OUTAGE
+        } else {
+            PHASE_OUTSIDE_OUTAGE
+        };
+        // A phase too short to see still gets a sliver.
+        let x1 = x(sp.start_seconds + sp.seconds).max(x(sp.start_seconds) + x(end) / 400.0);
+        chart
+            .draw_series(std::iter::once(bar(
+                [
+                    (x(sp.start_seconds), SegmentValue::Exact(row(i))),
+                    (x1, SegmentValue::Exact(row(i) + 1)),
+                ],
+                color.filled(),
+                (12, 12, 0, 0),
+            )))
+            .map_err(err)?;
+        if sp.low_seconds != sp.high_seconds {
+            let lo = x(sp.start_seconds + sp.low_seconds);
+            let hi = x(sp.start_seconds + sp.high_seconds);
+            let c = SegmentValue::CenterOf(row(i));
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(lo, c.clone()), (hi, c)],
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(err)?;
+        }
+        // The label right of the bar and its whisker.
+        let label_x = x1.max(x(sp.start_seconds + sp.high_seconds)) + x(end) / 200.0;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                super::view::span_text(sp),
+                (label_x, SegmentValue::CenterOf(row(i))),
+                font(13).pos(Pos::new(HPos::Left, VPos::Center)),
+            )))
+            .map_err(err)?;
+    }
+    if let Some(pnr) = &t.point_of_no_return {
+        let at = x(pnr.at_seconds);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(at, SegmentValue::Exact(0)), (at, SegmentValue::Last)],
+                RED.stroke_width(3),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!(
+                    "point of no return: {} at {}",
+                    pnr.step,
+                    super::view::offset_text(pnr.at_seconds)
+                ),
+                (at, SegmentValue::Last),
+                font(14).color(&RED).pos(Pos::new(HPos::Left, VPos::Top)),
             )))
             .map_err(err)?;
     }
@@ -777,6 +928,53 @@ fn usage_over_time<DB: DrawingBackend>(
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod phase_times_tests {
+    use super::*;
+    use crate::report::view::fixture;
+
+    /// How many elements of the SVG are filled with `c`.
+    fn filled_with(svg: &str, c: RGBColor) -> usize {
+        svg.matches(&format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2))
+            .count()
+    }
+
+    #[test]
+    fn one_bar_per_phase_the_outage_and_the_point_of_no_return() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        e.recommended_plan = Some(crate::model::PlanId::DeleteAndReinit);
+        assert!(charts_for(&e).contains(&Chart::PhaseTimes));
+        let svg = svg(Chart::PhaseTimes, &e).unwrap();
+        // delete-and-reinit: backup, gpdeletesystem, init 7, restore in the
+        // outage; delete backup after it.
+        assert_eq!(filled_with(&svg, PHASE_IN_OUTAGE), 4, "{svg}");
+        assert_eq!(filled_with(&svg, PHASE_OUTSIDE_OUTAGE), 1, "{svg}");
+        assert!(
+            svg.contains("point of no return: gpdeletesystem at +1:00"),
+            "{svg}"
+        );
+        assert!(svg.contains("outage 3 h 45 min"), "{svg}");
+        for name in [
+            "backup",
+            "gpdeletesystem",
+            "init 7",
+            "restore",
+            "delete backup",
+        ] {
+            assert!(svg.contains(&format!("\n{name}\n</text>")), "{name}");
+        }
+        // The PNG draws too.
+        assert!(png(Chart::PhaseTimes, &e).unwrap().starts_with(b"\x89PNG"));
+    }
+
+    #[test]
+    fn no_timeline_no_phase_chart() {
+        let e = crate::report::view::tests::small();
+        assert!(!charts_for(&e).contains(&Chart::PhaseTimes));
+    }
 }
 
 #[cfg(test)]

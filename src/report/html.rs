@@ -138,6 +138,7 @@ impl Exporter for HtmlExporter {
             .and_then(|()| self.charts(&mut s, e))
             .and_then(|()| self.plans(&mut s, e))
             .and_then(|()| self.focus(&mut s, e))
+            .and_then(|()| self.time(&mut s, e))
             .and_then(|()| self.backup_dir_search(&mut s, e))
             .and_then(|()| self.what_if(&mut s, e))
             .and_then(|()| self.preflight(&mut s, e))
@@ -412,13 +413,27 @@ impl HtmlExporter {
             s.push_str("<ol>\n");
             for (i, st) in p.steps.iter().enumerate() {
                 let prev = i.checked_sub(1).map(|j| &p.steps[j]);
-                let (head, duration) = step_heading(st, prev, e, self.rates.as_ref());
+                let (head, duration) =
+                    step_heading(st, prev, e, p.timeline.as_ref(), self.rates.as_ref());
                 write!(
                     s,
                     "<li><span class=\"na\">{}</span> <strong>{}</strong>",
                     esc(st.phase.name()),
                     esc(&head)
                 )?;
+                if super::view::point_of_no_return_step(p) == Some(i)
+                    && let Some(x) = p
+                        .timeline
+                        .as_ref()
+                        .and_then(|t| t.point_of_no_return.as_ref())
+                {
+                    write!(
+                        s,
+                        "<br><strong>point of no return at {}</strong>: {}",
+                        esc(&super::view::offset_text(x.at_seconds)),
+                        esc(&x.loses)
+                    )?;
+                }
                 if let Some(d) = duration {
                     write!(s, "<br><span class=\"na\">{}</span>", esc(&d))?;
                 }
@@ -459,6 +474,149 @@ impl HtmlExporter {
             }
         }
 
+        Ok(())
+    }
+
+    /// The time model: every timed plan's outage, the focus plan's phases,
+    /// its point of no return, every plan's ways back and where the rates
+    /// come from (the same content as the ticket). Nothing without a timeline.
+    fn time(&self, s: &mut String, e: &Estimate) -> fmt::Result {
+        use super::view::{offset_text, point_of_no_return_text, rate_line, span_text};
+        if e.plans.iter().all(|p| p.timeline.is_none()) {
+            return Ok(());
+        }
+        s.push_str("<section><h2>Outage</h2><p>From the write freeze to the cutover; the range is what the evidence supports.</p><table>\n");
+        s.push_str(&header(&[
+            "Plan",
+            "Outage",
+            "Whole plan",
+            "Point of no return",
+        ]));
+        for q in &e.plans {
+            let name = if Some(q.id) == e.recommended_plan {
+                format!("<strong>{}</strong> (recommended)", q.id)
+            } else {
+                q.id.to_string()
+            };
+            let cells = match &q.timeline {
+                Some(t) => vec![
+                    name,
+                    esc(&span_text(&t.outage)),
+                    esc(&span_text(&t.total)),
+                    esc(&t
+                        .point_of_no_return
+                        .as_ref()
+                        .map(|x| format!("{} at {}", x.step, offset_text(x.at_seconds)))
+                        .unwrap_or_else(|| "none before the cutover".into())),
+                ],
+                None => vec![name, "not timed".into(), String::new(), String::new()],
+            };
+            s.push_str(&row(&cells, &[false, true, true, false], None));
+        }
+        s.push_str("</table></section>\n");
+
+        if let Some(p) = focus_plan(e)
+            && let Some(t) = &p.timeline
+        {
+            writeln!(
+                s,
+                "<section><h2>Timeline of {}</h2><table>",
+                esc(p.id.as_str())
+            )?;
+            s.push_str(&header(&[
+                "Phase",
+                "Start",
+                "Duration",
+                "Range",
+                "Critical host",
+                "Outage",
+                "Basis",
+            ]));
+            let f = crate::model::durations::format_seconds;
+            for pt in &t.phases {
+                s.push_str(&row(
+                    &[
+                        esc(pt.phase.name()),
+                        esc(&offset_text(pt.span.start_seconds)),
+                        esc(&f(pt.span.seconds)),
+                        esc(&format!(
+                            "{} – {}",
+                            f(pt.span.low_seconds),
+                            f(pt.span.high_seconds)
+                        )),
+                        esc(pt.critical_host.as_deref().unwrap_or("–")),
+                        if pt.in_outage { "yes" } else { "no" }.into(),
+                        esc(&pt.basis),
+                    ],
+                    &[false, true, true, true, false, false, false],
+                    None,
+                ));
+            }
+            s.push_str("</table>\n");
+            writeln!(
+                s,
+                "<p>Whole plan: {}; outage: {}.</p>",
+                esc(&span_text(&t.total)),
+                esc(&span_text(&t.outage))
+            )?;
+            let pnr = point_of_no_return_text(t).unwrap_or_else(|| {
+                format!(
+                    "none before the cutover: {} is kept until 7 is verified",
+                    super::view::old_system(e)
+                )
+            });
+            writeln!(
+                s,
+                "<h3>Point of no return</h3><p>{}.</p></section>",
+                esc(&pnr)
+            )?;
+        }
+
+        s.push_str("<section><h2>Back-out</h2>\n");
+        for q in &e.plans {
+            let Some(t) = q.timeline.as_ref().filter(|t| !t.back_out.is_empty()) else {
+                continue;
+            };
+            writeln!(s, "<h3>{}</h3><ul>", esc(q.id.as_str()))?;
+            for b in &t.back_out {
+                write!(
+                    s,
+                    "<li><strong>{}</strong> — about {} ({})<ol>",
+                    esc(&b.when),
+                    esc(&span_text(&b.span)),
+                    esc(&b.basis)
+                )?;
+                for st in &b.steps {
+                    write!(s, "<li>{}</li>", esc(st))?;
+                }
+                s.push_str("</ol>");
+                if !b.needs.is_empty() {
+                    write!(s, "Needs: {}.", esc(&b.needs.join("; ")))?;
+                }
+                s.push_str("</li>\n");
+            }
+            s.push_str("</ul>\n");
+        }
+        s.push_str("</section>\n");
+
+        if let Some(t) = focus_plan(e)
+            .and_then(|p| p.timeline.as_ref())
+            .filter(|t| !t.rates.is_empty())
+        {
+            s.push_str("<section><h2>Where the rates come from</h2><ul>\n");
+            for r in &t.rates {
+                writeln!(s, "<li>{}</li>", esc(&rate_line(r)))?;
+            }
+            s.push_str("</ul>");
+            if t.range > 0.0 {
+                writeln!(
+                    s,
+                    "<p>Ranges: ±{:.0}% on the measured rates.</p>",
+                    t.range * 100.0
+                )?;
+            }
+            s.push_str("</section>\n");
+        }
         Ok(())
     }
 
@@ -613,5 +771,68 @@ impl HtmlExporter {
         }
         s.push_str("</body></html>\n");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::view::fixture;
+
+    fn page(e: &Estimate) -> String {
+        String::from_utf8(HtmlExporter::default().render(e)).unwrap()
+    }
+
+    #[test]
+    fn the_page_times_the_plan_draws_its_phases_and_marks_the_point_of_no_return() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        e.recommended_plan = Some(crate::model::PlanId::DeleteAndReinit);
+        let s = page(&e);
+        assert!(s.contains(&esc(Chart::PhaseTimes.title())), "{s}");
+        // One bar per phase of delete-and-reinit (5), in the inline SVG.
+        let bars = ["#FF7F0E", "#1F77B4"]
+            .iter()
+            .map(|c| {
+                s.matches(&format!("fill=\"{c}\" stroke=\"none\"/>"))
+                    .count()
+            })
+            .sum::<usize>();
+        assert!(bars >= 5, "{bars}");
+        assert!(s.contains("<h2>Timeline of delete-and-reinit</h2>"), "{s}");
+        // backup 1 h, then gpdeletesystem at +1:00 for 5 min.
+        assert!(
+            s.contains(
+                "<td>gpdeletesystem</td><td class=\"n\">+1:00</td><td class=\"n\">5 min</td>"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("<strong>point of no return at +1:00</strong>: the 6 cluster"),
+            "{s}"
+        );
+        assert!(s.contains("<h2>Back-out</h2>"), "{s}");
+        assert!(
+            s.contains("<li>gprestore the same backup into 6</li>"),
+            "{s}"
+        );
+        assert!(
+            s.contains("Needs: the backup kept; the 6 software installed."),
+            "{s}"
+        );
+        assert!(s.contains("<h2>Where the rates come from</h2>"), "{s}");
+    }
+
+    #[test]
+    fn no_timeline_no_time_sections() {
+        let s = page(&crate::report::view::tests::small());
+        for h in [
+            "<h2>Outage",
+            "<h2>Timeline",
+            "<h2>Back-out",
+            "point of no return:",
+        ] {
+            assert!(!s.contains(h), "{h}");
+        }
     }
 }

@@ -4,7 +4,8 @@
 use std::fmt::{self, Write};
 
 use super::view::{
-    Exporter, FsRow, PRE_CHECKS, environment_lines, focus_plan, shortfall_text, step_heading,
+    Exporter, FsRow, PRE_CHECKS, environment_lines, focus_plan, offset_text, phase_time,
+    phase_time_text, point_of_no_return_text, rate_line, shortfall_text, span_text, step_heading,
     verdict_sentence,
 };
 use crate::model::Estimate;
@@ -28,8 +29,11 @@ impl Exporter for MarkdownExporter {
             .and_then(|()| plans(&mut s, e))
             .and_then(|()| match focus_plan(e) {
                 Some(p) => tightest(&mut s, p)
+                    .and_then(|()| timeline(&mut s, e, p))
                     .and_then(|()| self.steps(&mut s, e, p))
-                    .and_then(|()| risks(&mut s, e, p)),
+                    .and_then(|()| risks(&mut s, e, p))
+                    .and_then(|()| back_out(&mut s, e))
+                    .and_then(|()| rates(&mut s, p)),
                 None => Ok(()),
             })
             .and_then(|()| preflight(&mut s, e))
@@ -226,14 +230,33 @@ impl MarkdownExporter {
             writeln!(s, "```\n")?;
         }
         let mut phase = "";
+        let pnr = p
+            .timeline
+            .as_ref()
+            .and_then(|t| t.point_of_no_return.as_ref());
+        let pnr_step = super::view::point_of_no_return_step(p);
         for (n, st) in p.steps.iter().enumerate() {
             if st.phase != phase {
                 phase = st.phase.name();
-                writeln!(s, "\n**Phase: {phase}**\n")?;
+                match phase_time(p, st.phase) {
+                    Some(t) => writeln!(s, "\n**Phase: {phase}** ({})\n", phase_time_text(t))?,
+                    None => writeln!(s, "\n**Phase: {phase}**\n")?,
+                }
             }
             let prev = n.checked_sub(1).map(|i| &p.steps[i]);
-            let (head, duration) = step_heading(st, prev, e, self.rates.as_ref());
+            let (head, duration) =
+                step_heading(st, prev, e, p.timeline.as_ref(), self.rates.as_ref());
             writeln!(s, "{}. {head}", n + 1)?;
+            if pnr_step == Some(n)
+                && let Some(x) = pnr
+            {
+                writeln!(
+                    s,
+                    "   **point of no return at {}**: {}",
+                    offset_text(x.at_seconds),
+                    x.loses
+                )?;
+            }
             if let Some(d) = duration {
                 writeln!(s, "   _{d}_")?;
             }
@@ -303,6 +326,139 @@ fn risks(s: &mut String, e: &Estimate, p: &PlanResult) -> fmt::Result {
     }
     for w in e.warnings.iter().chain(&p.warnings) {
         writeln!(s, "- {w}")?;
+    }
+    writeln!(s)
+}
+
+/// The outage of every timed plan, then the focus plan's phases with start,
+/// duration, range and the arithmetic, and its point of no return. Nothing
+/// when no plan has a timeline.
+fn timeline(s: &mut String, e: &Estimate, p: &PlanResult) -> fmt::Result {
+    if e.plans.iter().all(|p| p.timeline.is_none()) {
+        return Ok(());
+    }
+    writeln!(s, "## Outage\n")?;
+    writeln!(
+        s,
+        "From the write freeze to the cutover; the range is what the evidence supports.\n"
+    )?;
+    writeln!(s, "| Plan | Outage | Whole plan | Point of no return |")?;
+    writeln!(s, "|---|---|---|---|")?;
+    for q in &e.plans {
+        let Some(t) = &q.timeline else {
+            writeln!(s, "| {} | not timed | | |", q.id)?;
+            continue;
+        };
+        writeln!(
+            s,
+            "| {}{} | {} | {} | {} |",
+            q.id,
+            if Some(q.id) == e.recommended_plan {
+                " (recommended)"
+            } else {
+                ""
+            },
+            span_text(&t.outage),
+            span_text(&t.total),
+            t.point_of_no_return
+                .as_ref()
+                .map(|x| format!("{} at {}", cell(&x.step), offset_text(x.at_seconds)))
+                .unwrap_or_else(|| "none before the cutover".into())
+        )?;
+    }
+    writeln!(s)?;
+    let Some(t) = &p.timeline else {
+        return Ok(());
+    };
+    writeln!(s, "## Timeline of {}\n", p.id)?;
+    writeln!(
+        s,
+        "| Phase | Start | Duration | Range | Critical host | Outage | Basis |"
+    )?;
+    writeln!(s, "|---|---|---|---|---|---|---|")?;
+    let f = crate::model::durations::format_seconds;
+    for pt in &t.phases {
+        writeln!(
+            s,
+            "| {} | {} | {} | {} – {} | {} | {} | {} |",
+            pt.phase.name(),
+            offset_text(pt.span.start_seconds),
+            f(pt.span.seconds),
+            f(pt.span.low_seconds),
+            f(pt.span.high_seconds),
+            pt.critical_host.as_deref().unwrap_or("–"),
+            if pt.in_outage { "yes" } else { "no" },
+            cell(&pt.basis)
+        )?;
+    }
+    writeln!(
+        s,
+        "\nWhole plan: {}; outage: {}.\n",
+        span_text(&t.total),
+        span_text(&t.outage)
+    )?;
+    writeln!(s, "### Point of no return\n")?;
+    match point_of_no_return_text(t) {
+        Some(x) => writeln!(s, "{x}.\n")?,
+        None => writeln!(
+            s,
+            "None before the cutover: {} is kept until 7 is verified.\n",
+            super::view::old_system(e)
+        )?,
+    }
+    Ok(())
+}
+
+/// Every timed plan's ways back: when each applies, its steps, how long it
+/// takes and what it needs.
+fn back_out(s: &mut String, e: &Estimate) -> fmt::Result {
+    let timed: Vec<_> = e
+        .plans
+        .iter()
+        .filter_map(|p| p.timeline.as_ref().map(|t| (p, t)))
+        .filter(|(_, t)| !t.back_out.is_empty())
+        .collect();
+    if timed.is_empty() {
+        return Ok(());
+    }
+    writeln!(s, "## Back-out\n")?;
+    for (p, t) in timed {
+        writeln!(s, "### {}\n", p.id)?;
+        for b in &t.back_out {
+            writeln!(
+                s,
+                "- **{}** — about {} ({})",
+                b.when,
+                span_text(&b.span),
+                b.basis
+            )?;
+            for (i, st) in b.steps.iter().enumerate() {
+                writeln!(s, "  {}. {st}", i + 1)?;
+            }
+            if !b.needs.is_empty() {
+                writeln!(s, "  Needs: {}.", b.needs.join("; "))?;
+            }
+        }
+        writeln!(s)?;
+    }
+    Ok(())
+}
+
+/// Where every rate of the focus plan's timeline comes from.
+fn rates(s: &mut String, p: &PlanResult) -> fmt::Result {
+    let Some(t) = p.timeline.as_ref().filter(|t| !t.rates.is_empty()) else {
+        return Ok(());
+    };
+    writeln!(s, "## Where the rates come from\n")?;
+    for r in &t.rates {
+        writeln!(s, "- {}", rate_line(r))?;
+    }
+    if t.range > 0.0 {
+        writeln!(
+            s,
+            "\nRanges: ±{:.0}% on the measured rates.",
+            t.range * 100.0
+        )?;
     }
     writeln!(s)
 }
@@ -415,4 +571,103 @@ fn pre_checks(s: &mut String, e: &Estimate) -> fmt::Result {
 /// Text safe inside a Markdown table cell: `|` would end the cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::view::fixture;
+
+    fn ticket(e: &Estimate) -> String {
+        String::from_utf8(MarkdownExporter::default().render(e)).unwrap()
+    }
+
+    #[test]
+    fn the_ticket_times_the_recommended_plan_and_lists_every_way_back() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        let s = ticket(&e);
+        // side-by-side: init 7 10 min, backup 1 h, restore 2 h 30 min, verify
+        // 30 min, delete backup & 6 10 min: 15600 s = 4 h 20 min in all
+        // (11700 s = 3 h 15 min – 19500 s = 5 h 25 min); outage backup to verify 4 h.
+        assert!(
+            s.contains("| side-by-side (recommended) | 4 h 00 min (3 h 00 min – 5 h 00 min) | 4 h 20 min (3 h 15 min – 5 h 25 min) | none before the cutover |"),
+            "{s}"
+        );
+        assert!(s.contains("| delete-and-reinit | 3 h 45 min"), "{s}");
+        assert!(s.contains("| gpdeletesystem at +1:00 |"), "{s}");
+        assert!(s.contains("## Timeline of side-by-side"), "{s}");
+        assert!(
+            s.contains("| backup | +0:10 | 1 h 00 min | 45 min – 1 h 15 min | sdw2 | yes | backup by hand |"),
+            "{s}"
+        );
+        // The phase heading of the runbook carries the same numbers.
+        assert!(
+            s.contains(
+                "**Phase: restore** (starts +1:10, about 2 h 30 min (1 h 52 min – 3 h 07 min))"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("None before the cutover: the 6 cluster is kept"),
+            "{s}"
+        );
+        // Back-out for every timed plan, with its steps and needs.
+        assert!(
+            s.contains("### side-by-side\n\n- **until the cutover** — about 10 min"),
+            "{s}"
+        );
+        assert!(s.contains("### delete-and-reinit\n"), "{s}");
+        assert!(s.contains("  2. gprestore the same backup into 6"), "{s}");
+        assert!(
+            s.contains("  Needs: the backup kept; the 6 software installed."),
+            "{s}"
+        );
+        assert!(s.contains("## Where the rates come from"), "{s}");
+        assert!(
+            s.contains(
+                "report sdw1:/data/backups/20261102/20261102010203/gpbackup_20261102010203_report"
+            ),
+            "{s}"
+        );
+        assert!(s.contains("Ranges: ±25% on the measured rates."), "{s}");
+    }
+
+    #[test]
+    fn the_point_of_no_return_step_says_when() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        e.recommended_plan = Some(crate::model::PlanId::DeleteAndReinit);
+        let s = ticket(&e);
+        assert!(
+            s.contains("gpdeletesystem (gpdeletesystem) at +1:00: the 6 cluster."),
+            "{s}"
+        );
+        let at = s
+            .find("(POINT OF NO RETURN)")
+            .expect("the plan has a point-of-no-return step");
+        let after = &s[at..];
+        assert!(
+            after
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("**point of no return at +1:00**: the 6 cluster"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn no_timeline_no_time_sections() {
+        let e = crate::report::view::tests::small();
+        let s = ticket(&e);
+        for h in [
+            "## Outage",
+            "## Timeline",
+            "## Back-out",
+            "## Where the rates",
+        ] {
+            assert!(!s.contains(h), "{h}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ pub(crate) mod html;
 mod markdown;
 pub mod script;
 mod table;
-mod view;
+pub(crate) mod view;
 
 pub use html::HtmlExporter;
 pub use markdown::MarkdownExporter;

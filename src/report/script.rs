@@ -122,13 +122,38 @@ impl ScriptExporter {
         s.push_str(GATES_SH);
         s.push_str("WHPG_GATES\n}\n\n");
         s.push_str(RUNNER);
+        let pnr = p
+            .timeline
+            .as_ref()
+            .and_then(|t| t.point_of_no_return.as_ref());
+        let pnr_step = super::view::point_of_no_return_step(p);
         for (n, st) in p.steps.iter().enumerate() {
-            step_function(&mut s, n + 1, st);
+            let at = pnr.filter(|_| pnr_step == Some(n)).map(|x| {
+                format!(
+                    "point of no return at {} (planned): {}",
+                    super::view::offset_text(x.at_seconds),
+                    x.loses
+                )
+            });
+            step_function(&mut s, n + 1, st, at.as_deref());
         }
         for (i, slug) in phases.iter().enumerate() {
             let name = if i == 0 { "prepare" } else { &p.phases[i - 1] };
-            let _ = writeln!(s, "# Phase {slug}: {name}.");
+            let planned = crate::model::Phase::from_name(name)
+                .and_then(|ph| super::view::phase_time(p, ph))
+                .map(|t| format!("planned: {}", super::view::phase_time_text(t)));
+            match &planned {
+                Some(t) => {
+                    let _ = writeln!(s, "# Phase {slug}: {name}; {t}.");
+                }
+                None => {
+                    let _ = writeln!(s, "# Phase {slug}: {name}.");
+                }
+            }
             let _ = writeln!(s, "phase_{}() {{", slug.replace('-', "_"));
+            if let Some(t) = &planned {
+                let _ = writeln!(s, "  echo {}", quote(&format!("   {t}")));
+            }
             let mut any = false;
             for (n, st) in p.steps.iter().enumerate() {
                 if st.phase.name() == name {
@@ -189,12 +214,20 @@ fn header(s: &mut String, e: &Estimate, p: &PlanResult, phases: &[String]) {
     s.push_str("set -uo pipefail\n\n");
 }
 
-fn step_function(s: &mut String, n: usize, st: &Step) {
+/// One step as a function; `point_of_no_return` is the timeline's line for
+/// the step that holds it (said in a comment and when the step runs).
+fn step_function(s: &mut String, n: usize, st: &Step, point_of_no_return: Option<&str>) {
     let _ = writeln!(s, "# Step {n} [{}]: {}", st.env.label(), st.title);
     if let Some(note) = &st.note {
         let _ = writeln!(s, "# {}", note.replace('\n', " "));
     }
+    if let Some(at) = point_of_no_return {
+        let _ = writeln!(s, "# {}", at.replace('\n', " "));
+    }
     let _ = writeln!(s, "step_{n}() {{");
+    if let Some(at) = point_of_no_return {
+        let _ = writeln!(s, "  echo {}", quote(&format!("   {at}")));
+    }
     let _ = writeln!(
         s,
         "  run_step {n} {} {} {} <<'WHPG_STEP'",
@@ -392,3 +425,45 @@ main() {
 
 main "$@"
 "##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::view::fixture;
+
+    #[test]
+    fn phases_carry_their_planned_time_and_the_point_of_no_return_its_offset() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        let s = ScriptExporter {
+            plan: Some(PlanId::DeleteAndReinit),
+        }
+        .script(&e)
+        .unwrap();
+        // delete-and-reinit: backup 1 h from +0:00, gpdeletesystem 5 min
+        // from +1:00, init 7 10 min from +1:05, restore from +1:15.
+        assert!(
+            s.contains("# Phase backup: backup; planned: starts +0:00, about 1 h 00 min (45 min – 1 h 15 min)."),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "  echo '   planned: starts +1:15, about 2 h 30 min (1 h 52 min – 3 h 07 min)'"
+            ),
+            "{s}"
+        );
+        let marked = s
+            .matches("point of no return at +1:00 (planned): the 6 cluster")
+            .count();
+        // Once in the comment and once in the echo of the one step.
+        assert_eq!(marked, 2, "{s}");
+        // Without a timeline the script is as before.
+        let plain = ScriptExporter {
+            plan: Some(PlanId::DeleteAndReinit),
+        }
+        .script(&crate::report::view::tests::small())
+        .unwrap();
+        assert!(!plain.contains("planned:"));
+        assert!(!plain.contains("point of no return at"));
+    }
+}

@@ -17,6 +17,7 @@ impl Exporter for TableExporter {
         let mut s = String::new();
         summary(&mut s, e)
             .and_then(|()| plans(&mut s, e))
+            .and_then(|()| timeline(&mut s, e))
             .and_then(|()| preflight(&mut s, e))
             .and_then(|()| notes(&mut s, e))
             .and_then(|()| what_if(&mut s, e))
@@ -177,6 +178,92 @@ fn plans(s: &mut String, e: &Estimate) -> fmt::Result {
     Ok(())
 }
 
+/// The outage of every timed plan, then the focus plan's night phase by
+/// phase: start, duration and range, the critical host, the point of no
+/// return, the ways back and where the rates come from. Nothing when no plan
+/// has a timeline.
+fn timeline(s: &mut String, e: &Estimate) -> fmt::Result {
+    use super::view::{offset_text, point_of_no_return_text, rate_line, span_text};
+    if e.plans.iter().all(|p| p.timeline.is_none()) {
+        return Ok(());
+    }
+    writeln!(s, "\nOutage (write freeze to cutover):")?;
+    for p in &e.plans {
+        let mark = if Some(p.id) == e.recommended_plan {
+            "*"
+        } else {
+            " "
+        };
+        let text = match &p.timeline {
+            Some(t) => format!("outage {}", span_text(&t.outage)),
+            None => "not timed".into(),
+        };
+        writeln!(s, "  {:<29} {text}", format!("{mark}{}", p.id))?;
+    }
+    let Some(p) = focus_plan(e) else {
+        return Ok(());
+    };
+    let Some(t) = &p.timeline else {
+        return Ok(());
+    };
+    writeln!(
+        s,
+        "\nTimeline of {} (whole plan {}):",
+        p.id,
+        span_text(&t.total)
+    )?;
+    writeln!(
+        s,
+        "{:<26} {:>6}  {:<11} {:<25} {:<14} OUTAGE",
+        "PHASE", "START", "DURATION", "RANGE", "CRITICAL HOST"
+    )?;
+    let f = crate::model::durations::format_seconds;
+    for pt in &t.phases {
+        writeln!(
+            s,
+            "{:<26} {:>6}  {:<11} {:<25} {:<14} {}",
+            pt.phase.name(),
+            offset_text(pt.span.start_seconds),
+            f(pt.span.seconds),
+            format!("{} – {}", f(pt.span.low_seconds), f(pt.span.high_seconds)),
+            pt.critical_host.as_deref().unwrap_or("-"),
+            if pt.in_outage { "yes" } else { "" }
+        )?;
+    }
+    match point_of_no_return_text(t) {
+        Some(pnr) => writeln!(s, "  Point of no return: {pnr}")?,
+        None => writeln!(
+            s,
+            "  Point of no return: none before the cutover ({} is kept until 7 is verified)",
+            super::view::old_system(e)
+        )?,
+    }
+    if !t.back_out.is_empty() {
+        writeln!(s, "  Back-out:")?;
+        for b in &t.back_out {
+            writeln!(
+                s,
+                "    - {}: {} — {}{}",
+                b.when,
+                b.steps.join("; "),
+                span_text(&b.span),
+                if b.needs.is_empty() {
+                    String::new()
+                } else {
+                    format!("; needs {}", b.needs.join(", "))
+                }
+            )?;
+        }
+    }
+    if !t.rates.is_empty() {
+        writeln!(s, "  Rates:")?;
+        for r in &t.rates {
+            writeln!(s, "    - {}", rate_line(r))?;
+        }
+    }
+    Ok(())
+}
+
 /// The pre-flight, worst first: one line per item, with what to do.
 fn preflight(s: &mut String, e: &Estimate) -> fmt::Result {
     writeln!(s, "\n{}", super::view::preflight_headline(e))?;
@@ -260,4 +347,95 @@ fn what_if(s: &mut String, e: &Estimate) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::view::fixture;
+
+    fn rendered(e: &Estimate) -> String {
+        String::from_utf8(TableExporter.render(e)).unwrap()
+    }
+
+    #[test]
+    fn the_outage_per_plan_and_the_focus_plans_phases_are_listed() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        let p = focus_plan(&e).unwrap();
+        assert_eq!(p.id, crate::model::PlanId::SideBySide);
+        let s = rendered(&e);
+        // side-by-side: backup 1 h + restore 2 h 30 min + verify 30 min = 4 h 00 min,
+        // ±25%: 3 h 00 min – 5 h 00 min.
+        assert!(
+            s.contains("*side-by-side                 outage 4 h 00 min (3 h 00 min – 5 h 00 min)"),
+            "{s}"
+        );
+        // delete-and-reinit: backup 1 h + gpdeletesystem 5 min + init 7 10 min
+        // + restore 2 h 30 min = 3 h 45 min (2 h 48 min – 4 h 41 min).
+        assert!(
+            s.contains(" delete-and-reinit            outage 3 h 45 min (2 h 48 min – 4 h 41 min)"),
+            "{s}"
+        );
+        // The restore starts after init 7 (10 min) and the backup (1 h).
+        let restore = s.lines().find(|l| l.starts_with("restore ")).unwrap();
+        assert!(restore.contains("+1:10"), "{restore}");
+        assert!(restore.contains("2 h 30 min"), "{restore}");
+        // 9000 s × 0.75 = 6750 s = 1 h 52.5 min, × 1.25 = 11250 s = 3 h 07.5 min
+        // (format_seconds drops the half minute past an hour).
+        assert!(restore.contains("1 h 52 min – 3 h 07 min"), "{restore}");
+        assert!(restore.contains("sdw2"), "{restore}");
+        assert!(restore.trim_end().ends_with("yes"), "{restore}");
+        assert!(
+            s.contains("Point of no return: none before the cutover"),
+            "{s}"
+        );
+        assert!(
+            s.contains("- until the cutover: re-point the applications to 6 — 10 min"),
+            "{s}"
+        );
+        assert!(
+            s.contains("250 MB/s — backup 20261102010203 of database sales"),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "- gpinitsystem per instance — documented default for gpinitsystem per instance"
+            ),
+            "{s}"
+        );
+        // A default that is not a throughput shows no rate.
+        assert!(!s.contains("0 B/s"), "{s}");
+    }
+
+    #[test]
+    fn a_delete_first_focus_plan_shows_its_point_of_no_return_and_both_ways_back() {
+        let mut e = crate::report::view::tests::small();
+        fixture::with_timelines(&mut e);
+        e.recommended_plan = Some(crate::model::PlanId::DeleteAndReinit);
+        let s = rendered(&e);
+        // gpdeletesystem starts after the 1 h backup.
+        assert!(
+            s.contains(
+                "Point of no return: gpdeletesystem (gpdeletesystem) at +1:00: the 6 cluster"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("- before gpdeletesystem: unfreeze writes on 6 — 5 min"),
+            "{s}"
+        );
+        assert!(
+            s.contains("needs the backup kept, the 6 software installed"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn no_timeline_no_time_section() {
+        let e = crate::report::view::tests::small();
+        let s = rendered(&e);
+        assert!(!s.contains("Outage"), "{s}");
+        assert!(!s.contains("Point of no return"), "{s}");
+    }
 }

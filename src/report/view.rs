@@ -3,6 +3,8 @@
 //! environment and step headings. The exporters are built on these.
 
 use crate::model::Estimate;
+use crate::model::Phase;
+use crate::model::timeline::{PhaseTime, Rate, RateSource, Span, Timeline};
 use crate::units::{human, pct};
 
 /// Renders an estimate into one output format.
@@ -145,11 +147,123 @@ pub fn compress_time(seconds: Option<u64>) -> String {
     }
 }
 
+/// A duration with its range, as every report shows it:
+/// `5 h 10 min (3 h 50 min – 6 h 30 min)`; the range is left out when the
+/// evidence gives none (low = expected = high).
+pub fn span_text(sp: &Span) -> String {
+    let f = crate::model::durations::format_seconds;
+    if sp.low_seconds == sp.seconds && sp.high_seconds == sp.seconds {
+        f(sp.seconds)
+    } else {
+        format!(
+            "{} ({} – {})",
+            f(sp.seconds),
+            f(sp.low_seconds),
+            f(sp.high_seconds)
+        )
+    }
+}
+
+/// An offset from the start of the plan as a clock reading a runbook can
+/// carry: `+2:05` (hours and minutes, minutes rounded down).
+pub fn offset_text(seconds: u64) -> String {
+    format!("+{}:{:02}", seconds / 3600, seconds % 3600 / 60)
+}
+
+/// Where a rate came from, as one phrase a reviewer can check.
+pub fn rate_source_text(src: &RateSource) -> String {
+    match src {
+        RateSource::Option { flag } => format!("given with {flag}"),
+        RateSource::BackupHistory {
+            timestamp,
+            database,
+            path,
+        } => format!("backup {timestamp} of database {database} (report {path})"),
+        RateSource::CodecPerCore { codec, host, cores } => {
+            format!("{codec} speed per core on the samples × {cores} core(s) of {host}")
+        }
+        RateSource::CopyText => "COPY text rate measured while sampling".into(),
+        RateSource::MeasuredIo { host, mount } => {
+            format!("I/O measured on {host}:{mount} (--measure-io)")
+        }
+        RateSource::Default { what } => format!("documented default for {what}"),
+    }
+}
+
+/// One rate as a line: `backup (…): 250 MB/s — <source>; <basis>`.
+pub fn rate_line(r: &Rate) -> String {
+    // A documented default that is not a throughput (seconds per instance)
+    // carries no rate: its basis says what it is.
+    let mut s = if r.bytes_per_second > 0.0 {
+        format!(
+            "{}: {}/s — {}",
+            r.what,
+            human(r.bytes_per_second.round() as u64),
+            rate_source_text(&r.source)
+        )
+    } else {
+        format!("{} — {}", r.what, rate_source_text(&r.source))
+    };
+    if !r.basis.is_empty() {
+        s.push_str(&format!(" ({})", r.basis));
+    }
+    s
+}
+
+/// The planned time of the phase `phase` in plan `p`, when the plan has a timeline.
+pub fn phase_time(p: &crate::model::PlanResult, phase: Phase) -> Option<&PhaseTime> {
+    p.timeline
+        .as_ref()?
+        .phases
+        .iter()
+        .find(|t| t.phase == phase)
+}
+
+/// The index of the step that holds the timeline's point of no return: the
+/// step with its title, else the first point-of-no-return step of its phase.
+pub fn point_of_no_return_step(p: &crate::model::PlanResult) -> Option<usize> {
+    let x = p.timeline.as_ref()?.point_of_no_return.as_ref()?;
+    p.steps
+        .iter()
+        .position(|st| st.title == x.step)
+        .or_else(|| {
+            p.steps.iter().position(|st| {
+                st.kind == crate::model::steps::StepKind::PointOfNoReturn && st.phase == x.phase
+            })
+        })
+}
+
+/// A phase heading's time: `starts +1:30, about 2 h 05 min (1 h 34 min – 2 h 36 min)`.
+pub fn phase_time_text(t: &PhaseTime) -> String {
+    format!(
+        "starts {}, about {}",
+        offset_text(t.span.start_seconds),
+        span_text(&t.span)
+    )
+}
+
+/// The point of no return as one sentence, when the plan has one.
+pub fn point_of_no_return_text(tl: &Timeline) -> Option<String> {
+    let pnr = tl.point_of_no_return.as_ref()?;
+    Some(format!(
+        "{} ({}) at {}: {}",
+        pnr.step,
+        pnr.phase.name(),
+        offset_text(pnr.at_seconds),
+        pnr.loses
+    ))
+}
+
 /// A step's heading: title, environment, manual mark and (with rates) duration.
+///
+/// With a timeline the plan's durations are per phase (the phase heading
+/// carries them) and no step gets its own; without one, `rates` given on the
+/// command line time the steps that move data, as before the time model.
 pub fn step_heading(
     st: &crate::model::Step,
     prev: Option<&crate::model::Step>,
     e: &Estimate,
+    timeline: Option<&Timeline>,
     rates: Option<&crate::model::durations::Rates>,
 ) -> (String, Option<String>) {
     // Where 6's and 7's environments alternate, the step says so.
@@ -164,6 +278,15 @@ pub fn step_heading(
         crate::model::steps::StepKind::Gate => head.push_str(" (gate: stop here if it fails)"),
         crate::model::steps::StepKind::PointOfNoReturn => head.push_str(" (POINT OF NO RETURN)"),
         crate::model::steps::StepKind::Run => {}
+    }
+    if let Some(t) = timeline {
+        // The time model times phases; the step that moves the phase's data
+        // carries the phase's duration and its arithmetic.
+        let duration = st
+            .moves
+            .and(t.phases.iter().find(|pt| pt.phase == st.phase))
+            .map(|pt| format!("about {}: {}", span_text(&pt.span), pt.basis));
+        return (head, duration);
     }
     let duration = rates
         .and_then(|r| crate::model::durations::step_duration(st, e, r))
@@ -303,13 +426,166 @@ pub fn finding_names(i: &crate::model::preflight::PreflightItem, n: usize) -> Ve
         .collect()
 }
 
+/// Hand-made timelines for the renderers' tests: every number is written
+/// here so a test can state what it expects without running the model.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixture {
+    use crate::model::timeline::{
+        BackOut, PhaseTime, PointOfNoReturn, Rate, RateSource, Span, Timeline,
+    };
+    use crate::model::{Estimate, Phase, PlanResult};
+
+    /// A span of `seconds` starting at `start`, ±25%.
+    pub fn span(start: u64, seconds: u64) -> Span {
+        Span {
+            start_seconds: start,
+            seconds,
+            low_seconds: seconds * 3 / 4,
+            high_seconds: seconds * 5 / 4,
+        }
+    }
+
+    /// Seconds per phase: init 7 10 min, backup 1 h, gpdeletesystem 5 min,
+    /// restore 2 h 30 min, verify 30 min, deletes 10 min, gpaddmirrors 1 h 20 min,
+    /// copy 3 h.
+    pub fn seconds_of(phase: Phase) -> u64 {
+        match phase {
+            Phase::Init7 | Phase::Init7WithoutMirrors => 600,
+            Phase::Backup | Phase::BackupToExternal => 3600,
+            Phase::Gpdeletesystem => 300,
+            Phase::Restore => 9000,
+            Phase::CopyTo7 => 10_800,
+            Phase::Verify => 1800,
+            Phase::Gpaddmirrors => 4800,
+            _ => 600,
+        }
+    }
+
+    /// The plan's phases back to back with [`seconds_of`]; the outage runs
+    /// from the first backup or copy phase to the end of verify (or, with no
+    /// verify, to the end of restore); a plan with gpdeletesystem has its
+    /// point of no return at the start of that phase.
+    pub fn timeline_for(p: &PlanResult) -> Timeline {
+        let mut at = 0;
+        let mut phases = Vec::new();
+        let mut inside = false;
+        let has_verify = p.phases.iter().any(|n| n == "verify");
+        for name in &p.phases {
+            let phase = Phase::from_name(name).expect("a phase name");
+            let secs = seconds_of(phase);
+            if matches!(
+                phase,
+                Phase::Backup | Phase::BackupToExternal | Phase::CopyTo7
+            ) {
+                inside = true;
+            }
+            let moves = matches!(
+                phase,
+                Phase::Backup
+                    | Phase::BackupToExternal
+                    | Phase::Restore
+                    | Phase::CopyTo7
+                    | Phase::Gpaddmirrors
+            );
+            phases.push(PhaseTime {
+                phase,
+                span: span(at, secs),
+                critical_host: moves.then(|| "sdw2".to_string()),
+                basis: format!("{} by hand", phase.name()),
+                rates: if moves { vec![0] } else { vec![1] },
+                in_outage: inside,
+            });
+            at += secs;
+            if phase == Phase::Verify || (!has_verify && phase == Phase::Restore) {
+                inside = false;
+            }
+        }
+        let in_out: Vec<&PhaseTime> = phases.iter().filter(|t| t.in_outage).collect();
+        let o_start = in_out.first().map(|t| t.span.start_seconds).unwrap_or(0);
+        let o_secs: u64 = in_out.iter().map(|t| t.span.seconds).sum();
+        let pnr = phases
+            .iter()
+            .find(|t| t.phase == Phase::Gpdeletesystem)
+            .map(|t| PointOfNoReturn {
+                phase: t.phase,
+                step: "gpdeletesystem".into(),
+                at_seconds: t.span.start_seconds,
+                loses: "the 6 cluster".into(),
+            });
+        let back_out = if pnr.is_some() {
+            vec![
+                BackOut {
+                    when: "before gpdeletesystem".into(),
+                    steps: vec!["unfreeze writes on 6".into()],
+                    span: span(0, 300),
+                    basis: "documented default".into(),
+                    needs: vec![],
+                },
+                BackOut {
+                    when: "after gpdeletesystem".into(),
+                    steps: vec![
+                        "gpinitsystem with the 6 software".into(),
+                        "gprestore the same backup into 6".into(),
+                    ],
+                    span: span(0, 9600),
+                    basis: "init 10 min + restore 2 h 30 min".into(),
+                    needs: vec!["the backup kept".into(), "the 6 software installed".into()],
+                },
+            ]
+        } else {
+            vec![BackOut {
+                when: "until the cutover".into(),
+                steps: vec!["re-point the applications to 6".into()],
+                span: span(0, 600),
+                basis: "documented default".into(),
+                needs: vec![],
+            }]
+        };
+        Timeline {
+            total: span(0, at),
+            outage: span(o_start, o_secs),
+            point_of_no_return: pnr,
+            back_out,
+            rates: vec![
+                Rate {
+                    what: "backup (CSV bytes per second, cluster)".into(),
+                    bytes_per_second: 250e6,
+                    source: RateSource::BackupHistory {
+                        timestamp: "20261102010203".into(),
+                        database: "sales".into(),
+                        path: "sdw1:/data/backups/20261102/20261102010203/gpbackup_20261102010203_report".into(),
+                    },
+                    basis: "900 GB in 1 h 00 min".into(),
+                },
+                Rate {
+                    what: "gpinitsystem per instance".into(),
+                    bytes_per_second: 0.0,
+                    source: RateSource::Default {
+                        what: "gpinitsystem per instance".into(),
+                    },
+                    basis: String::new(),
+                },
+            ],
+            phases,
+            range: 0.25,
+        }
+    }
+
+    /// Every available plan of `e` gets its [`timeline_for`].
+    pub fn with_timelines(e: &mut Estimate) {
+        for p in e.plans.iter_mut().filter(|p| p.available) {
+            p.timeline = Some(timeline_for(p));
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
     use crate::model::{PlanOptions, Verdict, estimate};
     use crate::synth::{SynthSpec, synth_inventory};
 
-    fn small() -> Estimate {
+    pub(crate) fn small() -> Estimate {
         let inv = synth_inventory(&SynthSpec {
             hosts: 2,
             primaries_per_host: 1,
@@ -321,6 +597,65 @@ mod tests {
             seed: 1,
         });
         estimate(&inv, &PlanOptions::default(), &[], false).unwrap()
+    }
+
+    /// The JSON carries each plan's timeline as the model wrote it, and a
+    /// plan without one has no `timeline` key.
+    #[test]
+    fn the_json_carries_the_timeline_and_reads_back() {
+        let mut e = small();
+        fixture::with_timelines(&mut e);
+        let v: serde_json::Value = serde_json::from_slice(&JsonExporter.render(&e)).unwrap();
+        let plans = v["plans"].as_array().unwrap();
+        let side = plans.iter().find(|p| p["id"] == "side-by-side").unwrap();
+        // Outage: backup + restore + verify = 3600 + 9000 + 1800 s from +600 s.
+        assert_eq!(side["timeline"]["outage"]["seconds"], 14_400);
+        assert_eq!(side["timeline"]["outage"]["start_seconds"], 600);
+        assert_eq!(side["timeline"]["phases"][1]["phase"], "backup");
+        assert_eq!(
+            side["timeline"]["rates"][0]["source"]["kind"],
+            "backup-history"
+        );
+        let back: crate::model::timeline::Timeline =
+            serde_json::from_value(side["timeline"].clone()).unwrap();
+        assert_eq!(Some(&back), e.plans[0].timeline.as_ref());
+        let direct = plans.iter().find(|p| p["id"] == "direct-copy").unwrap();
+        assert!(direct.get("timeline").is_none());
+    }
+
+    /// The point of no return is the step with its title; without one, the
+    /// first point-of-no-return step of its phase.
+    #[test]
+    fn the_point_of_no_return_is_found_by_title_then_by_phase() {
+        use crate::model::steps::StepKind;
+        let mut e = small();
+        fixture::with_timelines(&mut e);
+        let p = e
+            .plans
+            .iter_mut()
+            .find(|p| p.id == crate::model::PlanId::DeleteAndReinit)
+            .unwrap();
+        // The fixture names no real step: the phase decides.
+        let by_phase = point_of_no_return_step(p).unwrap();
+        assert_eq!(p.steps[by_phase].phase, Phase::Gpdeletesystem);
+        assert_eq!(p.steps[by_phase].kind, StepKind::PointOfNoReturn);
+        let last = p
+            .steps
+            .iter()
+            .rposition(|st| st.kind == StepKind::PointOfNoReturn)
+            .unwrap();
+        assert_ne!(last, by_phase);
+        let title = p.steps[last].title.clone();
+        p.timeline
+            .as_mut()
+            .unwrap()
+            .point_of_no_return
+            .as_mut()
+            .unwrap()
+            .step = title;
+        assert_eq!(point_of_no_return_step(p), Some(last));
+        p.timeline = None;
+        assert_eq!(point_of_no_return_step(p), None);
     }
 
     #[test]

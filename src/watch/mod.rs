@@ -269,6 +269,16 @@ pub struct Watch {
     margin: f64,
     window_ms: u64,
     stale_after_ms: u64,
+    /// When the watch first saw the current phase and each filesystem's
+    /// used bytes then: the start of its progress.
+    phase_start: Option<PhaseStart>,
+}
+
+/// The moment the watch first saw a phase.
+struct PhaseStart {
+    phase: usize,
+    t_ms: u64,
+    used: Vec<Option<u64>>,
 }
 
 impl Watch {
@@ -289,6 +299,7 @@ impl Watch {
             margin,
             window_ms: window.as_millis() as u64,
             stale_after_ms: stale_after.as_millis() as u64,
+            phase_start: None,
             plan,
         }
     }
@@ -348,7 +359,7 @@ impl Watch {
                 }
             }
         }
-        let j = track::judge(
+        let mut j = track::judge(
             &self.plan,
             &self.tracks,
             self.phase,
@@ -356,7 +367,46 @@ impl Watch {
             now_ms,
             self.stale_after_ms,
         );
+        if self
+            .phase_start
+            .as_ref()
+            .is_none_or(|s| s.phase != self.phase)
+        {
+            self.phase_start = Some(PhaseStart {
+                phase: self.phase,
+                t_ms: now_ms,
+                used: self.tracks.iter().map(|t| t.last.map(|l| l.1)).collect(),
+            });
+        }
+        j.progress = self.progress(now_ms);
         (j, answered)
+    }
+
+    /// The running phase against its planned duration: the filesystems
+    /// measured both when the phase was first seen and now, their bytes
+    /// then, now and at the phase's planned end.
+    fn progress(&self, now_ms: u64) -> Option<track::PhaseProgress> {
+        let start = self.phase_start.as_ref()?;
+        let planned_seconds = self.plan.phase_seconds.get(self.phase).copied().flatten()?;
+        let later: u64 = self.plan.phase_seconds[self.phase + 1..]
+            .iter()
+            .flatten()
+            .sum();
+        let (mut then, mut now, mut planned) = (0u64, 0u64, 0u64);
+        for (i, t) in self.tracks.iter().enumerate() {
+            if let (Some(a), Some((_, b))) = (start.used[i], t.last) {
+                then += a;
+                now += b;
+                planned += self.plan.filesystems[i].phase_bytes[self.phase];
+            }
+        }
+        track::revise(
+            start.t_ms,
+            now_ms,
+            (then, now, planned),
+            planned_seconds,
+            later,
+        )
     }
 
     /// Takes in the log lines of the last `--window` before `now_ms` (a `--once`
@@ -675,6 +725,7 @@ pub fn run(
     let j = last.unwrap_or(Judgment {
         filesystems: Vec::new(),
         phase_remaining: None,
+        progress: None,
     });
     if let Some(p) = &opts.html {
         let frame = w.frame(&j, sample, last_frame_t, (last_answered, hosts));
@@ -746,6 +797,7 @@ pub fn replay(opts: &WatchOptions, log_file: &std::path::Path) -> Result<ExitCod
     let j = Judgment {
         filesystems: views.into_iter().flatten().collect(),
         phase_remaining: None,
+        progress: None,
     };
     let source = PhaseSource::Logged(log_file.display().to_string());
     // One line per filesystem per sample.
@@ -817,5 +869,77 @@ mod tests {
         assert_eq!(t.last, Some((now - 10_000, 6_000)));
         assert!((t.rate().unwrap() - 100.0).abs() < 1e-9);
         assert_eq!(w.phase, 2);
+    }
+
+    /// The restore (phase 3, planned 2 h 30 min) is first seen at t0 with
+    /// 2,100 B on disk and planned to end at 5,000 B; an hour later 3,260 B
+    /// are used: 1,160 of 2,900 B (40%), so the phase ends at t0 + 1 h ÷ 0.4
+    /// = t0 + 2 h 30 min and, with verify (30 min) and the deletes (10 min)
+    /// after it, the window at t0 + 3 h 10 min.
+    #[test]
+    fn the_running_phase_revises_its_end_and_the_windows() {
+        let mut plan = track::tests::plan(9_000, vec![2_000, 2_100, 5_000, 5_000, 1_000]);
+        plan.hosts = vec![plan::WatchedHost {
+            name: "sdw1".into(),
+            address: "sdw1".into(),
+            filesystems: vec![0],
+            ..plan::WatchedHost::default()
+        }];
+        plan.phase_seconds = vec![Some(3_600), Some(600), Some(9_000), Some(1_800), Some(600)];
+        let mut w = Watch::new(
+            plan,
+            Some(2),
+            0.05,
+            Duration::from_secs(7_200),
+            Duration::from_secs(7_200),
+        );
+        let sample = |t_ms: u64, used: u64| HostReport {
+            host: 0,
+            t_ms,
+            result: Ok(probe::HostSample {
+                used: vec![Ok(used)],
+                old_dirs: (1, 1),
+                new_primary_dirs: (1, 1),
+                new_mirror_dirs: (1, 1),
+                backup: None,
+            }),
+        };
+        let t0 = 1_800_000_000_000;
+        let (j, _) = w.apply(vec![sample(t0, 2_100)], t0);
+        assert_eq!(j.progress, None, "nothing written since the phase was seen");
+        let (j, _) = w.apply(vec![sample(t0 + 3_600_000, 3_260)], t0 + 3_600_000);
+        let p = j.progress.expect("a revision");
+        assert!((p.fraction - 0.4).abs() < 1e-12);
+        assert_eq!(p.planned_seconds, 9_000);
+        assert_eq!(p.phase_end_ms, t0 + 9_000_000);
+        assert_eq!(p.window_end_ms, t0 + 11_400_000);
+        // The screen says so: 1 h 30 min left; t0 = 2027-01-15T08:00:00Z.
+        let line = render::progress_line("restore", &p, t0 + 3_600_000);
+        assert_eq!(
+            line,
+            "restore: 40% of its planned bytes in 1 h 00 min (planned 2 h 30 min): the phase ends about 2027-01-15T10:30:00Z (in 1 h 30 min), the window about 2027-01-15T11:10:00Z\n"
+        );
+        // Without a timeline: no revision.
+        w.plan.phase_seconds = vec![None; 5];
+        let (j, _) = w.apply(vec![sample(t0 + 3_700_000, 3_300)], t0 + 3_700_000);
+        assert_eq!(j.progress, None);
+    }
+
+    /// The estimate's timeline gives each phase of the plan its seconds.
+    #[test]
+    fn the_plan_reads_the_timeline_from_the_estimate() {
+        let mut e = crate::report::view::tests::small();
+        crate::report::view::fixture::with_timelines(&mut e);
+        let json = serde_json::to_string(&e).unwrap();
+        let p = plan::parse(&json, std::path::Path::new("e.json"), None).unwrap();
+        // side-by-side: init 7, backup, restore, verify, delete backup & 6.
+        assert_eq!(
+            p.phase_seconds,
+            vec![Some(600), Some(3_600), Some(9_000), Some(1_800), Some(600)]
+        );
+        e.plans.iter_mut().for_each(|p| p.timeline = None);
+        let json = serde_json::to_string(&e).unwrap();
+        let p = plan::parse(&json, std::path::Path::new("e.json"), None).unwrap();
+        assert!(p.phase_seconds.iter().all(Option::is_none));
     }
 }

@@ -72,6 +72,9 @@ pub struct WatchPlan {
     pub hosts: Vec<WatchedHost>,
     /// The fill at which the estimate warns (`warn_fill`).
     pub warn_fill: f64,
+    /// Each phase's planned duration in seconds, from the plan's timeline
+    /// (all `None` when the estimate has none).
+    pub phase_seconds: Vec<Option<u64>>,
 }
 
 impl WatchPlan {
@@ -130,6 +133,8 @@ struct PlanFile {
     backup_dir: Option<String>,
     #[serde(default)]
     filesystems: Vec<FsFile>,
+    #[serde(default)]
+    timeline: Option<crate::model::timeline::Timeline>,
 }
 
 #[derive(Deserialize)]
@@ -301,7 +306,20 @@ pub fn parse(text: &str, path: &Path, plan: Option<&str>) -> Result<WatchPlan, I
             }
         }
     }
+    // The timeline's durations by phase name (the timeline leaves out `prepare`).
+    let phase_seconds = phases
+        .iter()
+        .map(|ph| {
+            chosen.timeline.as_ref().and_then(|t| {
+                t.phases
+                    .iter()
+                    .find(|pt| pt.phase.name() == ph.phase)
+                    .map(|pt| pt.span.seconds)
+            })
+        })
+        .collect();
     Ok(WatchPlan {
+        phase_seconds,
         plan_id: chosen.id,
         phases,
         filesystems,

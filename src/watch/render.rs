@@ -5,7 +5,7 @@
 use std::fmt::{self, Write};
 
 use super::plan::WatchPlan;
-use super::track::{FsTrack, FsView, Judgment, PhaseSource, Status};
+use super::track::{FsTrack, FsView, Judgment, PhaseProgress, PhaseSource, Status};
 use crate::model::durations::format_seconds;
 use crate::units::{human, pct};
 
@@ -93,7 +93,7 @@ fn header(f: &Frame) -> String {
         None => String::new(),
     };
     format!(
-        "whpg-plan watch: plan {}, phase {} of {} \"{phase}\" ({how})\nsample {} at {}; hosts answering {}/{}; {} filesystems: {} over limit, {} will reach limit, {} stale, {} above plan, {} on plan{end}\n",
+        "whpg-plan watch: plan {}, phase {} of {} \"{phase}\" ({how})\nsample {} at {}; hosts answering {}/{}; {} filesystems: {} over limit, {} will reach limit, {} stale, {} above plan, {} on plan{end}\n{}",
         f.plan.plan_id,
         f.phase + 1,
         f.plan.phases.len(),
@@ -107,6 +107,25 @@ fn header(f: &Frame) -> String {
         counts[Status::Stale as usize],
         counts[Status::AbovePlan as usize],
         counts[Status::OnPlan as usize],
+        f.judgment
+            .progress
+            .map(|p| progress_line(phase, &p, f.t_ms))
+            .unwrap_or_default(),
+    )
+}
+
+/// The running phase against the time model, one line:
+/// `restore: 40% of its planned bytes in 1 h 00 min (planned 2 h 30 min): ends about … (in …); the window ends about …`.
+pub fn progress_line(phase: &str, p: &PhaseProgress, now_ms: u64) -> String {
+    let clock = |ms: u64| crate::units::rfc3339(ms / 1000);
+    format!(
+        "{phase}: {} of its planned bytes in {} (planned {}): the phase ends about {} (in {}), the window about {}\n",
+        pct(p.fraction),
+        format_seconds(p.elapsed_seconds.round() as u64),
+        format_seconds(p.planned_seconds),
+        clock(p.phase_end_ms),
+        format_seconds(p.phase_end_ms.saturating_sub(now_ms).div_ceil(1000)),
+        clock(p.window_end_ms)
     )
 }
 

@@ -323,6 +323,58 @@ pub struct Judgment {
     /// Seconds until the phase's remaining planned bytes are written at
     /// today's total growth (None: nothing is growing, or nothing remains).
     pub phase_remaining: Option<f64>,
+    /// The running phase against the time model (None without a timeline,
+    /// or before anything has been written in the phase).
+    pub progress: Option<PhaseProgress>,
+}
+
+/// The running phase's progress against its planned duration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseProgress {
+    /// Share of the phase's planned change of bytes done since the watch saw
+    /// the phase start (written, or deleted for a phase that deletes), 0–1.
+    pub fraction: f64,
+    /// Seconds since the watch saw the phase start.
+    pub elapsed_seconds: f64,
+    /// The phase's planned duration (the estimate's timeline).
+    pub planned_seconds: u64,
+    /// When the phase ends at today's pace: its start + elapsed ÷ fraction
+    /// (ms since the epoch).
+    pub phase_end_ms: u64,
+    /// When the window ends: the phase's revised end + the later phases'
+    /// planned durations (ms since the epoch).
+    pub window_end_ms: u64,
+}
+
+/// Revises the running phase's end from its progress: `start_bytes` were on
+/// the watched filesystems when the phase was first seen at `start_ms`,
+/// `now_bytes` at `now_ms`, the plan has `planned_bytes` at the phase's end.
+/// None when nothing has moved towards the plan yet, or the phase changes no bytes.
+pub fn revise(
+    start_ms: u64,
+    now_ms: u64,
+    (start_bytes, now_bytes, planned_bytes): (u64, u64, u64),
+    planned_seconds: u64,
+    later_phases_seconds: u64,
+) -> Option<PhaseProgress> {
+    let planned_change = planned_bytes as f64 - start_bytes as f64;
+    let done = now_bytes as f64 - start_bytes as f64;
+    let elapsed_ms = now_ms.checked_sub(start_ms).filter(|&e| e > 0)?;
+    if planned_change == 0.0 {
+        return None;
+    }
+    let fraction = (done / planned_change).min(1.0);
+    if fraction <= 0.0 {
+        return None;
+    }
+    let phase_end_ms = start_ms + (elapsed_ms as f64 / fraction).round() as u64;
+    Some(PhaseProgress {
+        fraction,
+        elapsed_seconds: elapsed_ms as f64 / 1000.0,
+        planned_seconds,
+        phase_end_ms,
+        window_end_ms: phase_end_ms + later_phases_seconds * 1000,
+    })
 }
 
 /// Judges every filesystem at `now_ms` in phase `phase`.
@@ -406,6 +458,7 @@ pub fn judge(
     Judgment {
         filesystems: out,
         phase_remaining,
+        progress: None,
     }
 }
 
@@ -442,7 +495,41 @@ pub(crate) mod tests {
             }],
             hosts: vec![],
             warn_fill: 0.7,
+            phase_seconds: vec![None; 5],
         }
+    }
+
+    /// A restore planned at 2 h 30 min, seen starting at 10:00:00 with
+    /// 1,000 GB on disk and planned to end at 3,000 GB: at 11:00:00 with
+    /// 1,800 GB, 800 of 2,000 GB are written (40%), so the phase ends at
+    /// 10:00 + 1 h ÷ 0.4 = 12:30:00; verify (30 min) and the deletes
+    /// (10 min) follow: the window ends at 13:10:00.
+    #[test]
+    fn the_revised_ends_by_hand() {
+        let t0 = 36_000_000; // 10:00:00 in ms
+        let gb = 1_000_000_000;
+        let r = revise(
+            t0,
+            t0 + 3_600_000,
+            (1_000 * gb, 1_800 * gb, 3_000 * gb),
+            9_000,
+            1_800 + 600,
+        )
+        .unwrap();
+        assert!((r.fraction - 0.4).abs() < 1e-12);
+        assert_eq!(r.elapsed_seconds, 3_600.0);
+        assert_eq!(r.phase_end_ms, t0 + 9_000_000); // 12:30:00
+        assert_eq!(r.window_end_ms, t0 + 11_400_000); // 13:10:00
+        // A deleting phase: 500 of 1,000 GB deleted in 5 min → ends at 10 min.
+        let d = revise(0, 300_000, (2_000 * gb, 1_500 * gb, 1_000 * gb), 600, 0).unwrap();
+        assert_eq!(d.phase_end_ms, 600_000);
+        // Nothing written yet, going the wrong way, or no time passed: no revision.
+        assert!(revise(t0, t0 + 60_000, (gb, gb, 2 * gb), 600, 0).is_none());
+        assert!(revise(t0, t0 + 60_000, (2 * gb, gb, 3 * gb), 600, 0).is_none());
+        assert!(revise(t0, t0, (gb, 2 * gb, 3 * gb), 600, 0).is_none());
+        // More than planned: done, the phase ends now.
+        let over = revise(0, 1_000, (0, 5 * gb, 4 * gb), 600, 0).unwrap();
+        assert_eq!((over.fraction, over.phase_end_ms), (1.0, 1_000));
     }
 
     /// A straight line of samples gives its slope exactly; the time to the

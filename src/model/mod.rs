@@ -13,6 +13,7 @@ pub mod plans;
 pub mod preflight;
 pub mod steps;
 pub mod target;
+pub mod time_model;
 pub mod timeline;
 pub mod whatif;
 
@@ -506,8 +507,12 @@ pub fn estimate(
             p.preflight_blocking = true;
         }
     }
+    let evidence = time_model::Evidence::new(inv, &fp.new_instances, opts.rates);
     for p in &mut plans_out {
         p.withhold_commands_unless_runnable();
+        if p.available {
+            p.timeline = Some(time_model::plan_timeline(p, &backup, &evidence));
+        }
     }
     let recommended = recommend(&plans_out);
     let verdict = match recommended.and_then(|id| plans_out.iter().find(|p| p.id == id)) {

@@ -202,6 +202,8 @@ pub struct PlanOptions {
     pub wal_overhead_bytes: u64,
     /// Fill after the upgrade above which a warning is given (capacity guidance: 70%).
     pub warn_fill: f64,
+    /// The throughputs the user typed; they override the evidence in the time model.
+    pub rates: super::time_model::UserRates,
 }
 
 /// The highest fill of `used + available` allowed at any moment by default.
@@ -234,6 +236,7 @@ impl Default for PlanOptions {
             growth: 0.0,
             catalog_overhead_bytes: DEFAULT_CATALOG_OVERHEAD,
             wal_overhead_bytes: DEFAULT_WAL_OVERHEAD,
+            rates: super::time_model::UserRates::default(),
             warn_fill: WARN_FILL,
         }
     }

@@ -330,7 +330,9 @@ fn backup_time(
 ) -> BackupTime {
     let codec = codec_of(&b.compression).to_string();
     // Which host would be slowest, by the per-host model; named in every case.
-    let mut worst: Option<(f64, Cost, usize, bool, f64)> = None;
+    // (seconds, cost, the bounding rate, defaulted); the rate enters the
+    // book only if the model's figure is the one used.
+    let mut worst: Option<(f64, Cost, Rate, bool)> = None;
     for h in &ev.hosts {
         let (csv, comp) = host_bytes(b, ev, h);
         let p = h.contents.len().max(1) as u32;
@@ -449,18 +451,16 @@ fn backup_time(
             .expect("one bound at least");
         let better = worst.as_ref().is_none_or(|w| secs > w.0);
         if better {
-            let i = book.add(rate);
             let mut c = if defaulted {
                 Cost::from_default(secs, text)
             } else {
                 Cost::measured(secs, text)
             };
-            c.rates.push(i);
             c.critical_host = Some(h.name.clone());
-            worst = Some((secs, c, i, defaulted, csv as f64));
+            worst = Some((secs, c, rate, defaulted));
         }
     }
-    let model = worst.map(|(secs, c, i, d, _)| (secs, c, i, d));
+    let model = worst;
     let csv = b.csv_bytes as f64;
     let host = model.as_ref().and_then(|m| m.1.critical_host.clone());
     // The user's rate first, then the history, then the model.
@@ -533,16 +533,20 @@ fn backup_time(
         };
     }
     match model {
-        Some((secs, c, i, defaulted)) => BackupTime {
-            csv_rate: if secs > 0.0 {
-                csv / secs
-            } else {
-                DEFAULT_CSV_BYTES_PER_SECOND_PER_PRIMARY
-            },
-            cost: c,
-            bound: i,
-            defaulted,
-        },
+        Some((secs, mut c, rate, defaulted)) => {
+            let i = book.add(rate);
+            c.rates.push(i);
+            BackupTime {
+                csv_rate: if secs > 0.0 {
+                    csv / secs
+                } else {
+                    DEFAULT_CSV_BYTES_PER_SECOND_PER_PRIMARY
+                },
+                cost: c,
+                bound: i,
+                defaulted,
+            }
+        }
         // No segment host (a single PostgreSQL instance): one stream at the default.
         None => {
             let r = DEFAULT_CSV_BYTES_PER_SECOND_PER_PRIMARY;
@@ -1140,6 +1144,38 @@ mod tests {
     }
 
     #[test]
+    fn a_measured_disk_bounds_the_backup_on_its_host() {
+        // --measure-io found h2:/d1 (where --backup-dir /d1/backup lies)
+        // writing 1 M/s: h2's 2 × 35 M compressed ÷ 1 M/s = 70 s, slower than
+        // its codec (200 M ÷ (2 cores × 10 M/s) = 10 s) and h1's (same 10 s).
+        let mut inv = with_cpus(small_cluster(), 4, 4);
+        let h2 = inv.hosts.iter_mut().find(|h| h.name == "h2").unwrap();
+        h2.filesystems[0].io = Some(IoMeasurement {
+            bytes: 64 * M,
+            write_bytes_per_second: 1.0 * M as f64,
+            read_bytes_per_second: 2.0 * M as f64,
+        });
+        let e = run(&inv, &opts());
+        let t = measured(
+            &inv,
+            &e,
+            PlanId::SideBySide,
+            10.0 * M as f64,
+            50.0 * M as f64,
+        );
+        let b = phase(&t, Phase::Backup);
+        assert_eq!(b.critical_host.as_deref(), Some("h2"));
+        assert_eq!(b.span.seconds, 70 + 420);
+        assert_eq!(
+            t.rates[b.rates[0]].source,
+            RateSource::MeasuredIo {
+                host: "h2".into(),
+                mount: "/d1".into()
+            }
+        );
+    }
+
+    #[test]
     fn a_full_backup_in_the_history_is_preferred_and_named() {
         let mut inv = small_cluster();
         // 70 M written in 10 s = 7 M/s compressed; a bigger zstd backup and a
@@ -1187,6 +1223,12 @@ mod tests {
                 flag: "--backup-rate".into()
             }
         );
+        // Only the rates used are listed: neither the history's nor the model's.
+        assert!(!t.rates.iter().any(|r| matches!(
+            r.source,
+            RateSource::BackupHistory { .. } | RateSource::Default { .. }
+                if r.bytes_per_second > 0.0
+        )));
         // The restore from it: 40 M/s ÷ 2.5 = 16 M/s; 400 M ÷ 16 M/s = 25 s.
         assert_eq!(phase(t, Phase::Restore).span.seconds, 25 + 480);
     }

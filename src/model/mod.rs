@@ -9,6 +9,7 @@ pub mod layout;
 pub mod layout_files;
 pub mod options;
 pub mod phase;
+pub mod plan_spec;
 pub mod plans;
 pub mod preflight;
 pub mod steps;
@@ -590,13 +591,6 @@ pub fn estimate(
     })
 }
 
-/// The plans that stage their backup in a host-local `--backup-dir`.
-const HOST_DIR_PLANS: [PlanId; 3] = [
-    PlanId::SideBySide,
-    PlanId::DeleteAndReinit,
-    PlanId::DeleteAndReinitMirrorless,
-];
-
 /// Tries every candidate `--backup-dir` (a directory on each mount common to
 /// all segment hosts, outside both clusters) for the host-local plans, and
 /// keeps each plan's best: fits first, then the lowest worst peak.
@@ -631,7 +625,7 @@ fn search_backup_dirs(
             continue;
         }
         let target = BackupTarget::Dir(dir.clone());
-        for id in HOST_DIR_PLANS {
+        for id in plan_spec::what_if_plans(plan_spec::TargetKind::HostDir) {
             match plans::evaluate(fp, opts, backup, id, &target, ctx) {
                 Ok(p) => {
                     let slot = match id {

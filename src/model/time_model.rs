@@ -10,17 +10,19 @@
 //! (`--measure-io`); a documented default. The other steps take documented
 //! durations that scale with the number of instances.
 
-use serde::Serialize;
-
 use super::backup::BackupEstimate;
-use super::durations::{RESTORE_FACTOR, format_seconds};
 use super::layout::NewInstance;
-use super::phase::Phase;
+use super::phase::{Phase, PlanId};
+use super::plan_spec::{BackOutKind, spec};
 use super::plans::PlanResult;
 use super::steps::{DataMove, Step, StepKind, Work};
 use super::timeline::{BackOut, PhaseTime, PointOfNoReturn, Rate, RateSource, Span, Timeline};
 use crate::inventory::{BackupReport, InstanceKind, Inventory, IoMeasurement, mount_for_path};
 use crate::units::human;
+
+/// Backup rate ÷ restore rate when no restore rate is given: the restore
+/// writes every byte twice (primary and mirror) and rebuilds the indexes.
+pub const RESTORE_FACTOR: f64 = 2.5;
 
 /// Relative range of a duration computed from a measured (or typed) rate:
 /// ±25%, the accuracy target for the whole backup.
@@ -68,28 +70,7 @@ pub const STANDBY_SECONDS: u64 = 120;
 /// Pointing the applications back at 6 and unfreezing it: 10 minutes.
 pub const REPOINT_SECONDS: u64 = 600;
 
-/// The throughputs the user typed (`--rate`, `--backup-rate`,
-/// `--restore-rate`), in bytes per second; they override the evidence.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct UserRates {
-    /// `--rate`: backup CSV bytes per second (restore: ÷ [`RESTORE_FACTOR`]).
-    pub rate: Option<u64>,
-    /// `--backup-rate`: backup CSV bytes per second.
-    pub backup: Option<u64>,
-    /// `--restore-rate`: restore CSV bytes per second.
-    pub restore: Option<u64>,
-}
-
-impl UserRates {
-    /// The backup rate the user gave and its flag.
-    fn backup(&self) -> Option<(u64, &'static str)> {
-        match (self.backup, self.rate) {
-            (Some(b), _) if b > 0 => Some((b, "--backup-rate")),
-            (_, Some(r)) if r > 0 => Some((r, "--rate")),
-            _ => None,
-        }
-    }
-}
+pub use super::options::UserRates;
 
 /// One segment host as the backup and gpaddmirrors see it.
 #[derive(Debug, Clone)]
@@ -868,7 +849,7 @@ pub fn plan_timeline(plan: &PlanResult, b: &BackupEstimate, ev: &Evidence) -> Ti
         low_seconds: outage.low,
         high_seconds: outage.high,
     };
-    let back_out = back_out(b, ev, &rates, &mut book, pnr.as_ref());
+    let back_out = back_out(plan.id, b, ev, &rates, &mut book, pnr.as_ref());
     Timeline {
         phases,
         total,
@@ -893,6 +874,7 @@ fn loses(step: &Step) -> String {
 
 /// The ways back to a working 6 cluster, earliest first.
 fn back_out(
+    id: PlanId,
     b: &BackupEstimate,
     ev: &Evidence,
     rates: &DataRates,
@@ -909,10 +891,7 @@ fn back_out(
     });
     let repoint = Cost::from_default(
         REPOINT_SECONDS as f64,
-        format!(
-            "{} to re-point the applications and unfreeze 6 (default)",
-            format_seconds(REPOINT_SECONDS)
-        ),
+        format!("{REPOINT_SECONDS} s to re-point the applications and unfreeze 6 (default)"),
     );
     let unfreeze =
         "unfreeze 6: put gp6_pg_hba.conf back in $MASTER_DATA_DIRECTORY and run gpstop -u"
@@ -921,6 +900,13 @@ fn back_out(
         "point the applications back at the 6 coordinator {}",
         ev.coordinator6
     );
+    // The plan's way back as its spec declares it; a delete-first plan
+    // whose runbook has no point of no return before the cutover (none
+    // today) falls back to re-pointing.
+    let pnr = match spec(id).back_out {
+        BackOutKind::RePoint => None,
+        BackOutKind::ReinitAndRestore => pnr,
+    };
     let Some(pnr) = pnr else {
         return vec![BackOut {
             when: "any time until the 6 cluster is deleted (after 7 is verified)".into(),

@@ -9,6 +9,7 @@ use super::backup::estimate_backup;
 use super::footprint::{Footprint, backup_dir_candidates};
 use super::options::{BackupTarget, Codec, Compression, PlanOptions};
 use super::phase::{Phase, PlanId};
+use super::plan_spec::{TargetKind, what_if_plans};
 use super::plans::{evaluate, recommend};
 use super::steps::StepContext;
 use super::time_model::{Evidence, plan_timeline};
@@ -105,18 +106,10 @@ pub fn what_if(
                 ..opts.clone()
             };
             let backup = estimate_backup(inv, &o);
-            let ids: &[PlanId] = match target {
-                BackupTarget::Default => &[],
-                BackupTarget::Dir(_) => &[
-                    PlanId::SideBySide,
-                    PlanId::DeleteAndReinit,
-                    PlanId::DeleteAndReinitMirrorless,
-                ],
-                BackupTarget::External => &[
-                    PlanId::ExternalBackup,
-                    PlanId::DeleteAndReinit,
-                    PlanId::DeleteAndReinitMirrorless,
-                ],
+            let ids: Vec<PlanId> = match target {
+                BackupTarget::Default => Vec::new(),
+                BackupTarget::Dir(_) => what_if_plans(TargetKind::HostDir),
+                BackupTarget::External => what_if_plans(TargetKind::External),
             };
             let results: Vec<_> = ids
                 .iter()

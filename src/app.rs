@@ -96,7 +96,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 }
                 (None, None) => unreachable!("clap requires an inventory or --coordinator"),
             };
-            let opts = a.plan.plan_options(&inv)?;
+            let mut opts = a.plan.plan_options(&inv)?;
+            opts.rates = a.outputs.user_rates();
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
             let out: Box<dyn Exporter> = match a.format {
                 OutputFormat::Table => Box::new(TableExporter),
@@ -126,7 +127,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 .files()
                 .check(&plan_inputs(Some(&a.inventory), &a.plan))?;
             let (inv, warnings) = load_inventory(&a.inventory)?;
-            let opts = a.plan.plan_options(&inv)?;
+            let mut opts = a.plan.plan_options(&inv)?;
+            opts.rates = a.outputs.user_rates();
             let est = run_model(&inv, &opts, warnings, a.plan.what_if)?;
             a.outputs.files().write(&est)?;
             eprintln!("{}", crate::report::verdict_sentence(&est));

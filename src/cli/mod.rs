@@ -353,6 +353,15 @@ impl OutputArgs {
         }
     }
 
+    /// The throughputs as typed, for the time model (they override the evidence).
+    pub fn user_rates(&self) -> crate::model::time_model::UserRates {
+        crate::model::time_model::UserRates {
+            rate: self.rate,
+            backup: self.backup_rate,
+            restore: self.restore_rate,
+        }
+    }
+
     /// Step durations' throughput from `--rate`, `--backup-rate`, `--restore-rate`.
     pub fn rates(&self) -> Option<crate::model::durations::Rates> {
         crate::model::durations::Rates::new(self.rate, self.backup_rate, self.restore_rate)

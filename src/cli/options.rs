@@ -152,6 +152,7 @@ impl PlanArgs {
             catalog_overhead_bytes: a.catalog_overhead,
             wal_overhead_bytes: a.wal_overhead,
             warn_fill: crate::model::options::WARN_FILL,
+            rates: crate::model::time_model::UserRates::default(),
         })
     }
 }

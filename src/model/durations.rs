@@ -13,9 +13,7 @@ use serde::Serialize;
 use super::Estimate;
 use super::steps::{DataMove, Step};
 
-/// Backup rate ÷ restore rate when no restore rate is given: the restore
-/// writes every byte twice (primary and mirror) and rebuilds the indexes.
-pub const RESTORE_FACTOR: f64 = 2.5;
+pub use super::time_model::RESTORE_FACTOR;
 
 /// Aggregate throughputs in bytes per second.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

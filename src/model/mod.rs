@@ -9,10 +9,12 @@ pub mod layout;
 pub mod layout_files;
 pub mod options;
 pub mod phase;
+pub mod plan_spec;
 pub mod plans;
 pub mod preflight;
 pub mod steps;
 pub mod target;
+pub mod time_model;
 pub mod timeline;
 pub mod whatif;
 
@@ -506,8 +508,12 @@ pub fn estimate(
             p.preflight_blocking = true;
         }
     }
+    let evidence = time_model::Evidence::new(inv, &fp.new_instances, opts.rates);
     for p in &mut plans_out {
         p.withhold_commands_unless_runnable();
+        if p.available {
+            p.timeline = Some(time_model::plan_timeline(p, &backup, &evidence));
+        }
     }
     let recommended = recommend(&plans_out);
     let verdict = match recommended.and_then(|id| plans_out.iter().find(|p| p.id == id)) {
@@ -585,13 +591,6 @@ pub fn estimate(
     })
 }
 
-/// The plans that stage their backup in a host-local `--backup-dir`.
-const HOST_DIR_PLANS: [PlanId; 3] = [
-    PlanId::SideBySide,
-    PlanId::DeleteAndReinit,
-    PlanId::DeleteAndReinitMirrorless,
-];
-
 /// Tries every candidate `--backup-dir` (a directory on each mount common to
 /// all segment hosts, outside both clusters) for the host-local plans, and
 /// keeps each plan's best: fits first, then the lowest worst peak.
@@ -626,7 +625,7 @@ fn search_backup_dirs(
             continue;
         }
         let target = BackupTarget::Dir(dir.clone());
-        for id in HOST_DIR_PLANS {
+        for id in plan_spec::what_if_plans(plan_spec::TargetKind::HostDir) {
             match plans::evaluate(fp, opts, backup, id, &target, ctx) {
                 Ok(p) => {
                     let slot = match id {

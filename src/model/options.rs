@@ -202,6 +202,8 @@ pub struct PlanOptions {
     pub wal_overhead_bytes: u64,
     /// Fill after the upgrade above which a warning is given (capacity guidance: 70%).
     pub warn_fill: f64,
+    /// The throughputs the user typed; they override the evidence in the time model.
+    pub rates: UserRates,
 }
 
 /// The highest fill of `used + available` allowed at any moment by default.
@@ -234,6 +236,7 @@ impl Default for PlanOptions {
             growth: 0.0,
             catalog_overhead_bytes: DEFAULT_CATALOG_OVERHEAD,
             wal_overhead_bytes: DEFAULT_WAL_OVERHEAD,
+            rates: UserRates::default(),
             warn_fill: WARN_FILL,
         }
     }
@@ -430,5 +433,28 @@ mod tests {
             "zstd-19"
         );
         assert_eq!(Compression::new(Codec::None, Some(5)).unwrap().level, 0);
+    }
+}
+
+/// The throughputs the user typed (`--rate`, `--backup-rate`,
+/// `--restore-rate`), in bytes per second; they override the evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UserRates {
+    /// `--rate`: backup CSV bytes per second (the restore runs at it ÷ the restore factor, 2.5).
+    pub rate: Option<u64>,
+    /// `--backup-rate`: backup CSV bytes per second.
+    pub backup: Option<u64>,
+    /// `--restore-rate`: restore CSV bytes per second.
+    pub restore: Option<u64>,
+}
+
+impl UserRates {
+    /// The backup rate the user gave and its flag.
+    pub(crate) fn backup(&self) -> Option<(u64, &'static str)> {
+        match (self.backup, self.rate) {
+            (Some(b), _) if b > 0 => Some((b, "--backup-rate")),
+            (_, Some(r)) if r > 0 => Some((r, "--rate")),
+            _ => None,
+        }
     }
 }

@@ -6,50 +6,10 @@ use serde::Serialize;
 use super::backup::BackupEstimate;
 use super::footprint::{Components, Footprint};
 use super::options::{BackupTarget, PlanOptions};
-use super::phase::{Phase, PlanId};
+use super::phase::PlanId;
+use super::plan_spec::{PhaseState, phases};
 use super::steps::{BackupLocation, Step, StepContext, plan_steps};
 use crate::units::SaturatingSum;
-
-/// Which parts of the footprint exist during one phase.
-#[derive(Debug, Clone, Copy)]
-struct PhaseState {
-    name: Phase,
-    old: bool,
-    backup: bool,
-    new_primary: bool,
-    new_mirror: bool,
-    primary_overhead: bool,
-    mirror_overhead: bool,
-    /// Only the metadata-only trial's files exist (before the backup runs).
-    trial: bool,
-}
-
-const fn ph(
-    name: Phase,
-    old: bool,
-    backup: bool,
-    np: bool,
-    nm: bool,
-    op: bool,
-    om: bool,
-) -> PhaseState {
-    PhaseState {
-        name,
-        old,
-        backup,
-        new_primary: np,
-        new_mirror: nm,
-        primary_overhead: op,
-        mirror_overhead: om,
-        trial: false,
-    }
-}
-
-/// A phase before the backup but after the metadata-only trial, whose
-/// files on the coordinator already exist.
-const fn with_trial(p: PhaseState) -> PhaseState {
-    PhaseState { trial: true, ..p }
-}
 
 /// What exists on the hosts during one phase: the part of the phase table
 /// that can be seen on disk, written into the estimate for `watch`.
@@ -77,57 +37,6 @@ impl From<&PhaseState> for PhaseContents {
             new_primaries: p.new_primary || p.primary_overhead,
             new_mirrors: p.new_mirror || p.mirror_overhead,
         }
-    }
-}
-
-/// The phases of a plan, in order, with what exists during each.
-fn phases(id: PlanId) -> &'static [PhaseState] {
-    const T: bool = true;
-    const F: bool = false;
-    // 7 is initialized before the write freeze (it does not need it), so
-    // its catalog and WAL are there while the backup runs.
-    const SIDE: &[PhaseState] = &[
-        with_trial(ph(Phase::Init7, T, F, F, F, T, T)),
-        ph(Phase::Backup, T, T, F, F, T, T),
-        ph(Phase::Restore, T, T, T, T, T, T),
-        ph(Phase::Verify, T, T, T, T, T, T),
-        ph(Phase::DeleteBackupAnd6, F, F, T, T, T, T),
-    ];
-    const EXTERNAL: &[PhaseState] = &[
-        with_trial(ph(Phase::Init7, T, F, F, F, T, T)),
-        ph(Phase::BackupToExternal, T, T, F, F, T, T),
-        ph(Phase::Restore, T, T, T, T, T, T),
-        ph(Phase::Verify, T, T, T, T, T, T),
-        ph(Phase::Delete6, F, F, T, T, T, T),
-    ];
-    // The backup column of a direct copy is the metadata-only trial's files.
-    const DIRECT: &[PhaseState] = &[
-        ph(Phase::Init7, T, T, F, F, T, T),
-        ph(Phase::CopyTo7, T, T, T, T, T, T),
-        ph(Phase::Verify, T, T, T, T, T, T),
-        ph(Phase::Delete6, F, F, T, T, T, T),
-    ];
-    const DELETE: &[PhaseState] = &[
-        ph(Phase::Backup, T, T, F, F, F, F),
-        ph(Phase::Gpdeletesystem, F, T, F, F, F, F),
-        ph(Phase::Init7, F, T, F, F, T, T),
-        ph(Phase::Restore, F, T, T, T, T, T),
-        ph(Phase::DeleteBackup, F, F, T, T, T, T),
-    ];
-    const MIRRORLESS: &[PhaseState] = &[
-        ph(Phase::Backup, T, T, F, F, F, F),
-        ph(Phase::Gpdeletesystem, F, T, F, F, F, F),
-        ph(Phase::Init7WithoutMirrors, F, T, F, F, T, F),
-        ph(Phase::Restore, F, T, T, F, T, F),
-        ph(Phase::DeleteBackup, F, F, T, F, T, F),
-        ph(Phase::Gpaddmirrors, F, F, T, T, T, T),
-    ];
-    match id {
-        PlanId::SideBySide => SIDE,
-        PlanId::ExternalBackup => EXTERNAL,
-        PlanId::DirectCopy => DIRECT,
-        PlanId::DeleteAndReinit => DELETE,
-        PlanId::DeleteAndReinitMirrorless => MIRRORLESS,
     }
 }
 

@@ -85,6 +85,10 @@ pub struct Step {
     /// The data this step moves, for its duration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moves: Option<DataMove>,
+    /// What the time model counts for a step that moves no data
+    /// (src/model/time_model.rs); not part of the JSON.
+    #[serde(skip)]
+    pub work: Option<Work>,
 }
 
 impl Step {
@@ -92,6 +96,27 @@ impl Step {
     pub fn manual(&self) -> bool {
         self.kind == StepKind::Manual
     }
+}
+
+/// What a step that moves no data does, for the time model: each has a
+/// documented duration (docs/accuracy.md, "Time model").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// The write freeze: the outage starts here.
+    Freeze,
+    /// The cutover: the outage ends with it.
+    Cutover,
+    /// gpinitsystem of the 7 cluster (`mirrors`: with its mirrors).
+    InitSystem {
+        /// Mirrors are initialized too.
+        mirrors: bool,
+    },
+    /// The 6 cluster deleted (gpdeletesystem, or by name).
+    DeleteSystem,
+    /// This upgrade's backup files removed.
+    RemoveBackup,
+    /// analyzedb on every database of 7.
+    Analyze,
 }
 
 /// What a data-moving step moves (durations depend on it).
@@ -404,6 +429,7 @@ impl<'a> Runbook<'a> {
             commands,
             note: (!note.is_empty()).then(|| note.to_string()),
             moves: None,
+            work: None,
         });
     }
 
@@ -421,6 +447,10 @@ impl<'a> Runbook<'a> {
 
     fn mark(&mut self, moves: DataMove) {
         self.steps.last_mut().expect("a step was pushed").moves = Some(moves);
+    }
+
+    fn mark_work(&mut self, work: Work) {
+        self.steps.last_mut().expect("a step was pushed").work = Some(work);
     }
 
     fn per_db(&self, f: impl Fn(usize, &str) -> Vec<String>) -> Vec<String> {
@@ -598,6 +628,7 @@ impl<'a> Runbook<'a> {
             ],
             "stop the applications, then let only gpadmin in: edit $MASTER_DATA_DIRECTORY/pg_hba.conf (the original is in gp6_pg_hba.conf) and reload with gpstop -u; the query must list no session. Not ALTER DATABASE … default_transaction_read_only nor REVOKE CONNECT: gpbackup carries database settings and privileges to 7, where the restore would then fail. To roll back: put gp6_pg_hba.conf back and gpstop -u",
         );
+        self.mark_work(Work::Freeze);
         self.gate(
             phase,
             "Gate: no session but gpadmin's on 6",
@@ -688,6 +719,9 @@ impl<'a> Runbook<'a> {
                 "{input} lists every instance's host, port and data directory as modelled (written by `whpg-plan report --layout-dir`); the 7 ports and directories differ from the 6 ones; ENCODING, --lc-collate and --lc-ctype are 6's (gp6_locale.txt)"
             ),
         );
+        self.mark_work(Work::InitSystem {
+            mirrors: !mirrorless,
+        });
         self.manual(
             phase,
             "Install the extensions (MADlib, PostGIS, …) and C-language libraries the 6 databases use, built for 7, before the restore",
@@ -802,6 +836,7 @@ impl<'a> Runbook<'a> {
             cmds,
             "",
         );
+        self.mark_work(Work::Analyze);
         self.manual(
             phase,
             "Complete the upgrade: compare row counts per table with 6, read every gprestore report for skipped tables and dropped objects, review scripts against the 6 to 7 changes",
@@ -828,6 +863,7 @@ impl<'a> Runbook<'a> {
             vec!["psql -d postgres -Atc 'SELECT version()'".into()],
             note,
         );
+        self.mark_work(Work::Cutover);
     }
 
     /// Deletes the 6 cluster. Before 7 exists: gpdeletesystem on the running 6
@@ -929,6 +965,7 @@ impl<'a> Runbook<'a> {
             vec![format!("gpdeletesystem -d {dir}{force}")],
             &note,
         );
+        self.mark_work(Work::DeleteSystem);
     }
 
     fn restore_gate_lines(&self) -> Vec<String> {
@@ -978,6 +1015,7 @@ impl<'a> Runbook<'a> {
             cmds,
             "not gpdeletesystem: it removes <tablespace location>/<dbid> for every 6 instance, and the 7 instances with the same dbids keep their tablespace files in those directories (GPDB_7_… beside GPDB_6_…)",
         );
+        self.mark_work(Work::DeleteSystem);
     }
 
     /// Removes this upgrade's backups (trial and full) from a host-local or
@@ -1021,6 +1059,33 @@ impl<'a> Runbook<'a> {
             Env::Gp7,
             cmds,
             &text,
+        );
+        self.mark_work(Work::RemoveBackup);
+    }
+
+    /// The way back after gpdeletesystem is to initialize 6 again and
+    /// restore the same backup into it: both need what this keeps.
+    fn keep_the_way_back(&mut self) {
+        let gpinitsystem6 = match &self.opts.gphome6 {
+            Some(h) => quote(&format!("{}/bin/gpinitsystem", h.trim_end_matches('/'))),
+            None => "$GPHOME/bin/gpinitsystem".into(),
+        };
+        self.manual(
+            Phase::Prepare,
+            "Keep the way back: the 6 software (gpinitsystem 6.x) stays installed on every host until 7 is verified, and the 6 layout is saved",
+            Env::Gp6,
+            vec![
+                format!("gpssh -f {} -e \"ls -l {gpinitsystem6}\"", files::ALL_HOSTS),
+                "psql -d postgres -AtF '|' -c 'SELECT dbid, content, role, preferred_role, mode, status, port, hostname, address, datadir FROM gp_segment_configuration ORDER BY dbid' > gp6_segment_configuration.txt && test -s gp6_segment_configuration.txt".into(),
+            ],
+            "after gpdeletesystem the only way back is gpinitsystem with the 6 software on the same hosts, ports and directories (gp6_segment_configuration.txt) and a restore of this backup into it: every host must list the 6 gpinitsystem, and nobody removes the 6 packages until 7 is verified",
+        );
+        self.manual(
+            Phase::Prepare,
+            "Keep the backup until 7 is verified",
+            Env::Gp6,
+            Vec::new(),
+            "the backup is the only copy of the data from gpdeletesystem until 7 is verified, and the way back to 6 restores it: nothing removes it before the verification is signed off (the runbook removes it only after)",
         );
     }
 
@@ -1119,6 +1184,7 @@ pub fn plan_steps(
         }
         PlanId::DeleteAndReinit | PlanId::DeleteAndReinitMirrorless => {
             let mirrorless = id == PlanId::DeleteAndReinitMirrorless;
+            rb.keep_the_way_back();
             rb.freeze(Phase::Backup);
             rb.backup(Phase::Backup);
             rb.delete6(Phase::Gpdeletesystem, false);

@@ -58,7 +58,9 @@ pub enum RateSource {
 pub struct Rate {
     /// What it measures, e.g. `backup (CSV bytes per second, cluster)`.
     pub what: String,
-    /// Bytes per second.
+    /// Bytes per second; 0 for a documented duration that is not a
+    /// throughput (gpinitsystem, a gate, a manual step: its formula is in
+    /// [`Rate::basis`]).
     pub bytes_per_second: f64,
     /// Where it came from.
     pub source: RateSource,

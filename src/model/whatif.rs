@@ -8,9 +8,11 @@ use serde::Serialize;
 use super::backup::estimate_backup;
 use super::footprint::{Footprint, backup_dir_candidates};
 use super::options::{BackupTarget, Codec, Compression, PlanOptions};
-use super::phase::PlanId;
+use super::phase::{Phase, PlanId};
+use super::plan_spec::{TargetKind, what_if_plans};
 use super::plans::{evaluate, recommend};
 use super::steps::StepContext;
+use super::time_model::{Evidence, plan_timeline};
 use crate::inventory::Inventory;
 
 /// The codecs and levels the matrix tries.
@@ -46,6 +48,11 @@ pub struct WhatIfRow {
     /// codec and level, when `--sample-rows` measured the codec's speed:
     /// the time a slower, smaller codec adds.
     pub compress_seconds: Option<u64>,
+    /// Seconds of outage (write freeze to cutover) of the best plan with this
+    /// codec and backup target, from the time model; `None` when nothing fits.
+    pub outage_seconds: Option<u64>,
+    /// Seconds the best plan's backup and restore phases take together.
+    pub backup_restore_seconds: Option<u64>,
 }
 
 /// Evaluates the matrix; rows that fit come first, rollback-keeping before
@@ -89,6 +96,7 @@ pub fn what_if(
         .flat_map(|c| targets.iter().map(move |t| (*c, t.clone())))
         .collect();
     let current_target = opts.host_backup_target();
+    let evidence = Evidence::new(inv, &fp.new_instances, opts.rates);
 
     let mut rows: Vec<WhatIfRow> = combos
         .par_iter()
@@ -98,18 +106,10 @@ pub fn what_if(
                 ..opts.clone()
             };
             let backup = estimate_backup(inv, &o);
-            let ids: &[PlanId] = match target {
-                BackupTarget::Default => &[],
-                BackupTarget::Dir(_) => &[
-                    PlanId::SideBySide,
-                    PlanId::DeleteAndReinit,
-                    PlanId::DeleteAndReinitMirrorless,
-                ],
-                BackupTarget::External => &[
-                    PlanId::ExternalBackup,
-                    PlanId::DeleteAndReinit,
-                    PlanId::DeleteAndReinitMirrorless,
-                ],
+            let ids: Vec<PlanId> = match target {
+                BackupTarget::Default => Vec::new(),
+                BackupTarget::Dir(_) => what_if_plans(TargetKind::HostDir),
+                BackupTarget::External => what_if_plans(TargetKind::External),
             };
             let results: Vec<_> = ids
                 .iter()
@@ -124,6 +124,7 @@ pub fn what_if(
                     .map(|r| r.worst_peak_over_limit)
                     .fold(f64::INFINITY, f64::min),
             };
+            let timeline = best_result.map(|r| plan_timeline(r, &backup, &evidence));
             let changes =
                 u32::from(*compression != opts.compression) + u32::from(*target != current_target);
             WhatIfRow {
@@ -136,6 +137,19 @@ pub fn what_if(
                 changes,
                 plans: results.iter().map(|r| (r.id, r.fits)).collect(),
                 compress_seconds: backup.compression_seconds(),
+                outage_seconds: timeline.as_ref().map(|t| t.outage.seconds),
+                backup_restore_seconds: timeline.as_ref().map(|t| {
+                    t.phases
+                        .iter()
+                        .filter(|p| {
+                            matches!(
+                                p.phase,
+                                Phase::Backup | Phase::BackupToExternal | Phase::Restore
+                            )
+                        })
+                        .map(|p| p.span.seconds)
+                        .sum()
+                }),
             }
         })
         .collect();

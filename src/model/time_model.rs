@@ -15,7 +15,7 @@ use super::layout::NewInstance;
 use super::phase::{Phase, PlanId};
 use super::plan_spec::{BackOutKind, spec};
 use super::plans::PlanResult;
-use super::steps::{DataMove, Step, StepKind, Work};
+use super::steps::{COPY_JOBS, DataMove, Step, StepKind, Work};
 use super::timeline::{BackOut, PhaseTime, PointOfNoReturn, Rate, RateSource, Span, Timeline};
 use crate::inventory::{BackupReport, InstanceKind, Inventory, IoMeasurement, mount_for_path};
 use crate::units::human;
@@ -31,6 +31,12 @@ pub const MEASURED_RANGE: f64 = 0.25;
 pub const DEFAULT_LOW: f64 = 0.5;
 /// … or twice as long (−50% / +100%).
 pub const DEFAULT_HIGH: f64 = 2.0;
+
+/// Parallel table streams per primary during the backup: the runbook runs
+/// gpbackup with `--jobs` [`COPY_JOBS`], and gpbackup's connection 0 takes
+/// only tables another connection could not lock (backup/data.go,
+/// BackupDataForAllTables), so `COPY_JOBS − 1` tables are copied at once.
+pub const BACKUP_STREAMS_PER_PRIMARY: u32 = if COPY_JOBS > 1 { COPY_JOBS - 1 } else { 1 };
 
 /// CSV bytes per second one primary's `COPY … TO PROGRAM '<codec>'` produces
 /// when nothing was measured: 40 MB/s, about what one core's `gzip -1`
@@ -99,6 +105,9 @@ pub struct Evidence {
     instances7: u64,
     standby7: bool,
     tables: u64,
+    /// CSV bytes of the largest table: one stream copies it, whatever the
+    /// parallelism, so each primary's share of it bounds the backup.
+    largest_table_csv: u64,
     coordinator6: String,
 }
 
@@ -106,11 +115,14 @@ impl Evidence {
     /// Gathers the evidence from an inventory, the 7 layout and the user's rates.
     pub fn new(inv: &Inventory, new: &[NewInstance], user: UserRates) -> Evidence {
         let mut hosts: Vec<SegmentHost> = Vec::new();
-        for i in inv
+        // A single PostgreSQL instance (no segments) backs up on its own host.
+        let single = !inv
             .instances
             .iter()
-            .filter(|i| i.kind() == InstanceKind::Primary)
-        {
+            .any(|i| i.kind() == InstanceKind::Primary);
+        for i in inv.instances.iter().filter(|i| {
+            i.kind() == InstanceKind::Primary || (single && i.kind() == InstanceKind::Coordinator)
+        }) {
             let idx = match hosts.iter().position(|h| h.name == i.host) {
                 Some(p) => p,
                 None => {
@@ -161,6 +173,15 @@ impl Evidence {
             tables: comp
                 .map(|c| c.databases.iter().map(|d| d.tables.len() as u64).sum())
                 .unwrap_or(0),
+            largest_table_csv: comp
+                .and_then(|c| {
+                    c.databases
+                        .iter()
+                        .flat_map(|d| &d.tables)
+                        .map(|t| t.csv_bytes)
+                        .max()
+                })
+                .unwrap_or(0),
             coordinator6: coord
                 .map(|c| format!("{}:{}", c.host, c.port))
                 .unwrap_or_else(|| inv.source.coordinator.clone()),
@@ -191,7 +212,8 @@ impl Cost {
     }
 
     fn ranged(seconds: f64, low: f64, high: f64, basis: String) -> Cost {
-        let s = seconds.max(0.0);
+        // To the millisecond first: 24 s computed as 23.999999999 is 24 s.
+        let s = (seconds.max(0.0) * 1000.0).round() / 1000.0;
         Cost {
             seconds: s.ceil() as u64,
             low: (s * low).floor() as u64,
@@ -302,6 +324,89 @@ fn host_bytes(b: &BackupEstimate, ev: &Evidence, h: &SegmentHost) -> (u64, u64) 
     })
 }
 
+/// The backup of one host from its cores, the codec's and COPY's speeds:
+/// each of its `p` primaries copies [`BACKUP_STREAMS_PER_PRIMARY`] tables at
+/// once, each stream one `COPY` (the segment's backend writing CSV) piped
+/// into one compressor. A stream runs at the slower of the two; the host at
+/// most `streams × that`, and at most `cores ÷ (1/codec + 1/COPY)` — the CPU
+/// seconds both stages spend per CSV byte, on the cores it has (cores not
+/// read: one per primary). The largest table is copied by one stream: each
+/// primary's share of it ÷ one stream's rate bounds the host too.
+fn stream_bound(
+    b: &BackupEstimate,
+    ev: &Evidence,
+    h: &SegmentHost,
+    csv: u64,
+    p: u32,
+) -> Option<(f64, String, Rate)> {
+    let codec = b.compression_bytes_per_second.filter(|s| *s > 0.0);
+    let copy = ev.copy_rate;
+    let per_stream = match (codec, copy) {
+        (Some(a), Some(c)) => a.min(c),
+        (Some(a), None) => a,
+        (None, Some(c)) => c,
+        (None, None) => return None,
+    };
+    let cpu_per_byte = codec.map_or(0.0, |a| 1.0 / a) + copy.map_or(0.0, |c| 1.0 / c);
+    let streams = p * BACKUP_STREAMS_PER_PRIMARY;
+    let cores = h.cpus.unwrap_or(p).max(1);
+    let parallel = streams as f64 * per_stream;
+    let cpu = cores as f64 / cpu_per_byte;
+    let host_rate = parallel.min(cpu);
+    let spread = csv as f64 / host_rate;
+    let share = ev.largest_table_csv as f64 / ev.primaries.max(1) as f64;
+    let one_table = share / per_stream;
+    let stages = [
+        codec.map(|a| format!("{} {} per core", b.compression, rate_text(a))),
+        copy.map(|c| format!("COPY {} per stream", rate_text(c))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let cores_text = if h.cpus.is_none() {
+        format!("{cores} core(s) (not read: one per primary assumed)")
+    } else {
+        format!("{cores} core(s)")
+    };
+    let text = if one_table > spread {
+        format!(
+            "{}'s share of the largest table ({}) in one stream at {}",
+            h.name,
+            human(share.round() as u64),
+            rate_text(per_stream)
+        )
+    } else {
+        format!(
+            "{}'s {} CSV at {} ({streams} streams, {cores_text}; {stages})",
+            h.name,
+            human(csv),
+            rate_text(host_rate)
+        )
+    };
+    // The stage that is slower per byte names the source.
+    let source = match (codec, copy) {
+        (Some(a), Some(c)) if c < a => RateSource::CopyText,
+        (None, Some(_)) => RateSource::CopyText,
+        _ => RateSource::CodecPerCore {
+            codec: b.compression.clone(),
+            host: h.name.clone(),
+            cores,
+        },
+    };
+    let rate = Rate {
+        what: format!("backup (CSV bytes per second, {})", h.name),
+        bytes_per_second: host_rate,
+        source,
+        basis: format!(
+            "min({streams} streams × {} per stream, {cores_text} ÷ {:.3} CPU-µs per CSV byte) from {stages} measured on the samples",
+            rate_text(per_stream),
+            cpu_per_byte * 1e6
+        ),
+    };
+    Some((spread.max(one_table), text, rate))
+}
+
 /// The backup on the slowest host (or from history, or as typed).
 fn backup_time(
     b: &BackupEstimate,
@@ -317,62 +422,10 @@ fn backup_time(
     for h in &ev.hosts {
         let (csv, comp) = host_bytes(b, ev, h);
         let p = h.contents.len().max(1) as u32;
-        let cores = h.cpus.map_or(p, |c| c.clamp(1, p));
         // (seconds, what bounds it, rate)
         let mut bounds: Vec<(f64, String, Rate)> = Vec::new();
-        if let Some(speed) = b.compression_bytes_per_second.filter(|s| *s > 0.0) {
-            let r = speed * cores as f64;
-            bounds.push((
-                csv as f64 / r,
-                format!(
-                    "{} compresses {}'s {} CSV on {cores} core(s) at {} per core{}",
-                    b.compression,
-                    h.name,
-                    human(csv),
-                    rate_text(speed),
-                    if h.cpus.is_none() {
-                        " (cores not read: one per primary assumed)"
-                    } else {
-                        ""
-                    }
-                ),
-                Rate {
-                    what: format!("backup compression ({}, CSV bytes per second, {})", b.compression, h.name),
-                    bytes_per_second: r,
-                    source: RateSource::CodecPerCore {
-                        codec: b.compression.clone(),
-                        host: h.name.clone(),
-                        cores,
-                    },
-                    basis: format!(
-                        "{} per core measured on the samples × {cores} core(s) = min({} primaries, {} cores)",
-                        rate_text(speed),
-                        p,
-                        h.cpus.map_or("unknown".into(), |c| c.to_string())
-                    ),
-                },
-            ));
-        }
-        if let Some(copy) = ev.copy_rate {
-            let r = copy * p as f64;
-            bounds.push((
-                csv as f64 / r,
-                format!(
-                    "COPY writes {}'s {} CSV from {p} primaries at {} each",
-                    h.name,
-                    human(csv),
-                    rate_text(copy)
-                ),
-                Rate {
-                    what: format!("COPY text (CSV bytes per second, {})", h.name),
-                    bytes_per_second: r,
-                    source: RateSource::CopyText,
-                    basis: format!(
-                        "{} per COPY stream measured while sampling × {p} primaries",
-                        rate_text(copy)
-                    ),
-                },
-            ));
+        if let Some(bound) = stream_bound(b, ev, h, csv, p) {
+            bounds.push(bound);
         }
         let mount = plan.backup_dir.as_deref().and_then(|d| {
             mount_for_path(d, h.io.iter().map(|(m, _)| m.as_str())).map(str::to_string)
@@ -1063,9 +1116,11 @@ mod tests {
     fn the_backup_takes_the_slowest_hosts_time_from_its_cores_and_the_codec() {
         let inv = with_cpus(small_cluster(), 1, 4);
         let e = run(&inv, &opts());
-        // h1: 2 primaries, 1 core: 200 M CSV ÷ (1 × 10 M/s) = 20 s;
-        //     COPY: 200 M ÷ (2 × 50 M/s) = 2 s → 20 s.
-        // h2: 4 cores, 2 primaries → 2 cores: 200 M ÷ 20 M/s = 10 s.
+        // A stream costs 1/10 M + 1/50 M = 0.12 CPU-µs per CSV byte and runs
+        // at min(10, 50) = 10 M/s; 2 primaries × 3 streams = 60 M/s at most.
+        // h1: 1 core ÷ 0.12 µs = 8.33 M/s < 60: 200 M × 0.12 µs = 24 s.
+        // h2: 4 cores ÷ 0.12 µs = 33.3 M/s: 200 M ÷ 33.3 M/s = 6 s.
+        // (No tables in the composition: no largest-table bound.)
         let t = measured(
             &inv,
             &e,
@@ -1076,10 +1131,10 @@ mod tests {
         let b = phase(&t, Phase::Backup);
         assert_eq!(b.critical_host.as_deref(), Some("h1"));
         // The backup phase: the freeze (manual, 300 s), its gate (60 s), the
-        // backup (20 s), the backup's gate (60 s) = 440 s.
-        assert_eq!(b.span.seconds, 440);
-        // Low: 150 + 30 + 15 (20 × 0.75) + 30 = 225; high: 600 + 120 + 25 + 120 = 865.
-        assert_eq!((b.span.low_seconds, b.span.high_seconds), (225, 865));
+        // backup (24 s), the backup's gate (60 s) = 444 s.
+        assert_eq!(b.span.seconds, 444);
+        // Low: 150 + 30 + 18 (24 × 0.75) + 30 = 228; high: 600 + 120 + 30 + 120 = 870.
+        assert_eq!((b.span.low_seconds, b.span.high_seconds), (228, 870));
         let codec = &t.rates[b.rates[0]];
         assert_eq!(
             codec.source,
@@ -1089,19 +1144,19 @@ mod tests {
                 cores: 1
             }
         );
-        assert_eq!(codec.bytes_per_second, 10.0 * M as f64);
-        // Restore: the backup's 400 M ÷ 20 s = 20 M/s ÷ 2.5 = 8 M/s;
-        // 400 M CSV + 0 index ÷ 8 M/s = 50 s, plus the resource-group step
+        assert!((codec.bytes_per_second - 1.0 / 0.12e-6).abs() < 1.0);
+        // Restore: the backup's 400 M ÷ 24 s = 16.7 M/s ÷ 2.5 = 6.67 M/s;
+        // 400 M CSV + 0 index ÷ 6.67 M/s = 60 s, plus the resource-group step
         // (manual 300), the globals (60), its gate (60), the data's gate (60).
         assert_eq!(
             phase(&t, Phase::Restore).span.seconds,
-            50 + 300 + 60 + 60 + 60
+            60 + 300 + 60 + 60 + 60
         );
     }
 
     #[test]
     fn the_critical_host_is_the_one_with_more_csv_per_core() {
-        // Now h2 has the single core: 200 M ÷ 10 M/s = 20 s against h1's 10 s.
+        // Now h2 has the single core: 24 s against h1's 6 s.
         let inv = with_cpus(small_cluster(), 4, 1);
         let e = run(&inv, &opts());
         let t = measured(
@@ -1115,8 +1170,9 @@ mod tests {
             phase(&t, Phase::Backup).critical_host.as_deref(),
             Some("h2")
         );
-        // With a slow COPY (1 M/s per stream) COPY bounds: 200 M ÷ 2 M/s = 100 s
-        // on both hosts; the first found (h1) is named, and the rate is COPY's.
+        // With a slow COPY (1 M/s per stream): 1/10 M + 1/1 M = 1.1 CPU-µs a
+        // byte; h2's one core: 200 M × 1.1 µs = 220 s (h1's 4 cores: 55 s);
+        // 6 streams × 1 M/s = 6 M/s would allow 33 s. COPY, the slower stage, is named.
         let t = measured(
             &inv,
             &e,
@@ -1125,7 +1181,8 @@ mod tests {
             1.0 * M as f64,
         );
         let b = phase(&t, Phase::Backup);
-        assert_eq!(b.span.seconds, 300 + 60 + 100 + 60);
+        assert_eq!(b.critical_host.as_deref(), Some("h2"));
+        assert_eq!(b.span.seconds, 300 + 60 + 220 + 60);
         assert_eq!(t.rates[b.rates[0]].source, RateSource::CopyText);
     }
 

@@ -34,7 +34,8 @@ if plan is None:
     sys.exit("the estimate carries no timeline: nothing to compare")
 tl = plan["timeline"]
 backup = next(ph for ph in tl["phases"] if ph["phase"] == "backup")
-span = backup["span"]
+# The backup step itself, without the freeze and the gates around it.
+span = backup["data"]
 used = [tl["rates"][i] for i in backup.get("rates", [])]
 
 # Per table: the model's per-stream rate (one COPY piped into one gzip: the
@@ -73,7 +74,7 @@ lines = [
     "",
     "## The whole backup",
     "",
-    f"- Predicted (plan `{plan['id']}`, phase `backup`): **{fmt(span['seconds'])}**, range"
+    f"- Predicted (plan `{plan['id']}`, the backup step of phase `backup`): **{fmt(span['seconds'])}**, range"
     f" {fmt(span['low_seconds'])} – {fmt(span['high_seconds'])}. Its basis: {backup['basis']}",
     f"- Measured, as gpbackup --jobs {truth['jobs']} runs it ({truth['jobs'] - 1} connections taking tables"
     f" in oid order): **{fmt(par)}** → prediction {pct(span['seconds'], par)}"

@@ -50,8 +50,15 @@ pub struct Reading {
     /// Compression speed per codec: (CSV bytes, seconds) summed over samples.
     pub throughput: BTreeMap<String, (f64, f64)>,
     /// The samples' COPY streams: (CSV bytes, seconds from sending the
-    /// command to having all its output) summed over samples.
+    /// command to having all its output, less [`Reading::psql_overhead`])
+    /// summed over samples.
     pub copy: (f64, f64),
+    /// Seconds one psql run takes that copies nothing (`SELECT 1`: start,
+    /// connect, disconnect), timed once before the first sample; without
+    /// it every 1 MB sample's COPY looked several times slower than the
+    /// stream it measures (16 MB/s against 59 MB/s timed by the server on
+    /// TPC-H lineitem, docs/time-accuracy.md).
+    pub psql_overhead: Option<f64>,
     /// Problems that did not make anything unmeasured (a sample that failed).
     pub warnings: Vec<String>,
     /// psql runs made (for the benchmark).
@@ -634,6 +641,19 @@ fn sample_table(
     timeout: Duration,
     r: &mut Reading,
 ) -> Result<(), CatalogError> {
+    if r.psql_overhead.is_none() {
+        // The fastest of three empty runs: what a run costs besides its query.
+        let empty = catalog::psql_command_timeout(conn, db, "SELECT 1", timeout.as_millis() as u64);
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let started = Instant::now();
+            r.round_trips += 1;
+            if session.exec(&empty).is_ok_and(|o| o.exit_status == 0) {
+                best = best.min(started.elapsed().as_secs_f64());
+            }
+        }
+        r.psql_overhead = Some(if best.is_finite() { best } else { 0.0 });
+    }
     let sql = catalog::sample_sql(&t.schema, &t.name, rows);
     let cmd = catalog::psql_command_timeout(conn, db, &sql, timeout.as_millis() as u64);
     r.round_trips += 1;
@@ -658,7 +678,12 @@ fn sample_table(
         return Ok(());
     }
     r.copy.0 += bytes.len() as f64;
-    r.copy.1 += started.elapsed().as_secs_f64().max(1e-9);
+    let wall = started.elapsed().as_secs_f64();
+    // Never less than a tenth of the wall time: an overhead measured high
+    // must not make a stream look infinitely fast.
+    r.copy.1 += (wall - r.psql_overhead.unwrap_or(0.0))
+        .max(wall / 10.0)
+        .max(1e-9);
     let per_row = bytes.len() as f64 / records as f64;
     t.csv_bytes = (t.rows as f64 * per_row).round() as u64;
     t.estimated_from = EstimateSource::Sample;

@@ -850,8 +850,20 @@ pub fn plan_timeline(plan: &PlanResult, b: &BackupEstimate, ev: &Evidence) -> Ti
         };
         let start = t;
         let mut cost = Cost::default();
+        let mut data: Option<Span> = None;
         for step in plan.steps.iter().filter(|s| s.phase == phase) {
             let c = step_cost(step, b, ev, &rates, &mut book);
+            if step.moves.is_some() {
+                let d = data.get_or_insert(Span {
+                    start_seconds: t,
+                    seconds: 0,
+                    low_seconds: 0,
+                    high_seconds: 0,
+                });
+                d.seconds += c.seconds;
+                d.low_seconds += c.low;
+                d.high_seconds += c.high;
+            }
             if step.work == Some(Work::Freeze) && freeze_at.is_none() {
                 freeze_at = Some(t);
             }
@@ -883,6 +895,7 @@ pub fn plan_timeline(plan: &PlanResult, b: &BackupEstimate, ev: &Evidence) -> Ti
             phase,
             span: cost.span(start),
             critical_host: cost.critical_host.clone(),
+            data,
             basis: cost.basis.clone(),
             rates: cost.rates.clone(),
             in_outage: freeze_at.is_some_and(|f| f <= start)

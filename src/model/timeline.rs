@@ -91,6 +91,11 @@ pub struct PhaseTime {
     /// The host that takes longest (the critical path), when the phase moves data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub critical_host: Option<String>,
+    /// The part of the phase that moves data (the backup, restore, copy or
+    /// gpaddmirrors step itself, without the manual steps and gates around
+    /// it): what a measured run of the tool compares with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Span>,
     /// The arithmetic: bytes, rates, instance counts.
     pub basis: String,
     /// Indexes into [`Timeline::rates`] of the rates this phase used.

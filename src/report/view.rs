@@ -491,6 +491,7 @@ pub(crate) mod fixture {
                 phase,
                 span: span(at, secs),
                 critical_host: moves.then(|| "sdw2".to_string()),
+                data: None,
                 basis: format!("{} by hand", phase.name()),
                 rates: if moves { vec![0] } else { vec![1] },
                 in_outage: inside,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: BIN, PSQL and WORK are used by the caller
 # Shared by scripts/accuracy.sh and scripts/time_accuracy.sh (sourced, not run):
 # a fresh PostgreSQL 15 on a free port of 127.0.0.1 as user postgres, stopped and
 # removed on exit, loaded with TPC-H at scale factor $SF (tpchgen-cli from PyPI)

@@ -108,6 +108,10 @@ pub struct Evidence {
     /// CSV bytes of the largest table: one stream copies it, whatever the
     /// parallelism, so each primary's share of it bounds the backup.
     largest_table_csv: u64,
+    /// Today's on-disk bytes of the databases (tables + indexes, what a
+    /// report's "database size:" counts); the primaries' data when the
+    /// catalog was not read.
+    database_bytes: u64,
     coordinator6: String,
 }
 
@@ -173,6 +177,21 @@ impl Evidence {
             tables: comp
                 .map(|c| c.databases.iter().map(|d| d.tables.len() as u64).sum())
                 .unwrap_or(0),
+            database_bytes: comp
+                .map(|c| {
+                    c.databases
+                        .iter()
+                        .flat_map(|d| &d.storage)
+                        .map(|s| s.on_disk_bytes.saturating_add(s.index_bytes))
+                        .fold(0u64, u64::saturating_add)
+                })
+                .unwrap_or_else(|| {
+                    inv.instances
+                        .iter()
+                        .filter(|i| i.kind() == InstanceKind::Primary)
+                        .filter_map(|i| i.data_bytes())
+                        .fold(0u64, u64::saturating_add)
+                }),
             largest_table_csv: comp
                 .and_then(|c| {
                     c.databases
@@ -296,6 +315,31 @@ fn history_backup<'a>(ev: &'a Evidence, codec: &str) -> Option<&'a BackupReport>
                 .cmp(&b.data_bytes)
                 .then_with(|| a.timestamp.cmp(&b.timestamp))
         })
+}
+
+/// When no qualifying backup's data files are left: the successful full
+/// backups (all sections, not incremental, no plugin, same codec) whose
+/// report gives the database size, one per database as gpbackup runs:
+/// their on-disk bytes over their durations, newest first.
+fn history_by_size<'a>(ev: &'a Evidence, codec: &str) -> Vec<&'a BackupReport> {
+    let mut v: Vec<&BackupReport> = ev
+        .history
+        .iter()
+        .filter(|r| {
+            r.status.eq_ignore_ascii_case("success")
+                && r.section.eq_ignore_ascii_case("all sections")
+                && !r.incremental
+                && r.plugin.is_none()
+                && r.duration_seconds > 0
+                && r.database_size_bytes.is_some_and(|b| b > 0)
+                && r.compression.eq_ignore_ascii_case(codec)
+        })
+        .collect();
+    v.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    // One report per database: its newest.
+    let mut seen = std::collections::BTreeSet::new();
+    v.retain(|r| seen.insert(r.database.clone()));
+    v
 }
 
 /// The codec family of a compression label (`gzip-1` → `gzip`, `none`).
@@ -555,6 +599,53 @@ fn backup_time(
                 rate_text(r),
                 h.timestamp,
                 h.database
+            ),
+        );
+        c.rates.push(i);
+        c.critical_host = host;
+        return BackupTime {
+            csv_rate: if secs > 0.0 { csv / secs } else { r },
+            cost: c,
+            bound: i,
+            defaulted: false,
+        };
+    }
+    let by_size = history_by_size(ev, &codec);
+    if let Some(newest) = by_size.first()
+        && ev.database_bytes > 0
+    {
+        let size: u64 = by_size
+            .iter()
+            .filter_map(|r| r.database_size_bytes)
+            .fold(0u64, u64::saturating_add);
+        let took: u64 = by_size.iter().map(|r| r.duration_seconds).sum();
+        let r = size as f64 / took as f64;
+        let i = book.add(Rate {
+            what: format!("backup (on-disk bytes per second, cluster, {codec})"),
+            bytes_per_second: r,
+            source: RateSource::BackupHistory {
+                timestamp: newest.timestamp.clone(),
+                database: newest.database.clone(),
+                path: newest.path.clone(),
+            },
+            basis: format!(
+                "database size over duration of the full backups {} ({} in {}; their data files are gone, so the rate is of on-disk bytes)",
+                by_size
+                    .iter()
+                    .map(|r| format!("{} of {}", r.timestamp, r.database))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                human(size),
+                hms(took)
+            ),
+        });
+        let secs = ev.database_bytes as f64 / r;
+        let mut c = Cost::measured(
+            secs,
+            format!(
+                "today's {} on disk at {} (the history's full backups)",
+                human(ev.database_bytes),
+                rate_text(r)
             ),
         );
         c.rates.push(i);
@@ -1287,6 +1378,47 @@ mod tests {
         )));
         // The restore from it: 40 M/s ÷ 2.5 = 16 M/s; 400 M ÷ 16 M/s = 25 s.
         assert_eq!(phase(t, Phase::Restore).span.seconds, 25 + 480);
+    }
+
+    #[test]
+    fn without_data_files_the_history_gives_an_on_disk_rate() {
+        let mut inv = small_cluster();
+        // Two databases' full gzip backups whose files are gone: 300 M and
+        // 100 M on disk in 30 s and 10 s → 400 M in 40 s = 10 M/s on disk.
+        // An older report of the same database is not counted twice.
+        let gone = |ts: &str, db: &str, size: u64, secs: u64| {
+            let mut r = report(ts, 0, secs, "gzip");
+            r.data_bytes = None;
+            r.database = db.into();
+            r.database_size_bytes = Some(size);
+            r
+        };
+        inv.backup_history = vec![
+            gone("20261105010000", "sales", 300 * M, 30),
+            gone("20261105000000", "crm", 100 * M, 10),
+            gone("20261001000000", "sales", 900 * M, 10),
+        ];
+        let e = run(&inv, &opts());
+        let t = tl(&e, PlanId::DeleteAndReinit);
+        let b = phase(t, Phase::Backup);
+        // No catalog: today's on-disk bytes are the 4 primaries' 100 M data
+        // = 400 M ÷ 10 M/s = 40 s, + the freeze 300 + two gates 60 + 60.
+        assert_eq!(b.data.unwrap().seconds, 40);
+        assert_eq!(b.span.seconds, 40 + 420);
+        let r = &t.rates[b.rates[0]];
+        assert_eq!(r.bytes_per_second, 10.0 * M as f64);
+        assert!(matches!(
+            &r.source,
+            RateSource::BackupHistory { timestamp, .. } if timestamp == "20261105010000"
+        ));
+        assert!(r.basis.contains("0:00:40"), "{}", r.basis);
+        // A backup whose files are still there wins over the sizes.
+        inv.backup_history
+            .push(report("20261104010000", 70 * M, 10, "gzip"));
+        let e = run(&inv, &opts());
+        let t = tl(&e, PlanId::DeleteAndReinit);
+        let b = phase(t, Phase::Backup);
+        assert_eq!(t.rates[b.rates[0]].bytes_per_second, 7.0 * M as f64);
     }
 
     #[test]

@@ -96,6 +96,7 @@ fn pngs_decode_are_large_enough_and_carry_text_without_system_fonts() {
         [
             "composition.png",
             "filesystem-peaks.png",
+            "phase-times.png",
             "plan-comparison.png",
             "timeline.png"
         ]
@@ -145,7 +146,8 @@ fn html_is_self_contained() {
     );
     assert!(!html.contains("<script"), "no scripts");
     assert!(html.contains("<svg"), "inline charts");
-    assert_eq!(html.matches("<figure>").count(), 4);
+    // Composition, peaks, plan comparison, timeline, and the phases in time.
+    assert_eq!(html.matches("<figure>").count(), 5);
     // The verdict and the recommendation come first, before any chart.
     let v = html.find("Verdict: FITS").unwrap();
     assert!(v < html.find("<svg").unwrap());
@@ -153,10 +155,11 @@ fn html_is_self_contained() {
     // With --rate 1GB: the 6.05 TB CSV backup takes 6050 s = 1 h 40 min.
     assert!(html.contains("about 1 h 40 min"), "durations from --rate");
     let md = std::fs::read_to_string(dir.path().join("ticket.md")).unwrap();
-    // The backup step names its environment and says how its duration was computed.
+    // The backup step names its environment and says how its duration was
+    // computed: 6050 s ± 25% = 4537 s (1 h 15 min) – 7563 s (2 h 06 min).
     assert!(
         md.contains(
-            "[6 environment] Back up every database\n   _about 1 h 40 min: 6.0 TB CSV at 1 GB/s_"
+            "[6 environment] Back up every database\n   _about 1 h 40 min (1 h 15 min – 2 h 06 min): 6.0 TB CSV at 1 GB/s (--rate)_"
         ),
         "{md}"
     );

@@ -942,6 +942,7 @@ pub fn plan_timeline(plan: &PlanResult, b: &BackupEstimate, ev: &Evidence) -> Ti
         let start = t;
         let mut cost = Cost::default();
         let mut data: Option<Span> = None;
+        let mut data_basis: Option<String> = None;
         for step in plan.steps.iter().filter(|s| s.phase == phase) {
             let c = step_cost(step, b, ev, &rates, &mut book);
             if step.moves.is_some() {
@@ -954,6 +955,13 @@ pub fn plan_timeline(plan: &PlanResult, b: &BackupEstimate, ev: &Evidence) -> Ti
                 d.seconds += c.seconds;
                 d.low_seconds += c.low;
                 d.high_seconds += c.high;
+                match &mut data_basis {
+                    Some(b) => {
+                        b.push_str(" + ");
+                        b.push_str(&c.basis);
+                    }
+                    None => data_basis = Some(c.basis.clone()),
+                }
             }
             if step.work == Some(Work::Freeze) && freeze_at.is_none() {
                 freeze_at = Some(t);
@@ -987,6 +995,7 @@ pub fn plan_timeline(plan: &PlanResult, b: &BackupEstimate, ev: &Evidence) -> Ti
             span: cost.span(start),
             critical_host: cost.critical_host.clone(),
             data,
+            data_basis,
             basis: cost.basis.clone(),
             rates: cost.rates.clone(),
             in_outage: freeze_at.is_some_and(|f| f <= start)

@@ -96,6 +96,9 @@ pub struct PhaseTime {
     /// it): what a measured run of the tool compares with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Span>,
+    /// The arithmetic of [`Self::data`] alone (the step's bytes and rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_basis: Option<String>,
     /// The arithmetic: bytes, rates, instance counts.
     pub basis: String,
     /// Indexes into [`Timeline::rates`] of the rates this phase used.

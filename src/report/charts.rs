@@ -972,7 +972,7 @@ mod phase_times_tests {
 
     #[test]
     fn no_timeline_no_phase_chart() {
-        let e = crate::report::view::tests::small();
+        let e = crate::report::view::tests::untimed();
         assert!(!charts_for(&e).contains(&Chart::PhaseTimes));
     }
 }

@@ -825,7 +825,7 @@ mod tests {
 
     #[test]
     fn no_timeline_no_time_sections() {
-        let s = page(&crate::report::view::tests::small());
+        let s = page(&crate::report::view::tests::untimed());
         for h in [
             "<h2>Outage",
             "<h2>Timeline",

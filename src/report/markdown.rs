@@ -659,7 +659,7 @@ mod tests {
 
     #[test]
     fn no_timeline_no_time_sections() {
-        let e = crate::report::view::tests::small();
+        let e = crate::report::view::tests::untimed();
         let s = ticket(&e);
         for h in [
             "## Outage",

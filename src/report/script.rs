@@ -461,7 +461,7 @@ mod tests {
         let plain = ScriptExporter {
             plan: Some(PlanId::DeleteAndReinit),
         }
-        .script(&crate::report::view::tests::small())
+        .script(&crate::report::view::tests::untimed())
         .unwrap();
         assert!(!plain.contains("planned:"));
         assert!(!plain.contains("point of no return at"));

@@ -433,7 +433,7 @@ mod tests {
 
     #[test]
     fn no_timeline_no_time_section() {
-        let e = crate::report::view::tests::small();
+        let e = crate::report::view::tests::untimed();
         let s = rendered(&e);
         assert!(!s.contains("Outage"), "{s}");
         assert!(!s.contains("Point of no return"), "{s}");

@@ -281,11 +281,15 @@ pub fn step_heading(
     }
     if let Some(t) = timeline {
         // The time model times phases; the step that moves the phase's data
-        // carries the phase's duration and its arithmetic.
+        // carries the data part's duration and arithmetic (the phase's
+        // whole when an older estimate has no data part).
         let duration = st
             .moves
             .and(t.phases.iter().find(|pt| pt.phase == st.phase))
-            .map(|pt| format!("about {}: {}", span_text(&pt.span), pt.basis));
+            .map(|pt| match (&pt.data, &pt.data_basis) {
+                (Some(d), Some(b)) => format!("about {}: {b}", span_text(d)),
+                _ => format!("about {}: {}", span_text(&pt.span), pt.basis),
+            });
         return (head, duration);
     }
     let duration = rates
@@ -492,6 +496,7 @@ pub(crate) mod fixture {
                 span: span(at, secs),
                 critical_host: moves.then(|| "sdw2".to_string()),
                 data: None,
+                data_basis: None,
                 basis: format!("{} by hand", phase.name()),
                 rates: if moves { vec![0] } else { vec![1] },
                 in_outage: inside,
@@ -598,6 +603,16 @@ pub(crate) mod tests {
             seed: 1,
         });
         estimate(&inv, &PlanOptions::default(), &[], false).unwrap()
+    }
+
+    /// [`small`] with every timeline taken away: what a report shows of a
+    /// plan the time model did not time (an estimate JSON written before it).
+    pub(crate) fn untimed() -> Estimate {
+        let mut e = small();
+        for p in &mut e.plans {
+            p.timeline = None;
+        }
+        e
     }
 
     /// The JSON carries each plan's timeline as the model wrote it, and a

@@ -582,3 +582,30 @@ fn snapshots_of_the_table_and_the_ticket() {
         }
     }
 }
+
+/// The what-if table says what each combination costs in time: the row of
+/// the options the estimate ran with (gzip-1 to the searched backup
+/// directory) shows the same outage as the Outage section's recommended plan.
+#[test]
+fn what_if_rows_carry_the_outage_of_their_best_plan() {
+    let p = sample("needs-delete-and-reinit.yaml");
+    let o = run(&["estimate", p.to_str().unwrap(), "--what-if"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    let recommended = out
+        .lines()
+        .find(|l| l.starts_with("  *delete-and-reinit "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let outage = recommended
+        .split("outage ")
+        .nth(1)
+        .and_then(|r| r.split(" (").next())
+        .unwrap()
+        .to_string();
+    assert!(out.contains("OUTAGE"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("gzip-1    --backup-dir /data1/whpg_backup"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains(&outage), "{row} lacks {outage}");
+}

@@ -677,6 +677,7 @@ impl HtmlExporter {
                 "Fits",
                 "Peak / limit",
                 "Changes",
+                "Outage (best plan)",
                 "Compressing (busiest segment)",
             ]));
             for r in rows {
@@ -690,9 +691,12 @@ impl HtmlExporter {
                         if r.fits { "yes" } else { "no" }.into(),
                         pct(r.worst_peak_over_limit),
                         r.changes.to_string(),
+                        r.outage_seconds
+                            .map(crate::model::durations::format_seconds)
+                            .unwrap_or_else(|| "–".into()),
                         esc(&super::view::compress_time(r.compress_seconds)),
                     ],
-                    &[false, false, false, false, true, true, true],
+                    &[false, false, false, false, true, true, true, true],
                     None,
                 ));
             }

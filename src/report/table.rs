@@ -324,18 +324,21 @@ fn what_if(s: &mut String, e: &Estimate) -> fmt::Result {
         )?;
         writeln!(
             s,
-            "{:<9} {:<36} {:<29} {:>6} {:>8}  COMPRESSING",
-            "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES"
+            "{:<9} {:<36} {:<29} {:>6} {:>8}  {:<14} COMPRESSING",
+            "CODEC", "BACKUP TARGET", "BEST PLAN", "PEAK", "CHANGES", "OUTAGE"
         )?;
         for r in fitting.iter().take(12) {
             writeln!(
                 s,
-                "{:<9} {:<36} {:<29} {:>6} {:>8}  {}",
+                "{:<9} {:<36} {:<29} {:>6} {:>8}  {:<14} {}",
                 r.compression,
                 r.backup_target,
                 r.best_plan.map(|p| p.as_str()).unwrap_or("-"),
                 pct(r.worst_peak_over_limit),
                 r.changes,
+                r.outage_seconds
+                    .map(crate::model::durations::format_seconds)
+                    .unwrap_or_else(|| "-".into()),
                 super::view::compress_time(r.compress_seconds)
             )?;
         }

@@ -151,8 +151,9 @@ fn csv_estimates_match_what_copy_writes() {
     }
     eprintln!("compression speed (bytes/s of CSV, one core): {speeds:?}");
     // The samples' COPY text rate: the same four sample COPYs run here by
-    // psql, timed end to end, give the reference; one stream through psql
-    // on a shared machine varies, but not by a factor of 3.
+    // psql, each timed by psql itself (`\timing`: the query, not psql's
+    // start-up and connection, which collect leaves out too), give the
+    // reference; one stream on a shared machine varies, but not by a factor of 3.
     let copy = sampled
         .composition
         .as_ref()
@@ -161,15 +162,23 @@ fn csv_estimates_match_what_copy_writes() {
         .expect("COPY rate measured");
     let (mut bytes, mut secs) = (0usize, 0f64);
     for table in ["orders", "events", "blobs", "intl"] {
-        let started = std::time::Instant::now();
         let o = pg
             .psql("shop")
-            .args(["-c", &format!("COPY (SELECT * FROM public.{table} LIMIT 10000) TO STDOUT WITH CSV DELIMITER ','")])
+            .args(["-c", "\\timing on", "-c", &format!("COPY (SELECT * FROM public.{table} LIMIT 10000) TO STDOUT WITH CSV DELIMITER ','")])
             .output()
             .unwrap();
-        secs += started.elapsed().as_secs_f64();
         assert!(o.status.success());
-        bytes += o.stdout.len();
+        let out = String::from_utf8_lossy(&o.stdout);
+        // The CSV, then "Time: 12.345 ms" on the last line.
+        let body = out.trim_end_matches('\n');
+        let (csv, timing) = body.rsplit_once('\n').unwrap_or(("", body));
+        let ms: f64 = timing
+            .strip_prefix("Time: ")
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("no timing in {timing:?}"));
+        secs += ms / 1000.0;
+        bytes += csv.len() + 1;
     }
     let reference = bytes as f64 / secs;
     eprintln!(
